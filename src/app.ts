@@ -1,0 +1,79 @@
+/**
+ * Composition: config -> database (migrated) -> auth -> services -> schema -> HTTP server.
+ * main.ts runs this for the process; tests run it in-process against their own database.
+ */
+import { createTokenVerifier } from "./auth/token-verifier.js";
+import type { Config } from "./config.js";
+import { openDatabase, type Database } from "./db/client.js";
+import { migrateDatabase } from "./db/migrate.js";
+import { demoBanner } from "./demo/demo-banner.js";
+import { demoSecret, ensureDemoClinic } from "./demo/demo-clinic.js";
+import { buildApiSchema } from "./graphql/schema.js";
+import type { Logger } from "./logger.js";
+import { createApiServer } from "./server.js";
+import { createServices } from "./services.js";
+
+export interface RunningApi {
+  url: string;
+  database: Database;
+  /** The demo banner (URL, tokens, sample query) when the embedded demo is active. */
+  demoBanner: string | null;
+  /** Graceful: stop accepting, finish in-flight work, then close the database (when owned). */
+  stop(): Promise<void>;
+}
+
+export interface StartApiOptions {
+  /** Use this database instead of opening one from config; the caller then closes it. */
+  database?: Database;
+}
+
+/** The embedded demo: embedded database, development, and no verifier configured. */
+export function isDemoMode(config: Config): boolean {
+  const { auth } = config;
+  return !config.database.url && !config.isProduction && !auth.jwtSecret && !auth.jwksUrl;
+}
+
+export async function startApi(config: Config, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
+  const ownsDatabase = options.database === undefined;
+  const database =
+    options.database ??
+    (await openDatabase({
+      url: config.database.url,
+      dataDir: config.database.embeddedDataDir,
+      poolMax: config.database.poolMax,
+    }));
+  try {
+    await migrateDatabase(database);
+    const demo = isDemoMode(config) ? await prepareDemo(database, config.database.embeddedDataDir) : null;
+    const verifyToken = createTokenVerifier({ ...config.auth, jwtSecret: demo?.secret ?? config.auth.jwtSecret });
+    const services = createServices(database.db, { maxPageSize: config.maxPageSize });
+    const server = await createApiServer({
+      schema: await buildApiSchema(),
+      database,
+      services,
+      verifyToken,
+      logger,
+      isProduction: config.isProduction,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+    });
+    const { url } = await server.listen(config.port, config.host);
+    logger.info({ url, database: database.kind }, "API listening");
+    return {
+      url,
+      database,
+      demoBanner: demo?.clinic ? await demoBanner(url, demo.secret, demo.clinic) : null,
+      stop: async () => {
+        await server.stop();
+        if (ownsDatabase) await database.close();
+      },
+    };
+  } catch (error) {
+    if (ownsDatabase) await database.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function prepareDemo(database: Database, dataDir: string) {
+  const secret = await demoSecret(dataDir);
+  return { secret, clinic: await ensureDemoClinic(database.db) };
+}

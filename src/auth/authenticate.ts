@@ -1,0 +1,31 @@
+import { unauthenticated } from "../errors.js";
+import { isUuid } from "../ids.js";
+import { bearerToken, type TokenVerifier } from "./token-verifier.js";
+import type { Viewer } from "./viewer.js";
+
+export type FindViewer = (userId: string) => Promise<Viewer | null>;
+
+export type Authentication = { viewer: Viewer; error: null } | { viewer: null; error: Error };
+
+/**
+ * Turns an Authorization header into a Viewer. Used by HTTP and WebSocket alike. Never
+ * throws: a missing or bad token becomes an UNAUTHENTICATED error that resolvers raise when
+ * they need a viewer.
+ */
+export async function authenticate(
+  header: string | undefined | null,
+  verify: TokenVerifier,
+  findViewer: FindViewer,
+): Promise<Authentication> {
+  try {
+    const token = bearerToken(header);
+    if (token === null) throw unauthenticated("Authentication required");
+    const { subject } = await verify(token);
+    // `sub` is users.id (a uuid); anything else cannot be a user of this clinic.
+    const viewer = isUuid(subject) ? await findViewer(subject) : null;
+    if (viewer === null) throw unauthenticated("Unknown user");
+    return { viewer, error: null };
+  } catch (error) {
+    return { viewer: null, error: error as Error };
+  }
+}

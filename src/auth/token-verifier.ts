@@ -1,0 +1,66 @@
+/**
+ * Verifies bearer JWTs with jose: HS256 with a shared secret, or asymmetric keys from a JWKS
+ * URL. Algorithms are pinned (so `alg: none` and algorithm confusion are refused), `exp` and
+ * `sub` are required, and issuer/audience are checked when configured.
+ */
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
+import { unauthenticated } from "../errors.js";
+
+export interface TokenVerifierOptions {
+  jwtSecret?: string | undefined;
+  jwksUrl?: string | undefined;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  clockToleranceSeconds: number;
+}
+
+/** Resolves to the token's `sub`; rejects with an UNAUTHENTICATED AppError. */
+export type TokenVerifier = (token: string) => Promise<{ subject: string }>;
+
+const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
+
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const verifyOptions: JWTVerifyOptions = {
+    requiredClaims: ["exp", "sub"],
+    clockTolerance: options.clockToleranceSeconds,
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  };
+  let verify: (token: string) => ReturnType<typeof jwtVerify>;
+  if (options.jwtSecret) {
+    const key = new TextEncoder().encode(options.jwtSecret);
+    verify = (token) => jwtVerify(token, key, { ...verifyOptions, algorithms: ["HS256"] });
+  } else if (options.jwksUrl) {
+    const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl));
+    verify = (token) => jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
+  } else {
+    throw new Error("createTokenVerifier: a JWT secret or a JWKS URL is required");
+  }
+  return async (token) => {
+    let payload;
+    try {
+      ({ payload } = await verify(token));
+    } catch (error) {
+      throw unauthenticated(describeJoseFailure(error));
+    }
+    if (typeof payload.sub !== "string" || payload.sub.length === 0) {
+      throw unauthenticated("Invalid token");
+    }
+    return { subject: payload.sub };
+  };
+}
+
+/** A client-safe reason: says what is wrong with the token, never echoes its content. */
+function describeJoseFailure(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === "ERR_JWT_EXPIRED") return "Token expired";
+  return "Invalid token";
+}
+
+/** Extracts the token of an `Authorization: Bearer <token>` value; null when absent. */
+export function bearerToken(header: string | undefined | null): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)\s*$/i.exec(header);
+  if (!match?.[1]) throw unauthenticated("Malformed Authorization header");
+  return match[1];
+}

@@ -1,0 +1,90 @@
+/**
+ * Reads of `video_consultations`. Every query is scoped to what the viewer may see: a
+ * patient their own, a doctor theirs, an admin all. Business rules live in the service.
+ */
+import { and, asc, eq, gt, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import type { Viewer } from "../auth/viewer.js";
+import { appointmentColumns } from "../clinic/clinic.repo.js";
+import type { Db } from "../db/client.js";
+import { appointments, videoConsultations as vc } from "../db/schema.js";
+import type {
+  ConsultationListQuery,
+  ConsultationRecord,
+  ConsultationWithAppointment,
+} from "./consultation.model.js";
+
+const consultationColumns = {
+  id: vc.id,
+  appointmentId: vc.appointmentId,
+  doctorId: vc.doctorId,
+  patientId: vc.patientId,
+  roomId: vc.roomId,
+  status: vc.status,
+  startedAt: vc.startedAt,
+  endedAt: vc.endedAt,
+  durationSeconds: vc.durationSeconds,
+  createdAt: vc.createdAt,
+  updatedAt: vc.updatedAt,
+};
+
+/** The SQL condition limiting consultations to the viewer's own; undefined for admins. */
+export function viewerScope(viewer: Viewer): SQL | undefined {
+  switch (viewer.role) {
+    case "admin":
+      return undefined;
+    case "doctor":
+      return viewer.doctorId ? eq(vc.doctorId, viewer.doctorId) : sql`false`;
+    case "patient":
+      return viewer.patientId ? eq(vc.patientId, viewer.patientId) : sql`false`;
+  }
+}
+
+export class ConsultationRepo {
+  constructor(private readonly db: Db) {}
+
+  async findVisible(viewer: Viewer, id: string): Promise<ConsultationRecord | null> {
+    const [row] = await this.db
+      .select(consultationColumns)
+      .from(vc)
+      .where(and(eq(vc.id, id), viewerScope(viewer)))
+      .limit(1);
+    return row ?? null;
+  }
+
+  /** One statement: the page of consultations joined with their appointments. */
+  async listVisible(viewer: Viewer, query: ConsultationListQuery): Promise<ConsultationWithAppointment[]> {
+    const { statuses, from, to, after, limit } = query;
+    const rows = await this.db
+      .select({ consultation: consultationColumns, appointment: appointmentColumns })
+      .from(vc)
+      .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
+      .where(
+        and(
+          viewerScope(viewer),
+          statuses && statuses.length > 0 ? inArray(vc.status, [...statuses]) : undefined,
+          from ? gte(appointments.scheduledAt, from) : undefined,
+          to ? lt(appointments.scheduledAt, to) : undefined,
+          after
+            ? or(
+                gt(appointments.scheduledAt, after.scheduledAt),
+                and(eq(appointments.scheduledAt, after.scheduledAt), gt(vc.id, after.id)),
+              )
+            : undefined,
+        ),
+      )
+      .orderBy(asc(appointments.scheduledAt), asc(vc.id))
+      .limit(limit);
+    return rows;
+  }
+
+  byAppointmentIds(appointmentIds: readonly string[]): Promise<ConsultationRecord[]> {
+    return this.db
+      .select(consultationColumns)
+      .from(vc)
+      .where(inArray(vc.appointmentId, [...appointmentIds]));
+  }
+
+  byIds(ids: readonly string[]): Promise<ConsultationRecord[]> {
+    return this.db.select(consultationColumns).from(vc).where(inArray(vc.id, [...ids]));
+  }
+}

@@ -1,0 +1,116 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
+import { Appointment } from "../appointments/appointment.type.js";
+import { Doctor, Patient } from "../clinic/clinic.types.js";
+import { requireViewer, type GraphQLContext } from "../graphql/context.js";
+import { present } from "../graphql/loaders.js";
+import { PageInfo } from "../graphql/relay.types.js";
+import { Prescription } from "../prescriptions/prescription.type.js";
+import { ConsultationEventConnection } from "./consultation-event.type.js";
+import type { ConsultationStatus as DomainStatus } from "./consultation.model.js";
+import { checkPageSize } from "./consultation.service.js";
+import {
+  Consultation,
+  ConsultationConnection,
+  ConsultationEdge,
+  ConsultationFilter,
+  Participant,
+  ParticipantRole,
+} from "./consultation.type.js";
+
+@Resolver(() => Consultation)
+export class ConsultationResolver {
+  @Query(() => Consultation, {
+    nullable: true,
+    description: "Null when it does not exist or the caller may not see it.",
+  })
+  async consultation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Consultation | null> {
+    const record = await ctx.services.consultations.findForViewer(requireViewer(ctx), id);
+    return record && Consultation.from(record);
+  }
+
+  @Query(() => ConsultationConnection, {
+    description: "The caller's consultations (all of them for an admin), soonest appointment first.",
+  })
+  async consultations(
+    @Arg("filter", () => ConsultationFilter, { nullable: true }) filter: ConsultationFilter | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ConsultationConnection> {
+    const page = await ctx.services.consultations.listForViewer(requireViewer(ctx), {
+      statuses: filter?.status as DomainStatus[] | undefined,
+      from: filter?.from,
+      to: filter?.to,
+      first: first ?? 20,
+      after,
+    });
+    const edges = page.items.map(({ consultation, appointment, cursor }) => {
+      ctx.loaders.appointment.prime(appointment.id, appointment);
+      return Object.assign(new ConsultationEdge(), { cursor, node: Consultation.from(consultation) });
+    });
+    const pageInfo = PageInfo.of(
+      edges.map((e) => e.cursor),
+      page.hasNextPage,
+    );
+    return Object.assign(new ConsultationConnection(), { edges, pageInfo });
+  }
+
+  @FieldResolver(() => Appointment)
+  async appointment(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Appointment> {
+    return Appointment.from(present(await ctx.loaders.appointment.load(consultation.appointmentId), "appointment"));
+  }
+
+  @FieldResolver(() => Doctor)
+  async doctor(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Doctor> {
+    return Doctor.from(present(await ctx.loaders.doctor.load(consultation.doctorId), "doctor"));
+  }
+
+  @FieldResolver(() => Patient)
+  async patient(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Patient> {
+    return Patient.from(present(await ctx.loaders.patient.load(consultation.patientId), "patient"));
+  }
+
+  @FieldResolver(() => [Participant], {
+    description: "Always two entries, the doctor's and the patient's, with live presence.",
+  })
+  async participants(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Participant[]> {
+    const [doctor, patient] = await Promise.all([
+      ctx.loaders.doctor.load(consultation.doctorId),
+      ctx.loaders.patient.load(consultation.patientId),
+    ]);
+    return [
+      offlineParticipant(ParticipantRole.DOCTOR, present(doctor, "doctor")),
+      offlineParticipant(ParticipantRole.PATIENT, present(patient, "patient")),
+    ];
+  }
+
+  @FieldResolver(() => [Prescription], { description: "Prescriptions written for this consultation, newest first." })
+  async prescriptions(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Prescription[]> {
+    return (await ctx.loaders.prescriptionsByConsultation.load(consultation.id)).map(Prescription.from);
+  }
+
+  @FieldResolver(() => ConsultationEventConnection, { description: "The consultation's timeline, oldest first." })
+  events(
+    @Root() _consultation: Consultation,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
+    @Arg("after", () => String, { nullable: true }) _after: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): ConsultationEventConnection {
+    checkPageSize(first ?? 50, ctx.services.maxPageSize);
+    // The event log arrives with live status (webhooks); until then the timeline is empty.
+    return Object.assign(new ConsultationEventConnection(), { edges: [], pageInfo: PageInfo.of([], false) });
+  }
+}
+
+/** Presence comes with the webhook-driven live status; until then both sides are offline. */
+function offlineParticipant(role: ParticipantRole, person: { userId: string; fullName: string }): Participant {
+  return Object.assign(new Participant(), {
+    userId: person.userId,
+    role,
+    fullName: person.fullName,
+    online: false,
+    peerId: null,
+    joinedAt: null,
+    leftAt: null,
+  });
+}

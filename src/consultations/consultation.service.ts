@@ -1,0 +1,61 @@
+/**
+ * Consultation use cases that do not depend on GraphQL: the resolvers, and later the
+ * webhook route and background jobs, call these.
+ */
+import type { Viewer } from "../auth/viewer.js";
+import { badInput } from "../errors.js";
+import { parseId } from "../ids.js";
+import { decodeConsultationCursor, encodeConsultationCursor } from "./consultation.cursor.js";
+import type { ConsultationRecord, ConsultationStatus, ConsultationWithAppointment } from "./consultation.model.js";
+import type { ConsultationRepo } from "./consultation.repo.js";
+
+export interface ListConsultationsArgs {
+  statuses?: readonly ConsultationStatus[] | null | undefined;
+  from?: Date | null | undefined;
+  to?: Date | null | undefined;
+  first: number;
+  after?: string | null | undefined;
+}
+
+export interface ConsultationPage {
+  items: Array<ConsultationWithAppointment & { cursor: string }>;
+  hasNextPage: boolean;
+}
+
+export class ConsultationService {
+  constructor(
+    private readonly repo: ConsultationRepo,
+    private readonly maxPageSize: number,
+  ) {}
+
+  /** Null when the consultation does not exist or the viewer may not see it: the same answer. */
+  findForViewer(viewer: Viewer, id: string): Promise<ConsultationRecord | null> {
+    return this.repo.findVisible(viewer, parseId(id, "id"));
+  }
+
+  /** The viewer's consultations, soonest appointment first (all of them for an admin). */
+  async listForViewer(viewer: Viewer, args: ListConsultationsArgs): Promise<ConsultationPage> {
+    const first = checkPageSize(args.first, this.maxPageSize);
+    if (args.from && args.to && args.from >= args.to) throw badInput("filter.from must be before filter.to", "filter");
+    const rows = await this.repo.listVisible(viewer, {
+      statuses: args.statuses ?? undefined,
+      from: args.from ?? undefined,
+      to: args.to ?? undefined,
+      after: args.after ? decodeConsultationCursor(args.after) : undefined,
+      limit: first + 1,
+    });
+    const items = rows.slice(0, first).map((row) => ({
+      ...row,
+      cursor: encodeConsultationCursor({ scheduledAt: row.appointment.scheduledAt, id: row.consultation.id }),
+    }));
+    return { items, hasNextPage: rows.length > first };
+  }
+}
+
+/** `first` of every connection: 0..max, else BAD_USER_INPUT (a silent clamp hides bugs). */
+export function checkPageSize(first: number, max: number): number {
+  if (!Number.isInteger(first) || first < 0 || first > max) {
+    throw badInput(`first must be between 0 and ${max}`, "first");
+  }
+  return first;
+}

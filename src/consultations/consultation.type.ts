@@ -1,0 +1,118 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Node, PageInfo } from "../graphql/relay.types.js";
+import type { ConsultationRecord } from "./consultation.model.js";
+
+/** Keys are the GraphQL names; values are the database's. */
+export enum ConsultationStatus {
+  PENDING = "pending",
+  ACTIVE = "active",
+  COMPLETED = "completed",
+  CANCELLED = "cancelled",
+}
+registerEnumType(ConsultationStatus, {
+  name: "ConsultationStatus",
+  description: "Lifecycle: PENDING until both sides are first in the room, then ACTIVE, then COMPLETED; or CANCELLED.",
+});
+
+export enum ParticipantRole {
+  DOCTOR = "doctor",
+  PATIENT = "patient",
+}
+registerEnumType(ParticipantRole, { name: "ParticipantRole", description: "A side of the 1:1 call." });
+
+@ObjectType({ description: "One side of the 1:1 call and whether it is in the room now." })
+export class Participant {
+  @Field(() => ID, { description: "The side's user id (`User.id`)." })
+  userId!: string;
+
+  @Field(() => ParticipantRole)
+  role!: ParticipantRole;
+
+  @Field(() => String)
+  fullName!: string;
+
+  @Field(() => Boolean, { description: "True while at least one of this side's connections is in the room." })
+  online!: boolean;
+
+  @Field(() => String, { nullable: true, description: "The 100ms peer id of the current (or last) connection." })
+  peerId!: string | null;
+
+  @Field(() => Date, { nullable: true, description: "When this side last joined the room." })
+  joinedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "When this side last left the room; null while online." })
+  leftAt!: Date | null;
+}
+
+@ObjectType({ implements: Node, description: "The video call of one appointment." })
+export class Consultation extends Node {
+  @Field(() => ConsultationStatus)
+  status!: ConsultationStatus;
+
+  @Field(() => String, { nullable: true, description: "The 100ms room; null until the room is provisioned." })
+  roomId!: string | null;
+
+  @Field(() => Date, { nullable: true, description: "When both sides were first in the room together." })
+  startedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "When the call ended." })
+  endedAt!: Date | null;
+
+  @Field(() => Int, { nullable: true, description: "From `startedAt` to `endedAt`, in seconds." })
+  durationSeconds!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "Seconds during which doctor and patient were both in the room; null before the call starts.",
+  })
+  connectedSeconds!: number | null;
+
+  appointmentId!: string;
+  doctorId!: string;
+  patientId!: string;
+
+  static from(record: ConsultationRecord): Consultation {
+    return Object.assign(new Consultation(), {
+      id: record.id,
+      status: record.status as ConsultationStatus,
+      roomId: record.roomId,
+      startedAt: record.startedAt,
+      endedAt: record.endedAt,
+      durationSeconds: record.durationSeconds,
+      connectedSeconds: null,
+      appointmentId: record.appointmentId,
+      doctorId: record.doctorId,
+      patientId: record.patientId,
+    });
+  }
+}
+
+@ObjectType({ description: "A consultation in a page of consultations." })
+export class ConsultationEdge {
+  @Field(() => String, { description: "Opaque; pass as `after` to continue after this consultation." })
+  cursor!: string;
+
+  @Field(() => Consultation)
+  node!: Consultation;
+}
+
+@ObjectType({ description: "A page of consultations." })
+export class ConsultationConnection {
+  @Field(() => [ConsultationEdge])
+  edges!: ConsultationEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+@InputType({ description: "Narrows `consultations`; every given condition must hold." })
+export class ConsultationFilter {
+  @Field(() => [ConsultationStatus], { nullable: true, description: "Any of these statuses." })
+  status?: ConsultationStatus[] | null;
+
+  @Field(() => Date, { nullable: true, description: "Appointments scheduled at or after this time." })
+  from?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "Appointments scheduled before this time." })
+  to?: Date | null;
+}

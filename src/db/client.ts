@@ -1,0 +1,103 @@
+/**
+ * The database handle the whole API runs on: postgres.js against a real PostgreSQL
+ * (`DATABASE_URL`), or embedded PGlite in a data directory. Code above this file sees one
+ * drizzle type, `Db`, whatever the driver.
+ */
+import { mkdir } from "node:fs/promises";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import type { Logger as DrizzleLogger } from "drizzle-orm/logger";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface Database {
+  readonly kind: "postgres" | "embedded";
+  readonly db: Db;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(timeoutMs?: number): Promise<void>;
+  /** Runs `SELECT`-free statements and returns rows, normalised across drivers. */
+  rows<T = Record<string, unknown>>(query: ReturnType<typeof sql>): Promise<T[]>;
+  /**
+   * Runs `fn` while holding a session-level advisory lock, so that only one process at a
+   * time runs it. Embedded PGlite has a single session, so there `fn` simply runs.
+   */
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A postgres:// URL; absent = embedded PGlite. */
+  url?: string | undefined;
+  /** PGlite data directory; absent = in memory. Ignored with `url`. */
+  dataDir?: string | undefined;
+  poolMax?: number;
+  /** Sees every statement drizzle sends (tests count them). */
+  onQuery?: (query: string) => void;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const logger: DrizzleLogger | undefined = options.onQuery
+    ? { logQuery: (query) => options.onQuery?.(query) }
+    : undefined;
+  return options.url ? openPostgres(options.url, options.poolMax ?? 10, logger) : openEmbedded(options.dataDir, logger);
+}
+
+function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | undefined): Database {
+  const client = postgres(url, {
+    max: poolMax,
+    onnotice: () => {},
+    connect_timeout: 10,
+    // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
+    backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
+  });
+  const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
+  return {
+    kind: "postgres",
+    db,
+    ping: (timeoutMs = 2000) => withTimeout(client`select 1`.then(() => undefined), timeoutMs),
+    rows: async <T>(query: ReturnType<typeof sql>) => (await db.execute(query)) as unknown as T[],
+    withAdvisoryLock: async (key, fn) => {
+      const connection = await client.reserve();
+      try {
+        await connection`select pg_advisory_lock(${key})`;
+        return await fn();
+      } finally {
+        await connection`select pg_advisory_unlock(${key})`.catch(() => undefined);
+        connection.release();
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openEmbedded(dataDir: string | undefined, logger: DrizzleLogger | undefined): Promise<Database> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const client = new PGlite(dataDir);
+  await client.waitReady;
+  const db = drizzlePglite({ client, schema, logger }) as unknown as Db;
+  return {
+    kind: "embedded",
+    db,
+    ping: (timeoutMs = 2000) => withTimeout(client.query("select 1").then(() => undefined), timeoutMs),
+    rows: async <T>(query: ReturnType<typeof sql>) => {
+      const result = (await db.execute(query)) as unknown as { rows: T[] };
+      return result.rows;
+    },
+    withAdvisoryLock: (_key, fn) => fn(),
+    close: () => client.close(),
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`database did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

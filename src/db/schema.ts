@@ -1,0 +1,2 @@
+/** Every table the API knows: the clinic's legacy tables plus the API's own. */
+export * from "./legacy.schema.js";

@@ -1,0 +1,28 @@
+import type { Authentication } from "../auth/authenticate.js";
+import type { Viewer } from "../auth/viewer.js";
+import type { Services } from "../services.js";
+import { createLoaders, type Loaders } from "./loaders.js";
+
+/** What every resolver receives; built once per HTTP request (per event on WebSocket). */
+export interface GraphQLContext {
+  requestId: string;
+  clientIp: string | null;
+  auth: Authentication;
+  services: Services;
+  loaders: Loaders;
+}
+
+export function createContext(input: {
+  requestId: string;
+  clientIp: string | null;
+  auth: Authentication;
+  services: Services;
+}): GraphQLContext {
+  return { ...input, loaders: createLoaders(input.services.repos) };
+}
+
+/** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */
+export function requireViewer(context: GraphQLContext): Viewer {
+  if (context.auth.viewer) return context.auth.viewer;
+  throw context.auth.error;
+}

@@ -1,0 +1,35 @@
+/** Process entry point: `npm start`. */
+import "reflect-metadata";
+import { startApi } from "./app.js";
+import { loadConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+
+let api;
+try {
+  api = await startApi(config, logger);
+} catch (error) {
+  logger.fatal({ errorClass: (error as Error).name, message: (error as Error).message }, "failed to start");
+  process.exit(1);
+}
+if (api.demoBanner) process.stdout.write(api.demoBanner + "\n");
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    // A backstop: if draining hangs past the grace period, exit anyway.
+    setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000).unref();
+    api.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error({ errorClass: error.name }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  });
+}

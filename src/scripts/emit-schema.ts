@@ -1,0 +1,23 @@
+/**
+ * `npm run schema:emit` writes schema/schema.graphql from the resolvers;
+ * `--check` only compares and exits 1 when the committed file is stale.
+ */
+import "reflect-metadata";
+import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { buildApiSchema, printApiSchema } from "../graphql/schema.js";
+
+const target = fileURLToPath(new URL("../../schema/schema.graphql", import.meta.url));
+const sdl = printApiSchema(await buildApiSchema());
+
+if (process.argv.includes("--check")) {
+  const committed = await readFile(target, "utf8").catch(() => "");
+  if (committed !== sdl) {
+    process.stderr.write("schema/schema.graphql is stale: run `npm run schema:emit` and commit it.\n");
+    process.exit(1);
+  }
+  process.stdout.write("schema/schema.graphql is up to date.\n");
+} else {
+  await writeFile(target, sdl);
+  process.stdout.write(`Wrote ${target}\n`);
+}

@@ -1,0 +1,120 @@
+/**
+ * One HTTP server: POST/GET /graphql (Apollo), GET /healthz (process up), GET /readyz
+ * (database reachable). Later slices add graphql-ws on /graphql and /webhooks/100ms here.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import express, { type ErrorRequestHandler, type Request } from "express";
+import type { GraphQLSchema } from "graphql";
+import { authenticate } from "./auth/authenticate.js";
+import type { TokenVerifier } from "./auth/token-verifier.js";
+import type { Database } from "./db/client.js";
+import { createContext, type GraphQLContext } from "./graphql/context.js";
+import { errorLoggingPlugin, formatError } from "./graphql/format-error.js";
+import type { Logger } from "./logger.js";
+import type { Services } from "./services.js";
+
+export interface ApiServerOptions {
+  schema: GraphQLSchema;
+  database: Database;
+  services: Services;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+  isProduction: boolean;
+  shutdownTimeoutMs: number;
+}
+
+export interface ApiServer {
+  readonly httpServer: Server;
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  listen(port: number, host: string): Promise<{ url: string; port: number }>;
+  /** Stops accepting, lets in-flight requests finish (up to shutdownTimeoutMs), then closes. */
+  stop(): Promise<void>;
+}
+
+export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: options.schema,
+    introspection: !options.isProduction,
+    hideSchemaDetailsFromClientErrors: options.isProduction,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    stopOnTerminationSignals: false,
+    formatError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownTimeoutMs }),
+      errorLoggingPlugin(options.logger),
+    ],
+  });
+  await apollo.start();
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    try {
+      await options.database.ping(1500);
+      res.json({ status: "ready", checks: { database: "up" } });
+    } catch {
+      res.status(503).json({ status: "unavailable", checks: { database: "down" } });
+    }
+  });
+  app.use(
+    "/graphql",
+    express.json({ limit: "100kb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = requestIdOf(req);
+        res.setHeader("x-request-id", requestId);
+        const auth = await authenticate(req.headers.authorization, options.verifyToken, options.services.findViewer);
+        return createContext({ requestId, clientIp: req.ip ?? null, auth, services: options.services });
+      },
+    }),
+  );
+  app.use(jsonErrors(options.logger));
+
+  return {
+    httpServer,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+          resolve({ url: `http://${shownHost}:${address.port}`, port: address.port });
+        });
+      }),
+    stop: () => apollo.stop(),
+  };
+}
+
+/** A client-supplied request id is kept when it is short and plain; otherwise a new one. */
+function requestIdOf(req: Request): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+/** Body-parser failures (bad JSON, too large) answer JSON, not express's HTML page. */
+function jsonErrors(logger: Logger): ErrorRequestHandler {
+  return (error: { status?: number; type?: string }, _req, res, _next) => {
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) logger.error({ errorClass: (error as Error).name }, "unhandled HTTP error");
+    const message =
+      error.type === "entity.parse.failed"
+        ? "Request body is not valid JSON"
+        : error.type === "entity.too.large"
+          ? "Request body too large"
+          : status === 500
+            ? "Internal server error"
+            : "Bad request";
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST" } }] });
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Starts the real API (HTTP server on a free loopback port) on a test database, and talks to
+ * it over real HTTP with the codegen'd typed documents.
+ */
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print, type GraphQLFormattedError } from "graphql";
+import { startApi, type RunningApi } from "../../src/app.js";
+import { signAccessToken } from "../../src/auth/access-token.js";
+import { parseConfig, type Config } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import type { TestDatabase } from "./db.js";
+
+export const TEST_JWT_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data?: T | null;
+  errors?: GraphQLFormattedError[];
+}
+
+export interface TestApi {
+  url: string;
+  api: RunningApi;
+  config: Config;
+  /** A valid bearer token for a users.id. */
+  tokenFor(userId: string, options?: { ttlSeconds?: number }): Promise<string>;
+  gql<T, V extends Record<string, unknown>>(
+    document: TypedDocumentNode<T, V>,
+    variables: V,
+    token?: string | null,
+  ): Promise<GraphQLResponse<T>>;
+  /** Raw POST of any body to /graphql. */
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
+  stop(): Promise<void>;
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  const result = parseConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    DATABASE_URL: "postgres://unused.invalid/x",
+    ...env,
+  });
+  if (!result.ok) throw new Error(result.errors.join("; "));
+  return result.config;
+}
+
+export async function startTestApi(test: TestDatabase, env: Record<string, string> = {}): Promise<TestApi> {
+  const config = testConfig(env);
+  const api = await startApi(config, createLogger("silent"), { database: test.database });
+  const post = async (body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${api.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json() };
+  };
+  return {
+    url: api.url,
+    api,
+    config,
+    tokenFor: (userId, options) => signAccessToken(TEST_JWT_SECRET, userId, options),
+    gql: async (document, variables, token) => {
+      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+      const { status, json } = await post({ query: print(document), variables }, headers);
+      return { status, ...json };
+    },
+    post,
+    stop: () => api.stop(),
+  };
+}
