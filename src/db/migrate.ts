@@ -4,12 +4,13 @@
  * on PostgreSQL the run is serialised with an advisory lock, because drizzle's migrator
  * takes none.
  */
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import { PROJECT_ROOT } from "../paths.js";
 import type { Database } from "./client.js";
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
+export const MIGRATIONS_FOLDER = join(PROJECT_ROOT, "drizzle");
 
 /** Arbitrary constant shared by every instance of this API: "consultation-api migrate". */
 const MIGRATION_LOCK_KEY = 7_301_942_118;

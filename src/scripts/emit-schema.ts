@@ -4,10 +4,11 @@
  */
 import "reflect-metadata";
 import { readFile, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { buildApiSchema, printApiSchema } from "../graphql/schema.js";
+import { PROJECT_ROOT } from "../paths.js";
 
-const target = fileURLToPath(new URL("../../schema/schema.graphql", import.meta.url));
+const target = join(PROJECT_ROOT, "schema", "schema.graphql");
 const sdl = printApiSchema(await buildApiSchema());
 
 if (process.argv.includes("--check")) {

@@ -58,14 +58,15 @@ export async function createConsultation(
   db: Db,
   input: { doctorId: string; patientId: string; scheduledAt?: Date; status?: "pending" | "active" | "completed" | "cancelled" },
 ) {
-  const appointment = await createAppointment(db, input);
+  const { status, ...booking } = input;
+  const appointment = await createAppointment(db, booking);
   const [consultation] = await db
     .insert(videoConsultations)
     .values({
       appointmentId: appointment.id,
       doctorId: input.doctorId,
       patientId: input.patientId,
-      status: input.status ?? "pending",
+      status: status ?? "pending",
     })
     .returning();
   return { appointment, consultation: consultation! };
