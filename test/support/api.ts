@@ -56,7 +56,7 @@ export async function startTestApi(test: TestDatabase, env: Record<string, strin
       headers: { "content-type": "application/json", ...headers },
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
-    return { status: response.status, json: await response.json() };
+    return { status: response.status, json: (await response.json()) as any };
   };
   return {
     url: api.url,
