@@ -46,7 +46,13 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     await migrateDatabase(database);
     const demo = isDemoMode(config) ? await prepareDemo(database, config.database.embeddedDataDir) : null;
     const verifyToken = createTokenVerifier({ ...config.auth, jwtSecret: demo?.secret ?? config.auth.jwtSecret });
-    const services = createServices(database.db, { maxPageSize: config.maxPageSize });
+    const services = createServices(database.db, {
+      maxPageSize: config.maxPageSize,
+      hms: config.hms,
+      video: config.video,
+      logger,
+    });
+    if (!config.hms) logger.warn("100ms is not configured (HMS_ACCESS_KEY, HMS_APP_SECRET, HMS_TEMPLATE_ID): video mutations will answer UPSTREAM_UNAVAILABLE");
     const server = await createApiServer({
       schema: await buildApiSchema(),
       database,

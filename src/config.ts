@@ -40,6 +40,24 @@ export const envSchema = z.object({
   AUTH_AUDIENCE: optionalString.describe("Required `aud` of bearer tokens, when set."),
   AUTH_CLOCK_TOLERANCE_SECONDS: int(0, 300).default(5).describe("Clock skew allowed on `exp`/`nbf`."),
   MAX_PAGE_SIZE: int(1, 1000).default(100).describe("Largest `first` any connection accepts."),
+  HMS_ACCESS_KEY: optionalString.describe("100ms app access key (Dashboard > Developer). Without the three HMS_ keys, video mutations answer UPSTREAM_UNAVAILABLE."),
+  HMS_APP_SECRET: optionalString.describe("100ms app secret: signs room join tokens and management tokens. Never sent to clients."),
+  HMS_TEMPLATE_ID: optionalString.describe("100ms template with the doctor and patient roles (see README, Setting up 100ms)."),
+  HMS_API_BASE_URL: z.string().url().default("https://api.100ms.live/v2").describe("100ms REST API base URL."),
+  HMS_REGION: z.enum(["in", "us", "eu", "auto"]).optional().describe("100ms region for new rooms; absent: the template's."),
+  HMS_DOCTOR_ROLE: z.string().min(1).default("doctor").describe("Template role name for the doctor (case-sensitive)."),
+  HMS_PATIENT_ROLE: z.string().min(1).default("patient").describe("Template role name for the patient (case-sensitive)."),
+  HMS_TIMEOUT_MS: int(100, 60_000).default(5000).describe("Timeout of each 100ms API call."),
+  JOIN_EARLY_MINUTES: int(0, 24 * 60).default(15).describe("How long before the appointment a side may join."),
+  JOIN_GRACE_MINUTES: int(0, 24 * 60)
+    .default(60)
+    .describe("How long after the appointment's booked end a side may still join (while not ACTIVE)."),
+  ROOM_DURATION_SLACK_MINUTES: int(0, 12 * 60)
+    .default(30)
+    .describe("Added to the booked length for the room's max_duration_seconds (capped at 12 h)."),
+  LEGACY_TOKEN_COLUMNS: bool
+    .default(true)
+    .describe("Also write join tokens to video_consultations.doctor_token/patient_token for older app versions."),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000)
     .default(10_000)
     .describe("On SIGTERM, how long in-flight requests may take before sockets are destroyed."),
@@ -63,6 +81,27 @@ export interface Config {
   };
   maxPageSize: number;
   shutdownTimeoutMs: number;
+  /** Null when 100ms is not configured: video mutations then answer UPSTREAM_UNAVAILABLE. */
+  hms: HmsConfig | null;
+  video: VideoPolicy;
+}
+
+export interface HmsConfig {
+  accessKey: string;
+  appSecret: string;
+  templateId: string;
+  apiBaseUrl: string;
+  region: "in" | "us" | "eu" | "auto" | undefined;
+  timeoutMs: number;
+}
+
+/** Consultation rules that depend on configuration. */
+export interface VideoPolicy {
+  roles: { doctor: string; patient: string };
+  joinEarlyMinutes: number;
+  joinGraceMinutes: number;
+  roomDurationSlackMinutes: number;
+  legacyTokenColumns: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -98,6 +137,24 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       },
       maxPageSize: e.MAX_PAGE_SIZE,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      hms:
+        e.HMS_ACCESS_KEY && e.HMS_APP_SECRET && e.HMS_TEMPLATE_ID
+          ? {
+              accessKey: e.HMS_ACCESS_KEY,
+              appSecret: e.HMS_APP_SECRET,
+              templateId: e.HMS_TEMPLATE_ID,
+              apiBaseUrl: e.HMS_API_BASE_URL,
+              region: e.HMS_REGION,
+              timeoutMs: e.HMS_TIMEOUT_MS,
+            }
+          : null,
+      video: {
+        roles: { doctor: e.HMS_DOCTOR_ROLE, patient: e.HMS_PATIENT_ROLE },
+        joinEarlyMinutes: e.JOIN_EARLY_MINUTES,
+        joinGraceMinutes: e.JOIN_GRACE_MINUTES,
+        roomDurationSlackMinutes: e.ROOM_DURATION_SLACK_MINUTES,
+        legacyTokenColumns: e.LEGACY_TOKEN_COLUMNS,
+      },
     },
   };
 }
@@ -121,6 +178,13 @@ function crossFieldErrors(e: Env): string[] {
   const hasVerifier = e.AUTH_JWT_SECRET !== undefined || e.AUTH_JWKS_URL !== undefined;
   if (!hasVerifier && (!embedded || e.NODE_ENV === "production")) {
     errors.push("AUTH_JWT_SECRET or AUTH_JWKS_URL: one is required unless running embedded in development");
+  }
+  const hmsKeys = [e.HMS_ACCESS_KEY, e.HMS_APP_SECRET, e.HMS_TEMPLATE_ID];
+  if (hmsKeys.some((v) => v !== undefined) && hmsKeys.some((v) => v === undefined)) {
+    errors.push("HMS_ACCESS_KEY / HMS_APP_SECRET / HMS_TEMPLATE_ID: set all three, or none");
+  }
+  if (e.HMS_DOCTOR_ROLE === e.HMS_PATIENT_ROLE) {
+    errors.push("HMS_DOCTOR_ROLE / HMS_PATIENT_ROLE: must differ");
   }
   if (e.NODE_ENV === "production" && embedded) {
     errors.push("DATABASE_URL: required in production (the embedded database is for development)");

@@ -1,27 +1,49 @@
-/** Builds the repositories and services over one database; main.ts and tests call this. */
+/** Builds the repositories and services over one database; app.ts and tests call this. */
 import type { Viewer } from "./auth/viewer.js";
 import { ClinicRepo } from "./clinic/clinic.repo.js";
+import type { HmsConfig, VideoPolicy } from "./config.js";
+import { ConsultationCommands } from "./consultations/consultation-commands.service.js";
+import { ConsultationWriteRepo } from "./consultations/consultation-write.repo.js";
 import { ConsultationRepo } from "./consultations/consultation.repo.js";
 import { ConsultationService } from "./consultations/consultation.service.js";
+import { VideoRooms } from "./consultations/video-rooms.js";
 import type { Db } from "./db/client.js";
+import type { Logger } from "./logger.js";
 import { PrescriptionRepo } from "./prescriptions/prescription.repo.js";
 
 export function createRepos(db: Db) {
   return {
     clinic: new ClinicRepo(db),
     consultations: new ConsultationRepo(db),
+    consultationWrites: new ConsultationWriteRepo(db),
     prescriptions: new PrescriptionRepo(db),
   };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
 
-export function createServices(db: Db, options: { maxPageSize: number }) {
+export interface ServiceOptions {
+  maxPageSize: number;
+  hms: HmsConfig | null;
+  video: VideoPolicy;
+  logger: Logger;
+}
+
+export function createServices(db: Db, options: ServiceOptions) {
   const repos = createRepos(db);
+  const rooms = new VideoRooms(options.hms, options.video, options.logger);
   return {
     repos,
+    rooms,
     maxPageSize: options.maxPageSize,
     consultations: new ConsultationService(repos.consultations, options.maxPageSize),
+    commands: new ConsultationCommands({
+      reads: repos.consultations,
+      writes: repos.consultationWrites,
+      clinic: repos.clinic,
+      rooms,
+      policy: options.video,
+    }),
     /** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
     findViewer: async (userId: string): Promise<Viewer | null> => {
       const user = await repos.clinic.findUser(userId);

@@ -2,7 +2,8 @@
  * Reads of `video_consultations`. Every query is scoped to what the viewer may see: a
  * patient their own, a doctor theirs, an admin all. Business rules live in the service.
  */
-import { and, asc, eq, gt, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lt, or } from "drizzle-orm";
+import { ownedBy } from "../auth/scope.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns } from "../clinic/clinic.repo.js";
 import type { Db } from "../db/client.js";
@@ -13,7 +14,7 @@ import type {
   ConsultationWithAppointment,
 } from "./consultation.model.js";
 
-const consultationColumns = {
+export const consultationColumns = {
   id: vc.id,
   appointmentId: vc.appointmentId,
   doctorId: vc.doctorId,
@@ -27,18 +28,6 @@ const consultationColumns = {
   updatedAt: vc.updatedAt,
 };
 
-/** The SQL condition limiting consultations to the viewer's own; undefined for admins. */
-export function viewerScope(viewer: Viewer): SQL | undefined {
-  switch (viewer.role) {
-    case "admin":
-      return undefined;
-    case "doctor":
-      return viewer.doctorId ? eq(vc.doctorId, viewer.doctorId) : sql`false`;
-    case "patient":
-      return viewer.patientId ? eq(vc.patientId, viewer.patientId) : sql`false`;
-  }
-}
-
 export class ConsultationRepo {
   constructor(private readonly db: Db) {}
 
@@ -46,7 +35,7 @@ export class ConsultationRepo {
     const [row] = await this.db
       .select(consultationColumns)
       .from(vc)
-      .where(and(eq(vc.id, id), viewerScope(viewer)))
+      .where(and(eq(vc.id, id), ownedBy(viewer, vc)))
       .limit(1);
     return row ?? null;
   }
@@ -60,7 +49,7 @@ export class ConsultationRepo {
       .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
       .where(
         and(
-          viewerScope(viewer),
+          ownedBy(viewer, vc),
           statuses && statuses.length > 0 ? inArray(vc.status, [...statuses]) : undefined,
           from ? gte(appointments.scheduledAt, from) : undefined,
           to ? lt(appointments.scheduledAt, to) : undefined,

@@ -90,7 +90,9 @@ async function openEmbedded(dataDir: string | undefined, logger: DrizzleLogger |
       return result.rows;
     },
     withAdvisoryLock: (_key, fn) => fn(),
-    close: () => client.close(),
+    close: async () => {
+      if (!client.closed) await client.close();
+    },
   };
 }
 

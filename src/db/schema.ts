@@ -1,2 +1,3 @@
 /** Every table the API knows: the clinic's legacy tables plus the API's own. */
 export * from "./legacy.schema.js";
+export * from "./api.schema.js";

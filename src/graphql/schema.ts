@@ -5,6 +5,7 @@ import { GraphQLScalarType, lexicographicSortSchema, printSchema, type GraphQLSc
 import { buildSchema } from "type-graphql";
 import { AppointmentResolver } from "../appointments/appointment.resolver.js";
 import { UserResolver } from "../clinic/user.resolver.js";
+import { ConsultationCommandsResolver } from "../consultations/consultation-commands.resolver.js";
 import { ConsultationResolver } from "../consultations/consultation.resolver.js";
 import { PrescriptionResolver } from "../prescriptions/prescription.resolver.js";
 
@@ -16,7 +17,7 @@ const DateTime = new GraphQLScalarType({
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [UserResolver, ConsultationResolver, AppointmentResolver, PrescriptionResolver],
+    resolvers: [UserResolver, ConsultationResolver, ConsultationCommandsResolver, AppointmentResolver, PrescriptionResolver],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     pubSub: createPubSub(),
     validate: false,

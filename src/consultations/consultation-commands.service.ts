@@ -1,0 +1,196 @@
+/**
+ * Starting, joining, ending and cancelling a consultation. Each use case begins with its
+ * authorization check; a consultation the viewer may not see is NOT_FOUND, exactly as one
+ * that does not exist. 100ms is called before the database changes, so a 100ms failure
+ * leaves the database as it was and the same call succeeds once 100ms is back.
+ */
+import type { Viewer } from "../auth/viewer.js";
+import type { AppointmentRecord } from "../clinic/clinic.model.js";
+import type { ClinicRepo } from "../clinic/clinic.repo.js";
+import type { VideoPolicy } from "../config.js";
+import { AppError, badInput, notFound } from "../errors.js";
+import { parseId } from "../ids.js";
+import type { ConsultationRecord } from "./consultation.model.js";
+import type { ConsultationRepo } from "./consultation.repo.js";
+import type { ConsultationWriteRepo, LegacyTokens } from "./consultation-write.repo.js";
+import { assertCanJoin, joinTokenExpiry, joinWindow } from "./join-window.js";
+import { isClosed, transition, type LifecycleAction } from "./lifecycle.js";
+import type { Side, VideoRooms } from "./video-rooms.js";
+
+export interface JoinTokenResult {
+  token: string;
+  roomId: string;
+  side: Side;
+  userId: string;
+  expiresAt: Date;
+}
+
+export interface ConsultationCommandDeps {
+  reads: ConsultationRepo;
+  writes: ConsultationWriteRepo;
+  clinic: ClinicRepo;
+  rooms: VideoRooms;
+  policy: VideoPolicy;
+  now?: () => Date;
+}
+
+const MAX_REASON_LENGTH = 500;
+
+export class ConsultationCommands {
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: ConsultationCommandDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Creates the consultation of a video appointment and provisions its room. Idempotent. */
+  async start(viewer: Viewer, appointmentId: string): Promise<ConsultationRecord> {
+    const appointment = await this.deps.writes.findVisibleAppointment(viewer, parseId(appointmentId, "appointmentId"));
+    if (!appointment) throw notFound("Appointment");
+    if (appointment.type !== "video") throw badInput("Only video appointments have a consultation", "appointmentId");
+    if (appointment.status === "cancelled" || appointment.status === "no_show") {
+      throw new AppError("INVALID_STATE", `The appointment is ${appointment.status}`);
+    }
+    return this.#provision(appointment, { create: true });
+  }
+
+  /** A fresh 100ms token for the caller's own side, within the join window. */
+  async join(viewer: Viewer, consultationId: string): Promise<JoinTokenResult> {
+    let consultation = await this.#visible(viewer, consultationId);
+    const side = sideOf(viewer, consultation);
+    if (!side) throw new AppError("FORBIDDEN", "Only the consultation's doctor or patient can join it");
+    const appointment = await this.#appointmentOf(consultation);
+    const window = joinWindow(appointment, this.deps.policy);
+    assertCanJoin(consultation.status, window, this.#now());
+    if (!consultation.roomId) consultation = await this.#provision(appointment, { create: false });
+    assertCanJoin(consultation.status, window, this.#now());
+    const roomId = consultation.roomId!;
+    await this.deps.rooms.removeStaleConnections(roomId, viewer.userId);
+    const expiresAt = joinTokenExpiry(consultation.status, window, this.#now());
+    const minted = await this.deps.rooms.mintJoinToken({ roomId, userId: viewer.userId, side, expiresAt });
+    return { token: minted.token, roomId, side, userId: viewer.userId, expiresAt: minted.expiresAt };
+  }
+
+  /** The doctor ends the call for both sides: room ended and locked, COMPLETED. Idempotent. */
+  async end(viewer: Viewer, consultationId: string): Promise<ConsultationRecord> {
+    const consultation = await this.#visible(viewer, consultationId);
+    if (sideOf(viewer, consultation) !== "doctor") {
+      throw new AppError("FORBIDDEN", "Only the consultation's doctor can end it");
+    }
+    return this.#close(consultation, "endByDoctor", viewer, null);
+  }
+
+  /** Doctor, patient or admin cancels a consultation that has not become ACTIVE. */
+  async cancel(viewer: Viewer, consultationId: string, reason: string | null | undefined): Promise<ConsultationRecord> {
+    const trimmed = reason?.trim() || null;
+    if (trimmed && trimmed.length > MAX_REASON_LENGTH) {
+      throw badInput(`reason must be at most ${MAX_REASON_LENGTH} characters`, "reason");
+    }
+    const consultation = await this.#visible(viewer, consultationId);
+    return this.#close(consultation, "cancel", viewer, trimmed);
+  }
+
+  async #visible(viewer: Viewer, consultationId: string): Promise<ConsultationRecord> {
+    const consultation = await this.deps.reads.findVisible(viewer, parseId(consultationId, "consultationId"));
+    if (!consultation) throw notFound("Consultation");
+    return consultation;
+  }
+
+  async #appointmentOf(consultation: ConsultationRecord): Promise<AppointmentRecord> {
+    const [appointment] = await this.deps.clinic.appointmentsByIds([consultation.appointmentId]);
+    if (!appointment) throw new Error("consultation without its appointment");
+    return appointment;
+  }
+
+  /**
+   * Gives the appointment's consultation a room, once. The row is locked while 100ms is
+   * asked, so concurrent callers wait and then find the room: one row, one room. If 100ms
+   * fails, the transaction rolls back: no row is left half-provisioned (a row the clinic's
+   * system created earlier stays as it was).
+   */
+  async #provision(appointment: AppointmentRecord, options: { create: boolean }): Promise<ConsultationRecord> {
+    // Read before the transaction: on embedded PGlite (one connection) a query on the outer
+    // handle during a transaction waits for that transaction forever.
+    const sides = await this.#sideUserIds(appointment);
+    return this.deps.writes.transaction(async (tx) => {
+      if (options.create) await tx.insertIfAbsent(appointment);
+      const consultation = await tx.lockByAppointmentId(appointment.id);
+      if (!consultation) throw notFound("Consultation");
+      // A room set by the old client-side flow is kept; a closed consultation gets none.
+      if (consultation.roomId || isClosed(consultation.status)) return consultation;
+      const room = await this.deps.rooms.createRoom(consultation.id, appointment.durationMinutes);
+      const tokens = await this.#legacyTokens(consultation, appointment, room.id, sides);
+      return (await tx.setRoom(consultation.id, room.id, tokens)) ?? consultation;
+    });
+  }
+
+  async #sideUserIds(appointment: AppointmentRecord): Promise<Record<Side, string>> {
+    const [[doctor], [patient]] = await Promise.all([
+      this.deps.clinic.doctorsByIds([appointment.doctorId]),
+      this.deps.clinic.patientsByIds([appointment.patientId]),
+    ]);
+    if (!doctor || !patient) throw new Error("appointment without its doctor or patient");
+    return { doctor: doctor.userId, patient: patient.userId };
+  }
+
+  /** Older app versions read join tokens from the table: same window-bounded expiry. */
+  async #legacyTokens(
+    c: ConsultationRecord,
+    appointment: AppointmentRecord,
+    roomId: string,
+    userIds: Record<Side, string>,
+  ): Promise<LegacyTokens | null> {
+    if (!this.deps.policy.legacyTokenColumns) return null;
+    const now = this.#now();
+    const expiresAt = joinTokenExpiry(c.status, joinWindow(appointment, this.deps.policy), now);
+    if (expiresAt.getTime() - now.getTime() < 60_000) return null;
+    const mint = (side: Side) => this.deps.rooms.mintJoinToken({ roomId, userId: userIds[side], side, expiresAt });
+    const [doctorToken, patientToken] = await Promise.all([mint("doctor"), mint("patient")]);
+    return { doctorToken: doctorToken.token, patientToken: patientToken.token };
+  }
+
+  /** End or cancel: 100ms first, then a compare-and-set on the status (retried if it moved). */
+  async #close(
+    consultation: ConsultationRecord,
+    action: Extract<LifecycleAction, "endByDoctor" | "cancel">,
+    viewer: Viewer,
+    reason: string | null,
+  ): Promise<ConsultationRecord> {
+    let current = consultation;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const next = transition(current.status, action);
+      if (!next.changed) return current;
+      if (current.roomId) {
+        await (action === "endByDoctor" ? this.deps.rooms.endAndLock(current.roomId) : this.deps.rooms.disable(current.roomId));
+      }
+      const ending = next.to === "completed";
+      const endedAt = ending ? this.#now() : null;
+      const closed = await this.deps.writes.transaction((tx) =>
+        tx.close(current.id, current.appointmentId, {
+          from: current.status,
+          to: next.to as "completed" | "cancelled",
+          endedAt,
+          durationSeconds: endedAt ? secondsBetween(current.startedAt ?? endedAt, endedAt) : null,
+          appointmentStatus: ending ? "completed" : "cancelled",
+          closedByUserId: viewer.userId,
+          reason,
+        }),
+      );
+      if (closed) return closed;
+      // Lost the compare-and-set (a webhook or another request moved it): decide again.
+      current = (await this.deps.reads.byIds([current.id]))[0]!;
+    }
+    throw new AppError("INVALID_STATE", "The consultation is changing; try again");
+  }
+}
+
+/** Which side of the call the viewer is on, if any (admins are on neither). */
+export function sideOf(viewer: Viewer, consultation: ConsultationRecord): Side | null {
+  if (viewer.doctorId !== null && viewer.doctorId === consultation.doctorId) return "doctor";
+  if (viewer.patientId !== null && viewer.patientId === consultation.patientId) return "patient";
+  return null;
+}
+
+function secondsBetween(from: Date, to: Date): number {
+  return Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+}

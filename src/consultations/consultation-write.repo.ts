@@ -1,0 +1,122 @@
+/**
+ * Writes to `video_consultations` (and the appointment status the clinic's app shows).
+ * Status changes are compare-and-set on the current status, so two concurrent requests
+ * cannot both win; callers re-read and re-decide when a CAS loses.
+ */
+import { createHash } from "node:crypto";
+import { and, eq } from "drizzle-orm";
+import { ownedBy } from "../auth/scope.js";
+import type { Viewer } from "../auth/viewer.js";
+import type { AppointmentRecord, AppointmentStatus } from "../clinic/clinic.model.js";
+import { appointmentColumns } from "../clinic/clinic.repo.js";
+import type { Db } from "../db/client.js";
+import { appointments, consultationClosures, videoConsultations as vc } from "../db/schema.js";
+import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
+import { consultationColumns } from "./consultation.repo.js";
+
+export interface LegacyTokens {
+  doctorToken: string;
+  patientToken: string;
+}
+
+export interface Closure {
+  from: ConsultationStatus;
+  to: "completed" | "cancelled";
+  endedAt: Date | null;
+  durationSeconds: number | null;
+  appointmentStatus: AppointmentStatus;
+  closedByUserId: string | null;
+  reason: string | null;
+}
+
+export class ConsultationWriteRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Runs `fn` in one transaction with a repo bound to it. */
+  transaction<T>(fn: (repo: ConsultationWriteRepo) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new ConsultationWriteRepo(tx as unknown as Db)));
+  }
+
+  /** The appointment when the viewer is its doctor or patient, or an admin; else null. */
+  async findVisibleAppointment(viewer: Viewer, appointmentId: string): Promise<AppointmentRecord | null> {
+    const [row] = await this.db
+      .select(appointmentColumns)
+      .from(appointments)
+      .where(and(eq(appointments.id, appointmentId), ownedBy(viewer, appointments)))
+      .limit(1);
+    return row ?? null;
+  }
+
+  /**
+   * Creates the appointment's consultation unless the clinic's system already did. The id
+   * is derived from the appointment id, so an attempt that rolled back after 100ms created
+   * the room comes back with the same id, hence the same room name: no orphaned rooms.
+   */
+  async insertIfAbsent(appointment: AppointmentRecord): Promise<void> {
+    await this.db
+      .insert(vc)
+      .values({
+        id: consultationIdFor(appointment.id),
+        appointmentId: appointment.id,
+        doctorId: appointment.doctorId,
+        patientId: appointment.patientId,
+      })
+      .onConflictDoNothing({ target: vc.appointmentId });
+  }
+
+  /** Reads and row-locks (FOR UPDATE) until the transaction ends. */
+  async lockByAppointmentId(appointmentId: string): Promise<ConsultationRecord | null> {
+    const [row] = await this.db.select(consultationColumns).from(vc).where(eq(vc.appointmentId, appointmentId)).for("update");
+    return row ?? null;
+  }
+
+  async lockById(id: string): Promise<ConsultationRecord | null> {
+    const [row] = await this.db.select(consultationColumns).from(vc).where(eq(vc.id, id)).for("update");
+    return row ?? null;
+  }
+
+  /** Sets the room once: a consultation that already has one keeps it. */
+  async setRoom(id: string, roomId: string, tokens: LegacyTokens | null): Promise<ConsultationRecord | null> {
+    const [row] = await this.db
+      .update(vc)
+      .set({ roomId, ...(tokens ?? {}), updatedAt: new Date() })
+      .where(eq(vc.id, id))
+      .returning(consultationColumns);
+    return row ?? null;
+  }
+
+  /** CAS from `closure.from`; clears the legacy tokens; null when the status had moved on. */
+  async close(id: string, appointmentId: string, closure: Closure): Promise<ConsultationRecord | null> {
+    const [row] = await this.db
+      .update(vc)
+      .set({
+        status: closure.to,
+        endedAt: closure.endedAt,
+        durationSeconds: closure.durationSeconds,
+        doctorToken: null,
+        patientToken: null,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(vc.id, id), eq(vc.status, closure.from)))
+      .returning(consultationColumns);
+    if (!row) return null;
+    await this.db
+      .update(appointments)
+      .set({ status: closure.appointmentStatus, updatedAt: new Date() })
+      .where(eq(appointments.id, appointmentId));
+    await this.db
+      .insert(consultationClosures)
+      .values({ consultationId: id, outcome: closure.to, closedByUserId: closure.closedByUserId, reason: closure.reason })
+      .onConflictDoNothing();
+    return row;
+  }
+}
+
+/** A UUID (version 5 layout, SHA-1 over a fixed namespace) determined by the appointment id. */
+export function consultationIdFor(appointmentId: string): string {
+  const hash = createHash("sha1").update("video-consultation:").update(appointmentId.toLowerCase()).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * The consultation lifecycle as a pure state machine:
+ *
+ *   PENDING --both sides in the room--> ACTIVE --call over (session closed / doctor ends)--> COMPLETED
+ *   PENDING --cancel / no-show expiry--> CANCELLED
+ *   PENDING --doctor ends--> COMPLETED        (the doctor may close a call nobody joined)
+ *
+ * Anything else is INVALID_STATE. Repeating the action that produced the current state
+ * (ending a COMPLETED consultation, cancelling a CANCELLED one) is not an error but a no-op,
+ * so that a client's retry after a lost response gets the same answer.
+ */
+import { AppError } from "../errors.js";
+import type { ConsultationStatus } from "./consultation.model.js";
+
+export type LifecycleAction =
+  /** Doctor and patient are in the room together for the first time. */
+  | "bothJoined"
+  /** 100ms closed the session and the grace period passed with nobody back. */
+  | "callFinished"
+  /** The doctor ends the call for both sides. */
+  | "endByDoctor"
+  /** Doctor, patient or admin cancels before the call started. */
+  | "cancel"
+  /** The join window closed with nobody having joined. */
+  | "expire";
+
+export const LIFECYCLE_ACTIONS: readonly LifecycleAction[] = ["bothJoined", "callFinished", "endByDoctor", "cancel", "expire"];
+export const CONSULTATION_STATUSES: readonly ConsultationStatus[] = ["pending", "active", "completed", "cancelled"];
+
+export type Transition = { to: ConsultationStatus; changed: true } | { to: ConsultationStatus; changed: false };
+
+const TABLE: Record<ConsultationStatus, Partial<Record<LifecycleAction, ConsultationStatus>>> = {
+  pending: { bothJoined: "active", endByDoctor: "completed", cancel: "cancelled", expire: "cancelled" },
+  active: { callFinished: "completed", endByDoctor: "completed" },
+  completed: {},
+  cancelled: {},
+};
+
+/** Actions that are a no-op (not an error) when the consultation is already where they lead. */
+const IDEMPOTENT: Partial<Record<LifecycleAction, ConsultationStatus>> = {
+  endByDoctor: "completed",
+  callFinished: "completed",
+  cancel: "cancelled",
+  expire: "cancelled",
+  bothJoined: "active",
+};
+
+/** Where `action` takes a consultation in `from`; throws INVALID_STATE when it may not. */
+export function transition(from: ConsultationStatus, action: LifecycleAction): Transition {
+  const to = TABLE[from][action];
+  if (to !== undefined) return { to, changed: true };
+  if (IDEMPOTENT[action] === from) return { to: from, changed: false };
+  throw new AppError("INVALID_STATE", `Cannot ${describe(action)} a ${from} consultation`, { status: from.toUpperCase() });
+}
+
+function describe(action: LifecycleAction): string {
+  switch (action) {
+    case "bothJoined":
+      return "start";
+    case "callFinished":
+    case "endByDoctor":
+      return "end";
+    case "cancel":
+      return "cancel";
+    case "expire":
+      return "expire";
+  }
+}
+
+/** No join token is ever issued again once a consultation is over. */
+export function isClosed(status: ConsultationStatus): boolean {
+  return status === "completed" || status === "cancelled";
+}
