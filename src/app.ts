@@ -11,13 +11,17 @@ import { demoSecret, ensureDemoClinic } from "./demo/demo-clinic.js";
 import { buildApiSchema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { createApiServer } from "./server.js";
-import { createServices } from "./services.js";
+import { createServices, type Services } from "./services.js";
+import { EventHub } from "./live/event-hub.js";
+import { Reconciler } from "./live/reconciler.js";
 
 export interface RunningApi {
   url: string;
   database: Database;
   /** The demo banner (URL, tokens, sample query) when the embedded demo is active. */
   demoBanner: string | null;
+  services: Services;
+  reconciler: Reconciler;
   /** Graceful: stop accepting, finish in-flight work, then close the database (when owned). */
   stop(): Promise<void>;
 }
@@ -46,10 +50,23 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     await migrateDatabase(database);
     const demo = isDemoMode(config) ? await prepareDemo(database, config.database.embeddedDataDir) : null;
     const verifyToken = createTokenVerifier({ ...config.auth, jwtSecret: demo?.secret ?? config.auth.jwtSecret });
+    const hub = new EventHub(database, logger);
+    await hub.start();
     const services = createServices(database.db, {
       maxPageSize: config.maxPageSize,
+      completionGraceSeconds: config.completionGraceSeconds,
+      hub,
       hms: config.hms,
       video: config.video,
+      logger,
+    });
+    const reconciler = new Reconciler({
+      database,
+      live: services.live,
+      rooms: services.rooms,
+      commands: services.commands,
+      webhooks: services.webhooks,
+      policy: config.video,
       logger,
     });
     if (!config.hms) logger.warn("100ms is not configured (HMS_ACCESS_KEY, HMS_APP_SECRET, HMS_TEMPLATE_ID): video mutations will answer UPSTREAM_UNAVAILABLE");
@@ -61,15 +78,24 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       logger,
       isProduction: config.isProduction,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
+      webhooks: config.webhooks,
     });
     const { url } = await server.listen(config.port, config.host);
+    reconciler.start(config.reconcileIntervalSeconds);
+    if (!config.webhooks.secret) logger.warn("HMS_WEBHOOK_SECRET is not set: POST /webhooks/100ms answers 503");
     logger.info({ url, database: database.kind }, "API listening");
     return {
       url,
       database,
       demoBanner: demo?.clinic ? await demoBanner(url, demo.secret, demo.clinic) : null,
+      services,
+      reconciler,
+      /** Order: stop accepting and drain requests and sockets, then jobs, then the database. */
       stop: async () => {
         await server.stop();
+        await reconciler.stop();
+        services.live.stop();
+        await hub.stop();
         if (ownsDatabase) await database.close();
       },
     };

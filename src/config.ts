@@ -48,6 +48,20 @@ export const envSchema = z.object({
   HMS_DOCTOR_ROLE: z.string().min(1).default("doctor").describe("Template role name for the doctor (case-sensitive)."),
   HMS_PATIENT_ROLE: z.string().min(1).default("patient").describe("Template role name for the patient (case-sensitive)."),
   HMS_TIMEOUT_MS: int(100, 60_000).default(5000).describe("Timeout of each 100ms API call."),
+  HMS_WEBHOOK_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/)
+    .default("x-hms-webhook-secret")
+    .describe("Name of the custom header 100ms sends with every webhook (set in the 100ms dashboard)."),
+  HMS_WEBHOOK_SECRET: optionalString.describe(
+    "Value of that header (at least 16 characters). Absent: POST /webhooks/100ms answers 503.",
+  ),
+  COMPLETION_GRACE_SECONDS: int(0, 3600)
+    .default(120)
+    .describe("After the room empties, an ACTIVE consultation becomes COMPLETED once nobody is back for this long."),
+  RECONCILE_INTERVAL_SECONDS: int(0, 3600)
+    .default(30)
+    .describe("How often presence is checked against 100ms and overdue consultations are closed; 0 turns it off."),
   JOIN_EARLY_MINUTES: int(0, 24 * 60).default(15).describe("How long before the appointment a side may join."),
   JOIN_GRACE_MINUTES: int(0, 24 * 60)
     .default(60)
@@ -84,6 +98,14 @@ export interface Config {
   /** Null when 100ms is not configured: video mutations then answer UPSTREAM_UNAVAILABLE. */
   hms: HmsConfig | null;
   video: VideoPolicy;
+  webhooks: WebhookConfig;
+  completionGraceSeconds: number;
+  reconcileIntervalSeconds: number;
+}
+
+export interface WebhookConfig {
+  header: string;
+  secret: string | undefined;
 }
 
 export interface HmsConfig {
@@ -148,6 +170,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
               timeoutMs: e.HMS_TIMEOUT_MS,
             }
           : null,
+      webhooks: { header: e.HMS_WEBHOOK_HEADER.toLowerCase(), secret: e.HMS_WEBHOOK_SECRET },
+      completionGraceSeconds: e.COMPLETION_GRACE_SECONDS,
+      reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
       video: {
         roles: { doctor: e.HMS_DOCTOR_ROLE, patient: e.HMS_PATIENT_ROLE },
         joinEarlyMinutes: e.JOIN_EARLY_MINUTES,
@@ -182,6 +207,9 @@ function crossFieldErrors(e: Env): string[] {
   const hmsKeys = [e.HMS_ACCESS_KEY, e.HMS_APP_SECRET, e.HMS_TEMPLATE_ID];
   if (hmsKeys.some((v) => v !== undefined) && hmsKeys.some((v) => v === undefined)) {
     errors.push("HMS_ACCESS_KEY / HMS_APP_SECRET / HMS_TEMPLATE_ID: set all three, or none");
+  }
+  if (e.HMS_WEBHOOK_SECRET !== undefined && e.HMS_WEBHOOK_SECRET.length < 16) {
+    errors.push("HMS_WEBHOOK_SECRET: must be at least 16 characters");
   }
   if (e.HMS_DOCTOR_ROLE === e.HMS_PATIENT_ROLE) {
     errors.push("HMS_DOCTOR_ROLE / HMS_PATIENT_ROLE: must differ");

@@ -10,6 +10,8 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler, type Request } from "express";
 import type { GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
 import { authenticate } from "./auth/authenticate.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Database } from "./db/client.js";
@@ -17,6 +19,9 @@ import { createContext, type GraphQLContext } from "./graphql/context.js";
 import { errorLoggingPlugin, formatError } from "./graphql/format-error.js";
 import type { Logger } from "./logger.js";
 import type { Services } from "./services.js";
+import type { WebhookConfig } from "./config.js";
+import { webhookRouter } from "./webhooks/webhook.route.js";
+import { graphqlWsOptions } from "./graphql/ws.js";
 
 export interface ApiServerOptions {
   schema: GraphQLSchema;
@@ -26,6 +31,7 @@ export interface ApiServerOptions {
   logger: Logger;
   isProduction: boolean;
   shutdownTimeoutMs: number;
+  webhooks: WebhookConfig;
 }
 
 export interface ApiServer {
@@ -40,6 +46,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const app = express();
   app.disable("x-powered-by");
   const httpServer = createServer(app);
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: 64 * 1024 });
+  const wsCleanup = useServer(graphqlWsOptions(options), wsServer);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: !options.isProduction,
@@ -51,11 +59,20 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownTimeoutMs }),
+      // Subscriptions: close every socket with 1001 "Going away" on shutdown.
+      {
+        serverWillStart: async () => ({
+          drainServer: async () => {
+            await wsCleanup.dispose();
+          },
+        }),
+      },
       errorLoggingPlugin(options.logger),
     ],
   });
   await apollo.start();
 
+  app.use(webhookRouter({ config: options.webhooks, db: options.database.db, processor: options.services.webhooks, logger: options.logger }));
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -98,7 +115,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
 
 /** A client-supplied request id is kept when it is short and plain; otherwise a new one. */
 function requestIdOf(req: Request): string {
-  const given = req.headers["x-request-id"];
+  return requestIdFrom(req.headers["x-request-id"]);
+}
+
+export function requestIdFrom(given: string | string[] | undefined): string {
   return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
 }
 

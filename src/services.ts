@@ -8,6 +8,11 @@ import { ConsultationRepo } from "./consultations/consultation.repo.js";
 import { ConsultationService } from "./consultations/consultation.service.js";
 import { VideoRooms } from "./consultations/video-rooms.js";
 import type { Db } from "./db/client.js";
+import type { EventHub } from "./live/event-hub.js";
+import { EventLogRepo } from "./live/event-log.repo.js";
+import { LiveStatus } from "./live/live-status.service.js";
+import { WebhookProcessor } from "./webhooks/webhook-processor.js";
+import { LiveStateRepo } from "./live/live-state.repo.js";
 import type { Logger } from "./logger.js";
 import { PrescriptionRepo } from "./prescriptions/prescription.repo.js";
 
@@ -17,6 +22,8 @@ export function createRepos(db: Db) {
     consultations: new ConsultationRepo(db),
     consultationWrites: new ConsultationWriteRepo(db),
     prescriptions: new PrescriptionRepo(db),
+    live: new LiveStateRepo(db),
+    eventLog: new EventLogRepo(db),
   };
 }
 
@@ -24,6 +31,9 @@ export type Repos = ReturnType<typeof createRepos>;
 
 export interface ServiceOptions {
   maxPageSize: number;
+  completionGraceSeconds: number;
+  /** The process's event hub (subscriptions); absent where nothing subscribes. */
+  hub?: EventHub;
   hms: HmsConfig | null;
   video: VideoPolicy;
   logger: Logger;
@@ -32,7 +42,14 @@ export interface ServiceOptions {
 export function createServices(db: Db, options: ServiceOptions) {
   const repos = createRepos(db);
   const rooms = new VideoRooms(options.hms, options.video, options.logger);
+  const live = new LiveStatus({ db, rooms, logger: options.logger, completionGraceSeconds: options.completionGraceSeconds });
   return {
+    live,
+    webhooks: new WebhookProcessor({ db, consultations: repos.consultations, live, roles: options.video.roles }),
+    hub: (): EventHub => {
+      if (!options.hub) throw new Error("no event hub in this process");
+      return options.hub;
+    },
     repos,
     rooms,
     maxPageSize: options.maxPageSize,

@@ -5,7 +5,9 @@ import type { Viewer } from "./viewer.js";
 
 export type FindViewer = (userId: string) => Promise<Viewer | null>;
 
-export type Authentication = { viewer: Viewer; error: null } | { viewer: null; error: Error };
+export type Authentication =
+  | { viewer: Viewer; error: null; expiresAt: Date }
+  | { viewer: null; error: Error; expiresAt: null };
 
 /**
  * Turns an Authorization header into a Viewer. Used by HTTP and WebSocket alike. Never
@@ -20,12 +22,12 @@ export async function authenticate(
   try {
     const token = bearerToken(header);
     if (token === null) throw unauthenticated("Authentication required");
-    const { subject } = await verify(token);
+    const { subject, expiresAt } = await verify(token);
     // `sub` is users.id (a uuid); anything else cannot be a user of this clinic.
     const viewer = isUuid(subject) ? await findViewer(subject) : null;
     if (viewer === null) throw unauthenticated("Unknown user");
-    return { viewer, error: null };
+    return { viewer, error: null, expiresAt };
   } catch (error) {
-    return { viewer: null, error: error as Error };
+    return { viewer: null, error: error as Error, expiresAt: null };
   }
 }

@@ -15,7 +15,7 @@ export interface TokenVerifierOptions {
 }
 
 /** Resolves to the token's `sub`; rejects with an UNAUTHENTICATED AppError. */
-export type TokenVerifier = (token: string) => Promise<{ subject: string }>;
+export type TokenVerifier = (token: string) => Promise<{ subject: string; expiresAt: Date }>;
 
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
 
@@ -46,7 +46,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (typeof payload.sub !== "string" || payload.sub.length === 0) {
       throw unauthenticated("Invalid token");
     }
-    return { subject: payload.sub };
+    return { subject: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
   };
 }
 

@@ -77,7 +77,7 @@ export class ConsultationCommands {
     if (sideOf(viewer, consultation) !== "doctor") {
       throw new AppError("FORBIDDEN", "Only the consultation's doctor can end it");
     }
-    return this.#close(consultation, "endByDoctor", viewer, null);
+    return this.#close(consultation, "endByDoctor", viewer.userId, null);
   }
 
   /** Doctor, patient or admin cancels a consultation that has not become ACTIVE. */
@@ -87,7 +87,15 @@ export class ConsultationCommands {
       throw badInput(`reason must be at most ${MAX_REASON_LENGTH} characters`, "reason");
     }
     const consultation = await this.#visible(viewer, consultationId);
-    return this.#close(consultation, "cancel", viewer, trimmed);
+    return this.#close(consultation, "cancel", viewer.userId, trimmed);
+  }
+
+  /**
+   * The API itself closes a PENDING consultation whose join window closed with nobody having
+   * joined: CANCELLED, the appointment a no-show, the room disabled, the tokens cleared.
+   */
+  expire(consultation: ConsultationRecord): Promise<ConsultationRecord> {
+    return this.#close(consultation, "expire", null, "no-show: the join window closed with nobody in the room");
   }
 
   async #visible(viewer: Viewer, consultationId: string): Promise<ConsultationRecord> {
@@ -152,8 +160,8 @@ export class ConsultationCommands {
   /** End or cancel: 100ms first, then a compare-and-set on the status (retried if it moved). */
   async #close(
     consultation: ConsultationRecord,
-    action: Extract<LifecycleAction, "endByDoctor" | "cancel">,
-    viewer: Viewer,
+    action: Extract<LifecycleAction, "endByDoctor" | "cancel" | "expire">,
+    actorUserId: string | null,
     reason: string | null,
   ): Promise<ConsultationRecord> {
     let current = consultation;
@@ -171,8 +179,8 @@ export class ConsultationCommands {
           to: next.to as "completed" | "cancelled",
           endedAt,
           durationSeconds: endedAt ? secondsBetween(current.startedAt ?? endedAt, endedAt) : null,
-          appointmentStatus: ending ? "completed" : "cancelled",
-          closedByUserId: viewer.userId,
+          appointmentStatus: ending ? "completed" : action === "expire" ? "no_show" : "cancelled",
+          closedByUserId: actorUserId,
           reason,
         }),
       );

@@ -1,7 +1,8 @@
 import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "../graphql/relay.types.js";
-import { Prescription } from "../prescriptions/prescription.type.js";
-import { Consultation, ConsultationStatus, Participant } from "./consultation.type.js";
+import { encodeEventId } from "../live/event-cursor.js";
+import type { EventRow } from "../live/event-log.repo.js";
+import { ConsultationStatus } from "./consultation.type.js";
 
 export enum ConsultationEventType {
   PARTICIPANT_JOINED = "PARTICIPANT_JOINED",
@@ -22,20 +23,32 @@ export class ConsultationEvent {
   @Field(() => Date, { description: "When it happened (the 100ms event time for presence changes)." })
   occurredAt!: Date;
 
-  @Field(() => Consultation)
-  consultation!: Consultation;
-
-  @Field(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED and PARTICIPANT_LEFT." })
-  participant!: Participant | null;
-
   @Field(() => ConsultationStatus, { nullable: true, description: "Set for STATUS_CHANGED." })
   previousStatus!: ConsultationStatus | null;
 
   @Field(() => ConsultationStatus, { description: "The consultation's status right after this event." })
   status!: ConsultationStatus;
 
-  @Field(() => Prescription, { nullable: true, description: "Set for PRESCRIPTION_CREATED." })
-  prescription!: Prescription | null;
+  consultationId!: string;
+  side!: "doctor" | "patient" | null;
+  peerId!: string | null;
+  joinedAt!: Date | null;
+  prescriptionId!: string | null;
+
+  static from(row: EventRow): ConsultationEvent {
+    return Object.assign(new ConsultationEvent(), {
+      id: encodeEventId(row.id),
+      type: row.type as ConsultationEventType,
+      occurredAt: row.occurredAt,
+      status: row.status as ConsultationStatus,
+      previousStatus: (row.previousStatus as ConsultationStatus | null) ?? null,
+      consultationId: row.consultationId,
+      side: row.side,
+      peerId: row.peerId,
+      joinedAt: row.joinedAt,
+      prescriptionId: row.prescriptionId,
+    });
+  }
 }
 
 @ObjectType({ description: "An event in a page of a consultation's timeline." })

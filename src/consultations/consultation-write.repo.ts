@@ -12,6 +12,7 @@ import { appointmentColumns } from "../clinic/clinic.repo.js";
 import type { Db } from "../db/client.js";
 import { appointments, consultationClosures, videoConsultations as vc } from "../db/schema.js";
 import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
+import { EventLogRepo, type NewEvent } from "../live/event-log.repo.js";
 import { consultationColumns } from "./consultation.repo.js";
 
 export interface LegacyTokens {
@@ -30,7 +31,11 @@ export interface Closure {
 }
 
 export class ConsultationWriteRepo {
-  constructor(private readonly db: Db) {}
+  readonly events: EventLogRepo;
+
+  constructor(private readonly db: Db) {
+    this.events = new EventLogRepo(db);
+  }
 
   /** Runs `fn` in one transaction with a repo bound to it. */
   transaction<T>(fn: (repo: ConsultationWriteRepo) => Promise<T>): Promise<T> {
@@ -85,7 +90,22 @@ export class ConsultationWriteRepo {
     return row ?? null;
   }
 
-  /** CAS from `closure.from`; clears the legacy tokens; null when the status had moved on. */
+  /** PENDING -> ACTIVE (CAS) when both sides were first in the room together, with its event. */
+  async activate(id: string, startedAt: Date): Promise<ConsultationRecord | null> {
+    const [row] = await this.db
+      .update(vc)
+      .set({ status: "active", startedAt, updatedAt: new Date() })
+      .where(and(eq(vc.id, id), eq(vc.status, "pending")))
+      .returning(consultationColumns);
+    if (row) await this.events.append([statusEvent(id, "pending", "active", startedAt)]);
+    return row ?? null;
+  }
+
+  /**
+   * CAS from `closure.from`; clears the legacy tokens, sets the appointment's status,
+   * records who closed it and appends the STATUS_CHANGED event. Null when the status had
+   * moved on (the caller decides again).
+   */
   async close(id: string, appointmentId: string, closure: Closure): Promise<ConsultationRecord | null> {
     const [row] = await this.db
       .update(vc)
@@ -108,6 +128,7 @@ export class ConsultationWriteRepo {
       .insert(consultationClosures)
       .values({ consultationId: id, outcome: closure.to, closedByUserId: closure.closedByUserId, reason: closure.reason })
       .onConflictDoNothing();
+    await this.events.append([statusEvent(id, closure.from, closure.to, closure.endedAt ?? new Date())]);
     return row;
   }
 }
@@ -119,4 +140,15 @@ export function consultationIdFor(appointmentId: string): string {
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function statusEvent(consultationId: string, from: ConsultationStatus, to: ConsultationStatus, occurredAt: Date): NewEvent {
+  return {
+    consultationId,
+    type: "STATUS_CHANGED",
+    occurredAt,
+    previousStatus: from,
+    status: to,
+    dedupeKey: `status:${to}`,
+  };
 }

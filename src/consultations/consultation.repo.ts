@@ -7,7 +7,7 @@ import { ownedBy } from "../auth/scope.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns } from "../clinic/clinic.repo.js";
 import type { Db } from "../db/client.js";
-import { appointments, videoConsultations as vc } from "../db/schema.js";
+import { appointments, doctors, patients, videoConsultations as vc } from "../db/schema.js";
 import type {
   ConsultationListQuery,
   ConsultationRecord,
@@ -71,6 +71,18 @@ export class ConsultationRepo {
       .select(consultationColumns)
       .from(vc)
       .where(inArray(vc.appointmentId, [...appointmentIds]));
+  }
+
+  /** The consultation of a 100ms room, with the users.id of each side (to map peers to sides). */
+  async findRoomMembers(roomId: string): Promise<{ consultationId: string; doctorUserId: string; patientUserId: string } | null> {
+    const [row] = await this.db
+      .select({ consultationId: vc.id, doctorUserId: doctors.userId, patientUserId: patients.userId })
+      .from(vc)
+      .innerJoin(doctors, eq(doctors.id, vc.doctorId))
+      .innerJoin(patients, eq(patients.id, vc.patientId))
+      .where(eq(vc.roomId, roomId))
+      .limit(1);
+    return row ?? null;
   }
 
   byIds(ids: readonly string[]): Promise<ConsultationRecord[]> {

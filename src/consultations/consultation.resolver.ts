@@ -5,7 +5,10 @@ import { requireViewer, type GraphQLContext } from "../graphql/context.js";
 import { present } from "../graphql/loaders.js";
 import { PageInfo } from "../graphql/relay.types.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
-import { ConsultationEventConnection } from "./consultation-event.type.js";
+import { ConsultationEvent, ConsultationEventConnection, ConsultationEventEdge } from "./consultation-event.type.js";
+import { decodeEventId } from "../live/event-cursor.js";
+import { connectedSecondsAt } from "../live/presence.js";
+import { participantOf, presenceOf } from "./participants.js";
 import type { ConsultationStatus as DomainStatus } from "./consultation.model.js";
 import { checkPageSize } from "./consultation.service.js";
 import {
@@ -14,7 +17,6 @@ import {
   ConsultationEdge,
   ConsultationFilter,
   Participant,
-  ParticipantRole,
 } from "./consultation.type.js";
 
 @Resolver(() => Consultation)
@@ -74,14 +76,24 @@ export class ConsultationResolver {
     description: "Always two entries, the doctor's and the patient's, with live presence.",
   })
   async participants(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Participant[]> {
-    const [doctor, patient] = await Promise.all([
+    const [doctor, patient, live] = await Promise.all([
       ctx.loaders.doctor.load(consultation.doctorId),
       ctx.loaders.patient.load(consultation.patientId),
+      ctx.loaders.live.load(consultation.id),
     ]);
     return [
-      offlineParticipant(ParticipantRole.DOCTOR, present(doctor, "doctor")),
-      offlineParticipant(ParticipantRole.PATIENT, present(patient, "patient")),
+      participantOf("doctor", present(doctor, "doctor"), presenceOf("doctor", live)),
+      participantOf("patient", present(patient, "patient"), presenceOf("patient", live)),
     ];
+  }
+
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: "Seconds during which doctor and patient were both in the room; null before anyone joined.",
+  })
+  async connectedSeconds(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<number | null> {
+    const live = await ctx.loaders.live.load(consultation.id);
+    return live && connectedSecondsAt(live.connectedMs, live.bothSince, new Date());
   }
 
   @FieldResolver(() => [Prescription], { description: "Prescriptions written for this consultation, newest first." })
@@ -90,27 +102,24 @@ export class ConsultationResolver {
   }
 
   @FieldResolver(() => ConsultationEventConnection, { description: "The consultation's timeline, oldest first." })
-  events(
-    @Root() _consultation: Consultation,
+  async events(
+    @Root() consultation: Consultation,
     @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) _after: string | null,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
-  ): ConsultationEventConnection {
-    checkPageSize(first ?? 50, ctx.services.maxPageSize);
-    // The event log arrives with live status (webhooks); until then the timeline is empty.
-    return Object.assign(new ConsultationEventConnection(), { edges: [], pageInfo: PageInfo.of([], false) });
+  ): Promise<ConsultationEventConnection> {
+    const size = checkPageSize(first ?? 50, ctx.services.maxPageSize);
+    const rows = await ctx.services.repos.eventLog.page(consultation.id, after ? decodeEventId(after) : 0, size + 1);
+    const edges = rows.slice(0, size).map((row) => {
+      const node = ConsultationEvent.from(row);
+      return Object.assign(new ConsultationEventEdge(), { cursor: node.id, node });
+    });
+    return Object.assign(new ConsultationEventConnection(), {
+      edges,
+      pageInfo: PageInfo.of(
+        edges.map((e) => e.cursor),
+        rows.length > size,
+      ),
+    });
   }
-}
-
-/** Presence comes with the webhook-driven live status; until then both sides are offline. */
-function offlineParticipant(role: ParticipantRole, person: { userId: string; fullName: string }): Participant {
-  return Object.assign(new Participant(), {
-    userId: person.userId,
-    role,
-    fullName: person.fullName,
-    online: false,
-    peerId: null,
-    joinedAt: null,
-    leftAt: null,
-  });
 }

@@ -61,12 +61,6 @@ export class Consultation extends Node {
   @Field(() => Int, { nullable: true, description: "From `startedAt` to `endedAt`, in seconds." })
   durationSeconds!: number | null;
 
-  @Field(() => Int, {
-    nullable: true,
-    description: "Seconds during which doctor and patient were both in the room; null before the call starts.",
-  })
-  connectedSeconds!: number | null;
-
   appointmentId!: string;
   doctorId!: string;
   patientId!: string;
@@ -79,7 +73,6 @@ export class Consultation extends Node {
       startedAt: record.startedAt,
       endedAt: record.endedAt,
       durationSeconds: record.durationSeconds,
-      connectedSeconds: null,
       appointmentId: record.appointmentId,
       doctorId: record.doctorId,
       patientId: record.patientId,

@@ -79,6 +79,11 @@ export class VideoRooms {
     }
   }
 
+  /** Who 100ms says is in the room now (reconciliation). */
+  activePeers(roomId: string) {
+    return this.#call("list peers", (client) => client.listActivePeers(roomId));
+  }
+
   /** Ends the active session for both sides and locks the room against rejoining. */
   endAndLock(roomId: string): Promise<void> {
     return this.#call("end room", async (client) => {

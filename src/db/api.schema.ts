@@ -1,6 +1,6 @@
 /** Tables of the API's own (never the clinic's). */
 import { sql } from "drizzle-orm";
-import { check, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { videoConsultations } from "./legacy.schema.js";
 
 /**
@@ -20,4 +20,129 @@ export const consultationClosures = pgTable(
     closedAt: timestamp("closed_at", { withTimezone: true, mode: "date" }).defaultNow().notNull(),
   },
   (t) => [check("consultation_closures_outcome_check", sql`${t.outcome} IN ('completed', 'cancelled')`)],
+);
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/**
+ * Every 100ms webhook as received, keyed by the envelope id: stored before the 200, so a
+ * delivery that was acknowledged is never lost, and a duplicate delivery changes nothing.
+ */
+export const hmsWebhookEvents = pgTable(
+  "hms_webhook_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    roomId: text("room_id"),
+    /** The envelope's `timestamp`. */
+    sentAt: tz("sent_at").notNull(),
+    receivedAt: tz("received_at").defaultNow().notNull(),
+    payload: jsonb("payload").notNull(),
+    /** Null until applied; the reconciler retries rows left unprocessed. */
+    processedAt: tz("processed_at"),
+    /** applied | ignored | unknown_room | failed */
+    outcome: text("outcome"),
+    attempts: integer("attempts").default(0).notNull(),
+  },
+  (t) => [
+    index("hms_webhook_events_unprocessed_idx").on(t.receivedAt).where(sql`${t.processedAt} IS NULL`),
+    index("hms_webhook_events_room_idx").on(t.roomId),
+  ],
+);
+
+/** One 100ms peer connection (a new `peer_id` on every join) of a consultation's room. */
+export const hmsPeerConnections = pgTable(
+  "hms_peer_connections",
+  {
+    peerId: text("peer_id").primaryKey(),
+    consultationId: uuid("consultation_id")
+      .notNull()
+      .references(() => videoConsultations.id),
+    sessionId: text("session_id"),
+    /** 100ms `user_id`: our users.id for peers that joined with our tokens. */
+    userId: text("user_id"),
+    role: text("role"),
+    /** The side this connection counts for; null for a peer that is neither (flagged). */
+    side: text("side", { enum: ["doctor", "patient"] }),
+    flagged: boolean("flagged").default(false).notNull(),
+    joinedAt: tz("joined_at"),
+    leftAt: tz("left_at"),
+    leftReason: text("left_reason"),
+    /** webhook | reconcile */
+    source: text("source").default("webhook").notNull(),
+    updatedAt: tz("updated_at").defaultNow().notNull(),
+  },
+  (t) => [index("hms_peer_connections_consultation_idx").on(t.consultationId)],
+);
+
+/** 100ms sessions (first join to last leave) and room ends, as their webhooks report them. */
+export const hmsSessions = pgTable(
+  "hms_sessions",
+  {
+    sessionId: text("session_id").primaryKey(),
+    consultationId: uuid("consultation_id")
+      .notNull()
+      .references(() => videoConsultations.id),
+    startedAt: tz("started_at"),
+    stoppedAt: tz("stopped_at"),
+    /** When `room.end.success` ended this session (the doctor, or the API, ended the call). */
+    roomEndedAt: tz("room_ended_at"),
+  },
+  (t) => [index("hms_sessions_consultation_idx").on(t.consultationId)],
+);
+
+/** Live presence and connected time of a consultation, derived from its peer connections. */
+export const consultationLive = pgTable("consultation_live", {
+  consultationId: uuid("consultation_id")
+    .primaryKey()
+    .references(() => videoConsultations.id),
+  doctorOnline: boolean("doctor_online").default(false).notNull(),
+  doctorPeerId: text("doctor_peer_id"),
+  doctorJoinedAt: tz("doctor_joined_at"),
+  doctorLeftAt: tz("doctor_left_at"),
+  patientOnline: boolean("patient_online").default(false).notNull(),
+  patientPeerId: text("patient_peer_id"),
+  patientJoinedAt: tz("patient_joined_at"),
+  patientLeftAt: tz("patient_left_at"),
+  /** Milliseconds both sides were in the room, over overlaps that have ended. */
+  connectedMs: integer("connected_ms").default(0).notNull(),
+  /** Both sides have been in the room since then (null unless both are in now). */
+  bothSince: tz("both_since"),
+  updatedAt: tz("updated_at").defaultNow().notNull(),
+});
+
+export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "STATUS_CHANGED", "PRESCRIPTION_CREATED"] as const;
+
+/**
+ * The durable, ordered log of everything a screen should see. `id` orders it (appends are
+ * serialised so ids commit in order); `dedupe_key` makes every append idempotent.
+ */
+export const consultationEvents = pgTable(
+  "consultation_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    consultationId: uuid("consultation_id")
+      .notNull()
+      .references(() => videoConsultations.id),
+    type: text("type", { enum: CONSULTATION_EVENT_TYPES }).notNull(),
+    occurredAt: tz("occurred_at").notNull(),
+    /** The consultation's status right after this event. */
+    status: text("status", { enum: ["pending", "active", "completed", "cancelled"] }).notNull(),
+    previousStatus: text("previous_status", { enum: ["pending", "active", "completed", "cancelled"] }),
+    side: text("side", { enum: ["doctor", "patient"] }),
+    peerId: text("peer_id"),
+    /** For PARTICIPANT_LEFT: when that side had joined. */
+    joinedAt: tz("joined_at"),
+    prescriptionId: uuid("prescription_id"),
+    dedupeKey: text("dedupe_key").notNull(),
+    createdAt: tz("created_at").defaultNow().notNull(),
+  },
+  (t) => [
+    unique("consultation_events_dedupe_key").on(t.consultationId, t.dedupeKey),
+    index("consultation_events_consultation_idx").on(t.consultationId, t.id),
+    check(
+      "consultation_events_type_check",
+      sql`${t.type} IN ('PARTICIPANT_JOINED', 'PARTICIPANT_LEFT', 'STATUS_CHANGED', 'PRESCRIPTION_CREATED')`,
+    ),
+  ],
 );

@@ -28,6 +28,16 @@ export interface Database {
    * time runs it. Embedded PGlite has a single session, so there `fn` simply runs.
    */
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Like withAdvisoryLock, but gives up at once when another process holds the lock:
+   * resolves `{ ran: false }` then. For jobs that any one instance may run.
+   */
+  tryWithAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+  /**
+   * LISTENs on `channel`. `onListen` runs after every (re)LISTEN: notifications sent while
+   * the connection was down are lost, so callers catch up from their own cursor there.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onListen: () => void): Promise<{ unlisten(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -72,6 +82,24 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
         connection.release();
       }
     },
+    tryWithAdvisoryLock: async (key, fn) => {
+      const connection = await client.reserve();
+      try {
+        const [row] = await connection<{ locked: boolean }[]>`select pg_try_advisory_lock(${key}) as locked`;
+        if (!row?.locked) return { ran: false };
+        try {
+          return { ran: true, value: await fn() };
+        } finally {
+          await connection`select pg_advisory_unlock(${key})`.catch(() => undefined);
+        }
+      } finally {
+        connection.release();
+      }
+    },
+    listen: async (channel, onNotify, onListen) => {
+      const { unlisten } = await client.listen(channel, onNotify, onListen);
+      return { unlisten };
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -90,6 +118,12 @@ async function openEmbedded(dataDir: string | undefined, logger: DrizzleLogger |
       return result.rows;
     },
     withAdvisoryLock: (_key, fn) => fn(),
+    tryWithAdvisoryLock: async (_key, fn) => ({ ran: true, value: await fn() }),
+    listen: async (channel, onNotify, onListen) => {
+      const unlisten = await client.listen(channel, onNotify);
+      onListen();
+      return { unlisten };
+    },
     close: async () => {
       if (!client.closed) await client.close();
     },

@@ -34,6 +34,8 @@ export function createLoaders(repos: Repos) {
       (ids: readonly string[]) => repos.consultations.byAppointmentIds(ids),
       (c) => c.appointmentId,
     ),
+    prescription: oneByKey((ids: readonly string[]) => repos.prescriptions.byIds(ids), (p) => p.id),
+    live: oneByKey((ids: readonly string[]) => repos.live.byConsultationIds(ids), (l) => l.consultationId),
     /** Newest first, as the repo orders them. */
     prescriptionsByConsultation: manyByKey(
       (ids: readonly string[]) => repos.prescriptions.byConsultationIds(ids),

@@ -7,6 +7,7 @@ import { AppointmentResolver } from "../appointments/appointment.resolver.js";
 import { UserResolver } from "../clinic/user.resolver.js";
 import { ConsultationCommandsResolver } from "../consultations/consultation-commands.resolver.js";
 import { ConsultationResolver } from "../consultations/consultation.resolver.js";
+import { ConsultationEventResolver } from "../live/consultation-event.resolver.js";
 import { PrescriptionResolver } from "../prescriptions/prescription.resolver.js";
 
 /** The contract's scalar: ISO-8601 in UTC, e.g. 2026-11-24T09:30:00.000Z. */
@@ -17,7 +18,7 @@ const DateTime = new GraphQLScalarType({
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [UserResolver, ConsultationResolver, ConsultationCommandsResolver, AppointmentResolver, PrescriptionResolver],
+    resolvers: [UserResolver, ConsultationResolver, ConsultationCommandsResolver, AppointmentResolver, PrescriptionResolver, ConsultationEventResolver],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     pubSub: createPubSub(),
     validate: false,

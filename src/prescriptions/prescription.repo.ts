@@ -7,6 +7,11 @@ import type { MedicationRecord, PrescriptionRecord } from "./prescription.model.
 export class PrescriptionRepo {
   constructor(private readonly db: Db) {}
 
+  async byIds(ids: readonly string[]): Promise<PrescriptionRecord[]> {
+    const rows = await this.db.select().from(prescriptions).where(inArray(prescriptions.id, [...ids]));
+    return rows.map((row) => ({ ...row, medications: parseMedications(row.medications) }));
+  }
+
   /** Newest first. */
   async byConsultationIds(consultationIds: readonly string[]): Promise<PrescriptionRecord[]> {
     const rows = await this.db

@@ -11,6 +11,8 @@ import { createLogger } from "../../src/logger.js";
 import type { TestDatabase } from "./db.js";
 
 export const TEST_JWT_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+export const TEST_WEBHOOK_SECRET = "webhook-secret-0123456789";
+export const TEST_WEBHOOK_HEADER = "x-hms-webhook-secret";
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -40,6 +42,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
     PORT: "0",
     LOG_LEVEL: "silent",
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    HMS_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    // Tests run reconciliation themselves (api.api.reconciler.runOnce()), never on a timer.
+    RECONCILE_INTERVAL_SECONDS: "0",
     DATABASE_URL: "postgres://unused.invalid/x",
     ...env,
   });

@@ -1,40 +1,23 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { jwtVerify } from "jose";
+import { StandInModel, peersJson, roomBodyProblem, roomJson } from "./hms-stand-in-model.js";
+import type { PeerInput, StandInPeer, StandInRoom } from "./hms-stand-in-model.js";
+import { WebhookSender } from "./hms-webhook-sender.js";
+import type { ReleaseOrder, WebhookChaos, WebhookDelivery, WebhookTarget } from "./hms-webhook-sender.js";
+import type { HmsWebhook } from "./hms-webhooks.js";
+
+export type { PeerInput, StandInPeer, StandInRoom, StandInSession } from "./hms-stand-in-model.js";
+export type { ReleaseOrder, WebhookChaos, WebhookDelivery, WebhookTarget } from "./hms-webhook-sender.js";
 
 /**
  * A real HTTP stand-in for the 100ms REST API v2 (reference §2–§3): same paths under
  * /v2, snake_case JSON, error body `{ code, message, details }`, management-token checks,
- * and an in-memory room/peer model. Peers enter and leave only through `joinPeer` and
- * `#leave`, which is where webhooks (peer.join.success, ...) will hook in. Only the
- * endpoints HmsClient uses exist; anything else is a 404.
+ * and an in-memory room/peer model (hms-stand-in-model.ts) that emits webhooks (§4) once
+ * `configureWebhooks` is called. Only the endpoints HmsClient uses exist; anything else is a 404.
  */
-export interface StandInPeer {
-  id: string;
-  userId: string;
-  role: string;
-  name: string;
-  metadata: string;
-  joinedAt: Date;
-}
-
-export interface StandInRoom {
-  id: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-  templateId: string;
-  region: string;
-  size: number | null;
-  maxDurationSeconds: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-  /** The active session, if any: opens on the first join, closes when the last peer leaves. */
-  session: { id: string; createdAt: Date; peers: Map<string, StandInPeer> } | null;
-}
-
 export interface StandInCall {
   method: string;
   /** Path without query, e.g. "/v2/rooms". */
@@ -48,10 +31,40 @@ export interface HmsStandIn {
   readonly baseUrl: string;
   readonly rooms: ReadonlyMap<string, Readonly<StandInRoom>>;
   readonly calls: readonly StandInCall[];
-  /** What a client SDK join does; rejects for an unknown or disabled room. */
-  joinPeer(roomId: string, input: { userId: string; role: string; name?: string }): Promise<StandInPeer>;
-  /** What a client SDK leave does; rejects when the peer is not in the room. */
-  leavePeer(roomId: string, peerId: string): Promise<void>;
+  /** Every webhook attempt, in the order attempts started. */
+  readonly webhookDeliveries: readonly WebhookDelivery[];
+  /**
+   * What a client SDK join does; rejects for an unknown or disabled room. Webhooks:
+   * session.open.success (first peer only), then peer.join.success. `at` defaults to the clock.
+   */
+  joinPeer(roomId: string, input: PeerInput, options?: { at?: Date }): Promise<StandInPeer>;
+  /** What a client SDK leave does (reason "client request"); rejects when the peer is not in the room. */
+  leavePeer(roomId: string, peerId: string, options?: { at?: Date }): Promise<void>;
+  /**
+   * The app is killed: the peer stays (active-peers lists it) for `leaveAfterMs` (default
+   * 60 000, as 100ms), then leaves with reason "websocket closed".
+   */
+  killPeer(roomId: string, peerId: string, options?: { leaveAfterMs?: number }): Promise<void>;
+  /** A REST role change: role.change.success without role_change_requested_by. */
+  changeRole(roomId: string, peerId: string, role: string, options?: { at?: Date }): Promise<void>;
+  /** A refused join: peer.join.failure; nothing else changes. */
+  failJoin(roomId: string, input: PeerInput & { errorMessage: string }, options?: { at?: Date }): Promise<void>;
+  /** Source of all model times not passed explicitly (default: the real time). */
+  setClock(clock: () => Date): void;
+  /** Where to POST webhooks; until called, no webhook is produced or sent. */
+  configureWebhooks(target: WebhookTarget): void;
+  /** Test chaos (merged over earlier calls): random duplicates, shuffle window, latency, PRNG seed. */
+  webhookOptions(options: WebhookChaos): void;
+  /** Capture produced webhooks instead of sending them, until releaseWebhooks. */
+  holdWebhooks(): void;
+  /** Send everything held; `duplicates` sends the whole ordered sequence a second time. */
+  releaseWebhooks(options?: { order?: ReleaseOrder; duplicates?: boolean }): void;
+  /** The next `count` webhooks are lost entirely (the model, and so active-peers, still change). */
+  dropNextWebhooks(count: number): void;
+  /** Every distinct event produced since configureWebhooks, in production order (dropped ones too). */
+  sentWebhooks(): HmsWebhook[];
+  /** Resolves once no webhook is queued, in flight or awaiting a retry (held ones excepted). */
+  flushWebhooks(): Promise<void>;
   /** The next `count` requests answer `status` with an error body, touching nothing. */
   failNext(count: number, status?: number): void;
   /** The next `count` requests are processed, but their responses are held for `ms`. */
@@ -66,13 +79,6 @@ interface Reply {
   body: unknown;
 }
 
-/** Leave reasons as peer.leave.success reports them (reference §4.4). */
-type LeaveReason = "client request" | "peer kicked";
-
-const ROOM_NAME = /^[a-zA-Z0-9.\-:_]+$/;
-const REGIONS = ["eu", "in", "us", "auto"];
-const hexId = (): string => randomBytes(12).toString("hex");
-
 export async function startHmsStandIn(creds: { accessKey: string; appSecret: string }): Promise<HmsStandIn> {
   const standIn = new StandIn(creds);
   await standIn.listen();
@@ -80,13 +86,15 @@ export async function startHmsStandIn(creds: { accessKey: string; appSecret: str
 }
 
 class StandIn implements HmsStandIn {
-  readonly rooms = new Map<string, StandInRoom>();
   readonly calls: StandInCall[] = [];
   baseUrl = "";
+  readonly #webhooks = new WebhookSender();
+  readonly #model = new StandInModel((event) => this.#webhooks.emit(event));
+  readonly rooms = this.#model.rooms;
   readonly #server = createServer((req, res) => void this.#serve(req, res));
   readonly #accessKey: string;
   readonly #key: Uint8Array;
-  readonly #ids = { customer: hexId(), app: hexId(), template: hexId() };
+  readonly #ids = this.#model.ids;
   readonly #failures: number[] = [];
   readonly #delays: number[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -102,21 +110,60 @@ class StandIn implements HmsStandIn {
     this.baseUrl = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v2`;
   }
 
-  async joinPeer(roomId: string, input: { userId: string; role: string; name?: string }): Promise<StandInPeer> {
-    const room = this.rooms.get(roomId);
-    if (!room) throw new Error(`stand-in: room ${roomId} not found`);
-    if (!room.enabled) throw new Error(`stand-in: room ${roomId} is disabled`);
-    const { userId, role } = input;
-    const peer = { id: randomUUID(), userId, role, name: input.name ?? userId, metadata: "", joinedAt: new Date() };
-    room.session ??= { id: hexId(), createdAt: new Date(), peers: new Map() };
-    room.session.peers.set(peer.id, peer);
-    return peer;
+  get webhookDeliveries(): readonly WebhookDelivery[] {
+    return this.#webhooks.deliveries;
   }
 
-  async leavePeer(roomId: string, peerId: string): Promise<void> {
-    const room = this.rooms.get(roomId);
-    if (!room?.session?.peers.has(peerId)) throw new Error(`stand-in: peer ${peerId} is not in room ${roomId}`);
-    this.#leave(room, peerId, "client request");
+  async joinPeer(roomId: string, input: PeerInput, options: { at?: Date } = {}): Promise<StandInPeer> {
+    return this.#model.join(roomId, input, options.at);
+  }
+
+  async leavePeer(roomId: string, peerId: string, options: { at?: Date } = {}): Promise<void> {
+    this.#model.leave(roomId, peerId, options.at);
+  }
+
+  async killPeer(roomId: string, peerId: string, options: { leaveAfterMs?: number } = {}): Promise<void> {
+    this.#model.kill(roomId, peerId, options.leaveAfterMs);
+  }
+
+  async changeRole(roomId: string, peerId: string, role: string, options: { at?: Date } = {}): Promise<void> {
+    this.#model.changeRole(roomId, peerId, role, options.at);
+  }
+
+  async failJoin(roomId: string, input: PeerInput & { errorMessage: string }, options: { at?: Date } = {}) {
+    this.#model.failJoin(roomId, input, options.at);
+  }
+
+  setClock(clock: () => Date): void {
+    this.#model.clock = clock;
+  }
+
+  configureWebhooks(target: WebhookTarget): void {
+    this.#webhooks.configure(target);
+  }
+
+  webhookOptions(options: WebhookChaos): void {
+    this.#webhooks.setChaos(options);
+  }
+
+  holdWebhooks(): void {
+    this.#webhooks.hold();
+  }
+
+  releaseWebhooks(options: { order?: ReleaseOrder; duplicates?: boolean } = {}): void {
+    this.#webhooks.release(options);
+  }
+
+  dropNextWebhooks(count: number): void {
+    this.#webhooks.drop(count);
+  }
+
+  sentWebhooks(): HmsWebhook[] {
+    return [...this.#webhooks.produced];
+  }
+
+  flushWebhooks(): Promise<void> {
+    return this.#webhooks.flush();
   }
 
   failNext(count: number, status = 500): void {
@@ -131,16 +178,13 @@ class StandIn implements HmsStandIn {
     this.#rejectToken = true;
   }
 
+  /** Stops all timers (killed peers, retries, delays) and waits, bounded, for in-flight webhooks. */
   async close(): Promise<void> {
     for (const timer of this.#timers) clearTimeout(timer);
+    this.#model.close();
+    await this.#webhooks.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-
-  /** The one way a peer leaves; a session closes with its last peer. */
-  #leave(room: StandInRoom, peerId: string, _reason: LeaveReason): void {
-    room.session?.peers.delete(peerId);
-    if (room.session?.peers.size === 0) room.session = null;
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -202,17 +246,9 @@ class StandIn implements HmsStandIn {
     if (problem) return failure(400, "Invalid body param", [problem]);
     const name = typeof body.name === "string" ? body.name : randomUUID();
     const existing = [...this.rooms.values()].find((room) => room.name.toLowerCase() === name.toLowerCase());
-    const room = existing ?? this.#newRoom(name);
+    const room = existing ?? this.#model.newRoom(name);
     if (typeof body.template_id === "string") room.templateId = body.template_id;
     return this.#updateRoom(room, body);
-  }
-
-  #newRoom(name: string): StandInRoom {
-    const now = new Date();
-    const room = { id: hexId(), name, description: "", enabled: true, templateId: this.#ids.template, region: "in",
-      size: null, maxDurationSeconds: null, createdAt: now, updatedAt: now, session: null };
-    this.rooms.set(room.id, room);
-    return room;
   }
 
   #updateRoom(room: StandInRoom, body: Record<string, unknown>): Reply {
@@ -223,7 +259,7 @@ class StandIn implements HmsStandIn {
     if (typeof body.size === "number") room.size = body.size;
     if (typeof body.max_duration_seconds === "number") room.maxDurationSeconds = body.max_duration_seconds;
     if (typeof body.enabled === "boolean") room.enabled = body.enabled;
-    room.updatedAt = new Date();
+    room.updatedAt = this.#model.clock();
     return ok(roomJson(room, this.#ids));
   }
 
@@ -236,13 +272,13 @@ class StandIn implements HmsStandIn {
     const peers = [...(room.session?.peers.values() ?? [])];
     const matches = peers.filter((peer) => (typeof peerId === "string" ? peer.id === peerId : peer.role === role));
     if (matches.length === 0) return failure(404, "peer not found");
-    for (const peer of matches) this.#leave(room, peer.id, "peer kicked");
+    const message = typeof body.reason === "string" ? body.reason : "";
+    this.#model.kick(room, matches.map((peer) => peer.id), message);
     return ok({ message: "peer remove request submitted" });
   }
 
   #endRoom(room: StandInRoom, body: Record<string, unknown>): Reply {
-    if (body.lock === true) room.enabled = false;
-    for (const peerId of [...(room.session?.peers.keys() ?? [])]) this.#leave(room, peerId, "peer kicked");
+    this.#model.endRoom(room, { reason: typeof body.reason === "string" ? body.reason : "", lock: body.lock === true });
     return ok({ message: "session is ending" });
   }
 
@@ -255,40 +291,6 @@ class StandIn implements HmsStandIn {
       this.#timers.add(timer);
     });
   }
-}
-
-/** The documented validation errors of create/update room (reference §3.3). */
-function roomBodyProblem(body: Record<string, unknown>): string | null {
-  const { name, region, size, max_duration_seconds: maxDuration } = body;
-  if ("template" in body) return "Invalid body param: template. Use template_id";
-  if (name !== undefined && (typeof name !== "string" || !ROOM_NAME.test(name))) return "Invalid body param: name";
-  if (region !== undefined && !REGIONS.includes(String(region))) return "region not supported";
-  if (size !== undefined && !isIntIn(size, 0, 2500)) return "Invalid body param: room size greater than 2500";
-  if (maxDuration !== undefined && !isIntIn(maxDuration, 120, 43200)) return "Invalid body param: max_duration_seconds";
-  return null;
-}
-
-function roomJson(room: StandInRoom, ids: { customer: string; app: string }): Record<string, unknown> {
-  return {
-    id: room.id, name: room.name, enabled: room.enabled, description: room.description,
-    customer_id: ids.customer, app_id: ids.app, recording_info: { enabled: false },
-    template_id: room.templateId, region: room.region,
-    ...(room.size === null ? {} : { size: room.size }),
-    ...(room.maxDurationSeconds === null ? {} : { max_duration_seconds: room.maxDurationSeconds }),
-    created_at: room.createdAt.toISOString(), updated_at: room.updatedAt.toISOString(),
-  };
-}
-
-/** `{ "<peer_id>": peer }`, filtered by the documented `user_id`/`role` query. */
-function peersJson(room: StandInRoom, query: URLSearchParams): Record<string, unknown> {
-  const peers = [...(room.session?.peers.values() ?? [])].filter(
-    (peer) => (!query.has("user_id") || peer.userId === query.get("user_id")) &&
-      (!query.has("role") || peer.role === query.get("role")),
-  );
-  return Object.fromEntries(peers.map((peer) => [peer.id, {
-    id: peer.id, name: peer.name, user_id: peer.userId, metadata: peer.metadata, role: peer.role,
-    joined_at: peer.joinedAt.toISOString(),
-  }]));
 }
 
 async function readBody(req: IncomingMessage): Promise<{ body: unknown; valid: boolean }> {
@@ -308,7 +310,5 @@ const failure = (code: number, message: string, details: string[] = []): Reply =
   status: code,
   body: { code, message, details },
 });
-const isIntIn = (value: unknown, min: number, max: number): boolean =>
-  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 const asRecord = (value: unknown): Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};

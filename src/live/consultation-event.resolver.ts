@@ -1,0 +1,120 @@
+/**
+ * The timeline over graphql-ws: `consultationEvents` (one consultation) and
+ * `myConsultationEvents` (all of the caller's: a doctor's dashboard; everything for an admin).
+ * With `after`, every later event is replayed from the log first, then the stream goes live.
+ * Each event is re-authorized before delivery, and a stream ends when the token expires.
+ */
+import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type ResolverData } from "type-graphql";
+import type { Viewer } from "../auth/viewer.js";
+import { Doctor, Patient } from "../clinic/clinic.types.js";
+import { ConsultationEvent } from "../consultations/consultation-event.type.js";
+import { Consultation, Participant } from "../consultations/consultation.type.js";
+import { participantOf } from "../consultations/participants.js";
+import { notFound } from "../errors.js";
+import { requireViewer, type GraphQLContext } from "../graphql/context.js";
+import { createLoaders, present } from "../graphql/loaders.js";
+import { Prescription } from "../prescriptions/prescription.type.js";
+import { decodeEventId } from "./event-cursor.js";
+import type { EventScope, RoutedEvent } from "./event-log.repo.js";
+import { eventStream } from "./event-stream.js";
+
+type SubscribeData = ResolverData<GraphQLContext> & { args: { consultationId?: string; after?: string | null } };
+
+@Resolver(() => ConsultationEvent)
+export class ConsultationEventResolver {
+  @Subscription(() => ConsultationEvent, {
+    description:
+      "Live timeline of one consultation. With `after`, first replays every event after that id, then goes live, with no gap and no duplicate.",
+    subscribe: (data) => subscribeOne(data as unknown as SubscribeData),
+  })
+  consultationEvents(
+    @Root() event: RoutedEvent,
+    @Arg("consultationId", () => ID) _consultationId: string,
+    @Arg("after", () => ID, { nullable: true }) _after: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): ConsultationEvent {
+    return eventPayload(event, ctx);
+  }
+
+  @Subscription(() => ConsultationEvent, {
+    description:
+      "Live timeline of all the caller's consultations: a doctor's dashboard (an admin's sees all). Same resume rule.",
+    subscribe: (data) => subscribeMine(data as unknown as SubscribeData),
+  })
+  myConsultationEvents(
+    @Root() event: RoutedEvent,
+    @Arg("after", () => ID, { nullable: true }) _after: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): ConsultationEvent {
+    return eventPayload(event, ctx);
+  }
+
+  @FieldResolver(() => Consultation)
+  async consultation(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<Consultation> {
+    return Consultation.from(present(await ctx.loaders.consultation.load(event.consultationId), "consultation"));
+  }
+
+  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED and PARTICIPANT_LEFT." })
+  async participant(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<Participant | null> {
+    if (!event.side) return null;
+    const consultation = present(await ctx.loaders.consultation.load(event.consultationId), "consultation");
+    const person =
+      event.side === "doctor"
+        ? present(await ctx.loaders.doctor.load(consultation.doctorId), "doctor")
+        : present(await ctx.loaders.patient.load(consultation.patientId), "patient");
+    const joined = event.type === "PARTICIPANT_JOINED";
+    return participantOf(event.side, person, {
+      online: joined,
+      peerId: event.peerId,
+      joinedAt: joined ? event.occurredAt : event.joinedAt,
+      leftAt: joined ? null : event.occurredAt,
+    });
+  }
+
+  @FieldResolver(() => Prescription, { nullable: true, description: "Set for PRESCRIPTION_CREATED." })
+  async prescription(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<Prescription | null> {
+    const record = event.prescriptionId ? await ctx.loaders.prescription.load(event.prescriptionId) : null;
+    return record && Prescription.from(record);
+  }
+}
+
+/** graphql-js keeps one context per subscription: give every event fresh loaders (fresh data). */
+function eventPayload(event: RoutedEvent, ctx: GraphQLContext): ConsultationEvent {
+  ctx.loaders = createLoaders(ctx.services.repos);
+  return ConsultationEvent.from(event);
+}
+
+async function subscribeOne({ args, context }: SubscribeData) {
+  const viewer = requireViewer(context);
+  const consultation = await context.services.consultations.findForViewer(viewer, args.consultationId ?? "");
+  if (!consultation) throw notFound("Consultation");
+  return stream(context, viewer, { consultationId: consultation.id }, args.after);
+}
+
+async function subscribeMine({ args, context }: SubscribeData) {
+  const viewer = requireViewer(context);
+  const scope: EventScope =
+    viewer.role === "admin"
+      ? { all: true }
+      : viewer.role === "doctor"
+        ? { doctorId: viewer.doctorId ?? "" }
+        : { patientId: viewer.patientId ?? "" };
+  return stream(context, viewer, scope, args.after);
+}
+
+function stream(context: GraphQLContext, viewer: Viewer, scope: EventScope, after: string | null | undefined) {
+  const afterId = after ? decodeEventId(after) : null;
+  const expiresAt = context.auth.expiresAt;
+  return eventStream({
+    hub: context.services.hub(),
+    log: context.services.repos.eventLog,
+    scope,
+    afterId,
+    authorize: (event) => (expiresAt === null || expiresAt > new Date()) && canSee(viewer, event),
+  });
+}
+
+function canSee(viewer: Viewer, event: RoutedEvent): boolean {
+  if (viewer.role === "admin") return true;
+  return viewer.role === "doctor" ? event.doctorId === viewer.doctorId : event.patientId === viewer.patientId;
+}

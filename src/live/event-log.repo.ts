@@ -1,0 +1,92 @@
+/**
+ * The consultation event log: appended in the same transaction as the change it records,
+ * read by `Consultation.events` and by subscriptions (replay, then live).
+ *
+ * Appends take one transaction-scoped advisory lock, so event ids become visible in id
+ * order: a reader that has seen id N has seen every id below N. That is what lets a
+ * subscriber resume "after N" with no gap. NOTIFY is only a wake-up; the log is the truth.
+ */
+import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { consultationEvents as events, videoConsultations as vc } from "../db/schema.js";
+
+export const EVENTS_CHANNEL = "consultation_events";
+const EVENT_LOG_LOCK = 7_301_942_119;
+
+export type EventRow = typeof events.$inferSelect;
+export type NewEvent = Omit<typeof events.$inferInsert, "id" | "createdAt">;
+
+/** A log row with the consultation's two sides, so it can be routed without another query. */
+export interface RoutedEvent extends EventRow {
+  doctorId: string;
+  patientId: string;
+}
+
+/** Which consultations' events a reader wants. */
+export type EventScope =
+  | { consultationId: string }
+  | { doctorId: string }
+  | { patientId: string }
+  | { all: true };
+
+const routedColumns = { event: events, doctorId: vc.doctorId, patientId: vc.patientId };
+
+export class EventLogRepo {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Appends what is not in the log yet (by `dedupeKey`) and wakes listeners. Must run inside
+   * the transaction that makes the change. Returns the rows actually added.
+   */
+  async append(newEvents: readonly NewEvent[]): Promise<EventRow[]> {
+    if (newEvents.length === 0) return [];
+    await this.db.execute(sql`select pg_advisory_xact_lock(${EVENT_LOG_LOCK})`);
+    const added = await this.db.insert(events).values([...newEvents]).onConflictDoNothing().returning();
+    if (added.length > 0) {
+      await this.db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${added[0]!.consultationId})`);
+    }
+    return added;
+  }
+
+  async keysOf(consultationId: string): Promise<Set<string>> {
+    const rows = await this.db
+      .select({ key: events.dedupeKey })
+      .from(events)
+      .where(eq(events.consultationId, consultationId));
+    return new Set(rows.map((r) => r.key));
+  }
+
+  /** Events after `afterId` in log order, within `scope`. */
+  async after(scope: EventScope, afterId: number, limit: number): Promise<RoutedEvent[]> {
+    const rows = await this.db
+      .select(routedColumns)
+      .from(events)
+      .innerJoin(vc, eq(vc.id, events.consultationId))
+      .where(and(gt(events.id, afterId), scopeCondition(scope)))
+      .orderBy(asc(events.id))
+      .limit(limit);
+    return rows.map(({ event, doctorId, patientId }) => ({ ...event, doctorId, patientId }));
+  }
+
+  /** One consultation's events after `afterId`, oldest first. */
+  page(consultationId: string, afterId: number, limit: number): Promise<EventRow[]> {
+    return this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.consultationId, consultationId), gt(events.id, afterId)))
+      .orderBy(asc(events.id))
+      .limit(limit);
+  }
+
+  async latestId(): Promise<number> {
+    const [row] = await this.db.select({ max: sql<number | null>`max(${events.id})` }).from(events);
+    return Number(row?.max ?? 0);
+  }
+}
+
+function scopeCondition(scope: EventScope): SQL | undefined {
+  if ("consultationId" in scope) return eq(events.consultationId, scope.consultationId);
+  if ("doctorId" in scope) return eq(vc.doctorId, scope.doctorId);
+  if ("patientId" in scope) return eq(vc.patientId, scope.patientId);
+  return undefined;
+}

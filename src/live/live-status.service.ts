@@ -1,0 +1,136 @@
+/**
+ * Turns what 100ms reported into presence and the lifecycle, one consultation at a time:
+ * under a row lock it merges new facts, derives the timeline (order-independent), moves the
+ * status (PENDING -> ACTIVE when both are first together; ACTIVE -> COMPLETED once nobody
+ * has been back for the grace period), saves the presence projection and appends the events
+ * not yet in the log. Webhooks, the reconciler and timers all go through `update`.
+ */
+import type { Db } from "../db/client.js";
+import type { ConsultationRecord, ConsultationStatus } from "../consultations/consultation.model.js";
+import { ConsultationWriteRepo } from "../consultations/consultation-write.repo.js";
+import type { VideoRooms } from "../consultations/video-rooms.js";
+import type { Logger } from "../logger.js";
+import type { NewEvent } from "./event-log.repo.js";
+import { LiveStateRepo } from "./live-state.repo.js";
+import { PeerFactsRepo } from "./peer-facts.repo.js";
+import { deriveTimeline, type PresenceTransition, type Timeline } from "./presence.js";
+
+export interface LiveStatusOptions {
+  db: Db;
+  rooms: VideoRooms;
+  logger: Logger;
+  completionGraceSeconds: number;
+  now?: () => Date;
+}
+
+export interface UpdateResult {
+  consultation: ConsultationRecord;
+  /** When the consultation will complete if nobody comes back. */
+  completesAt: Date | null;
+}
+
+export class LiveStatus {
+  readonly #now: () => Date;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly options: LiveStatusOptions) {
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Merges facts (if any) and brings the consultation's live state up to date. */
+  async update(
+    consultationId: string,
+    apply?: (facts: PeerFactsRepo, tx: Db) => Promise<void>,
+  ): Promise<UpdateResult | null> {
+    const result = await this.options.db.transaction(async (tx) => {
+      const writes = new ConsultationWriteRepo(tx as unknown as Db);
+      const locked = await writes.lockById(consultationId);
+      if (!locked) return null;
+      const facts = new PeerFactsRepo(tx as unknown as Db);
+      if (apply) await apply(facts, tx as unknown as Db);
+      const timeline = deriveTimeline(await facts.connectionsOf(consultationId), await facts.closesOf(consultationId));
+      const { consultation, completesAt, completedNow } = await this.#advance(writes, locked, timeline);
+      await new LiveStateRepo(tx as unknown as Db).save(consultationId, timeline);
+      const known = await writes.events.keysOf(consultationId);
+      await writes.events.append(participantEvents(consultation, timeline.transitions).filter((e) => !known.has(e.dedupeKey)));
+      return { consultation, completesAt, completedNow };
+    });
+    if (!result) return null;
+    if (result.completedNow && result.consultation.roomId) await this.#disableRoom(result.consultation.roomId);
+    this.#schedule(consultationId, result.completesAt);
+    return { consultation: result.consultation, completesAt: result.completesAt };
+  }
+
+  /** Stops completion timers (on shutdown). */
+  stop(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  async #advance(writes: ConsultationWriteRepo, c: ConsultationRecord, timeline: Timeline) {
+    let consultation = c;
+    if (consultation.status === "pending" && timeline.firstTogetherAt) {
+      consultation = (await writes.activate(consultation.id, timeline.firstTogetherAt)) ?? consultation;
+    }
+    const endedAt = timeline.lastPresenceAt;
+    if (consultation.status !== "active" || !endedAt || !consultation.startedAt) {
+      return { consultation, completesAt: null, completedNow: false };
+    }
+    const completesAt = new Date(endedAt.getTime() + this.options.completionGraceSeconds * 1000);
+    if (this.#now() < completesAt) return { consultation, completesAt, completedNow: false };
+    const closed = await writes.close(consultation.id, consultation.appointmentId, {
+      from: "active",
+      to: "completed",
+      endedAt,
+      durationSeconds: Math.max(0, Math.round((endedAt.getTime() - consultation.startedAt.getTime()) / 1000)),
+      appointmentStatus: "completed",
+      closedByUserId: null,
+      reason: null,
+    });
+    return { consultation: closed ?? consultation, completesAt: null, completedNow: closed !== null };
+  }
+
+  #schedule(consultationId: string, at: Date | null): void {
+    clearTimeout(this.#timers.get(consultationId));
+    this.#timers.delete(consultationId);
+    if (!at) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(consultationId);
+      this.update(consultationId).catch((error: Error) =>
+        this.options.logger.error({ errorClass: error.name, consultationId }, "completion check failed"),
+      );
+    }, Math.max(0, at.getTime() - this.#now().getTime()) + 50);
+    timer.unref();
+    this.#timers.set(consultationId, timer);
+  }
+
+  async #disableRoom(roomId: string): Promise<void> {
+    // The session is over already; disabling stops a stale token from reopening the room.
+    // Best effort: the reconciler repeats cleanup for completed consultations.
+    await this.options.rooms.disable(roomId).catch((error: Error) =>
+      this.options.logger.warn({ errorClass: error.name }, "could not disable the room of a completed consultation"),
+    );
+  }
+}
+
+/** PARTICIPANT_JOINED/LEFT for each transition, with the status the timeline implies then. */
+export function participantEvents(c: ConsultationRecord, transitions: readonly PresenceTransition[]): NewEvent[] {
+  return transitions.map((t) => ({
+    consultationId: c.id,
+    type: t.kind === "joined" ? "PARTICIPANT_JOINED" : "PARTICIPANT_LEFT",
+    occurredAt: t.at,
+    status: statusAt(c, t.at),
+    side: t.side,
+    peerId: t.peerId,
+    joinedAt: t.joinedAt,
+    dedupeKey: `${t.kind}:${t.side}:${t.at.toISOString()}`,
+  }));
+}
+
+/** The status right after a presence change at `at`: a change at the very instant of a status change comes first. */
+function statusAt(c: ConsultationRecord, at: Date): ConsultationStatus {
+  if (c.status === "cancelled") return "cancelled";
+  if (c.status === "completed" && c.endedAt && at > c.endedAt) return "completed";
+  if (c.startedAt && at > c.startedAt) return "active";
+  return "pending";
+}

@@ -1,0 +1,152 @@
+/**
+ * Webhooks get lost; this job repairs what they missed. Periodically (and once at start), in
+ * one instance at a time (advisory lock):
+ *  1. retries webhooks stored but not processed;
+ *  2. for consultations with anybody marked in the room, asks 100ms who really is, and records
+ *     the missed leaves and joins as facts, exactly as a webhook would;
+ *  3. completes ACTIVE consultations whose grace period has passed;
+ *  4. expires PENDING consultations whose join window closed with nobody having joined.
+ */
+import type { VideoPolicy } from "../config.js";
+import type { ConsultationCommands } from "../consultations/consultation-commands.service.js";
+import type { VideoRooms } from "../consultations/video-rooms.js";
+import type { Database } from "../db/client.js";
+import type { Logger } from "../logger.js";
+import type { WebhookProcessor } from "../webhooks/webhook-processor.js";
+import { envelopeSchema } from "../webhooks/envelope.js";
+import { InboxRepo } from "../webhooks/inbox.repo.js";
+import type { LiveStatus } from "./live-status.service.js";
+import { ReconcileRepo } from "./reconcile.repo.js";
+
+const RECONCILE_LOCK = 7_301_942_120;
+const BATCH = 200;
+
+export interface ReconcileReport {
+  ran: boolean;
+  retriedWebhooks: number;
+  corrections: number;
+  expired: number;
+}
+
+export interface ReconcilerDeps {
+  database: Database;
+  live: LiveStatus;
+  rooms: VideoRooms;
+  commands: ConsultationCommands;
+  webhooks: WebhookProcessor;
+  policy: VideoPolicy;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export class Reconciler {
+  readonly #repo: ReconcileRepo;
+  readonly #now: () => Date;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<unknown> | null = null;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.#repo = new ReconcileRepo(deps.database.db);
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  start(intervalSeconds: number): void {
+    if (intervalSeconds <= 0) return;
+    const tick = () => {
+      this.#running ??= this.runOnce()
+        .catch((error: Error) => this.deps.logger.warn({ errorClass: error.name }, "reconciliation failed; next round retries"))
+        .finally(() => (this.#running = null));
+    };
+    tick();
+    this.#timer = setInterval(tick, intervalSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  async runOnce(): Promise<ReconcileReport> {
+    const result = await this.deps.database.tryWithAdvisoryLock(RECONCILE_LOCK, async () => {
+      const retriedWebhooks = await this.#retryWebhooks();
+      const corrections = await this.#repairPresence();
+      for (const id of await this.#repo.activeIds(BATCH)) await this.deps.live.update(id);
+      const expired = await this.#expireNoShows();
+      return { ran: true, retriedWebhooks, corrections, expired };
+    });
+    if (!result.ran) return { ran: false, retriedWebhooks: 0, corrections: 0, expired: 0 };
+    if (result.value.corrections > 0) this.deps.logger.info({ corrections: result.value.corrections }, "presence corrected from 100ms");
+    return result.value;
+  }
+
+  async #retryWebhooks(): Promise<number> {
+    let done = 0;
+    for (const row of await new InboxRepo(this.deps.database.db).unprocessed(BATCH)) {
+      const envelope = envelopeSchema.safeParse(row.payload);
+      if (!envelope.success) continue;
+      await this.deps.webhooks.process(envelope.data).then(
+        () => done++,
+        () => new InboxRepo(this.deps.database.db).markFailed(row.id),
+      );
+    }
+    return done;
+  }
+
+  async #repairPresence(): Promise<number> {
+    let corrections = 0;
+    for (const { id, roomId } of await this.#repo.withSomeoneOnline(BATCH)) {
+      let active;
+      try {
+        active = await this.deps.rooms.activePeers(roomId);
+      } catch {
+        continue; // 100ms unavailable: try again next round
+      }
+      const activeIds = new Set(active.map((p) => p.peerId));
+      const missedLeaves = (await this.#repo.openPeerIds(id)).filter((peerId) => !activeIds.has(peerId));
+      const known = await this.#repo.knownPeerIds(id);
+      const missedJoins = active.filter((p) => !known.has(p.peerId));
+      if (missedLeaves.length + missedJoins.length === 0) continue;
+      corrections += missedLeaves.length + missedJoins.length;
+      const now = this.#now();
+      await this.deps.live.update(id, async (facts) => {
+        for (const peerId of missedLeaves) {
+          await facts.recordPeer({ peerId, consultationId: id, sessionId: null, userId: null, role: null, side: null, joinedAt: null, leftAt: now, leftReason: "not in the room (reconciled)", source: "reconcile" });
+        }
+        for (const peer of missedJoins) {
+          await facts.recordPeer({
+            peerId: peer.peerId,
+            consultationId: id,
+            sessionId: null,
+            userId: peer.userId,
+            role: peer.role,
+            side: await this.#sideOf(id, peer.userId, peer.role),
+            joinedAt: peer.joinedAt ?? now,
+            source: "reconcile",
+          });
+        }
+      });
+    }
+    return corrections;
+  }
+
+  async #sideOf(consultationId: string, userId: string | null, role: string): Promise<"doctor" | "patient" | null> {
+    const members = await this.#repo.members(consultationId);
+    if (members && userId === members.doctorUserId && role === this.deps.policy.roles.doctor) return "doctor";
+    if (members && userId === members.patientUserId && role === this.deps.policy.roles.patient) return "patient";
+    return null;
+  }
+
+  async #expireNoShows(): Promise<number> {
+    let expired = 0;
+    for (const consultation of await this.#repo.overduePending(this.deps.policy.joinGraceMinutes, this.#now(), BATCH)) {
+      try {
+        await this.deps.commands.expire(consultation);
+        expired++;
+      } catch (error) {
+        this.deps.logger.warn({ errorClass: (error as Error).name }, "could not expire a no-show consultation; next round retries");
+      }
+    }
+    return expired;
+  }
+}

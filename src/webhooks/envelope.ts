@@ -1,0 +1,84 @@
+/**
+ * 100ms webhook bodies (reference §4.3–4.4). The envelope is checked strictly (anything
+ * else is a 400 and is not stored); `data` is parsed leniently per event type, because 100ms
+ * documents several fields loosely ("parse defensively").
+ */
+import { z } from "zod";
+
+export const envelopeSchema = z.object({
+  id: z.string().min(1).max(200),
+  type: z.string().min(1).max(100),
+  timestamp: z
+    .string()
+    .max(64)
+    .refine((v) => !Number.isNaN(Date.parse(v)), "not a date-time"),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+/** Parses raw bytes into an envelope; null when not JSON or not a 100ms envelope. */
+export function parseEnvelope(body: Buffer): Envelope | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch {
+    return null;
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  return parsed.success ? parsed.data : null;
+}
+
+/** RFC 3339 from 100ms; the Go zero time ("0001-01-01T00:00:00Z") means "not set". */
+const hmsTime = z
+  .string()
+  .nullish()
+  .transform((v) => {
+    if (!v || v.startsWith("0001-01-01")) return null;
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? null : new Date(ms);
+  });
+
+const text = z.string().max(500).nullish();
+
+export const peerDataSchema = z.object({
+  room_id: z.string().min(1).max(200),
+  peer_id: z.string().min(1).max(200),
+  session_id: text,
+  user_id: text,
+  role: text,
+  joined_at: hmsTime,
+  left_at: hmsTime,
+  reason: text,
+  error_message: text,
+});
+
+export const sessionDataSchema = z.object({
+  room_id: z.string().min(1).max(200),
+  session_id: z.string().min(1).max(200),
+  session_started_at: hmsTime,
+  session_stopped_at: hmsTime,
+});
+
+export const roomEndDataSchema = z.object({
+  room_id: z.string().min(1).max(200),
+  session_id: text,
+});
+
+export const roleChangeDataSchema = z.object({
+  room_id: z.string().min(1).max(200),
+  peer_id: z.string().min(1).max(200),
+  user_id: text,
+  role: z.string().max(200),
+});
+
+/** The event types that change presence or the lifecycle; all others are stored and acknowledged. */
+export const ACTED_ON = new Set([
+  "session.open.success",
+  "session.close.success",
+  "peer.join.success",
+  "peer.leave.success",
+  "peer.join.failure",
+  "room.end.success",
+  "role.change.success",
+]);
