@@ -26,8 +26,8 @@ export class ConsultationEvent {
   @Field(() => ConsultationStatus, { nullable: true, description: "Set for STATUS_CHANGED." })
   previousStatus!: ConsultationStatus | null;
 
-  @Field(() => ConsultationStatus, { description: "The consultation's status right after this event." })
-  status!: ConsultationStatus;
+  /** As logged; for presence changes the resolver derives it from the consultation's timeline. */
+  loggedStatus!: ConsultationStatus;
 
   consultationId!: string;
   side!: "doctor" | "patient" | null;
@@ -40,7 +40,7 @@ export class ConsultationEvent {
       id: encodeEventId(row.id),
       type: row.type as ConsultationEventType,
       occurredAt: row.occurredAt,
-      status: row.status as ConsultationStatus,
+      loggedStatus: row.status as ConsultationStatus,
       previousStatus: (row.previousStatus as ConsultationStatus | null) ?? null,
       consultationId: row.consultationId,
       side: row.side,

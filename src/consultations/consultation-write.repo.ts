@@ -91,13 +91,13 @@ export class ConsultationWriteRepo {
   }
 
   /** PENDING -> ACTIVE (CAS) when both sides were first in the room together, with its event. */
-  async activate(id: string, startedAt: Date): Promise<ConsultationRecord | null> {
+  async activate(id: string, startedAt: Date, options: { log: boolean } = { log: true }): Promise<ConsultationRecord | null> {
     const [row] = await this.db
       .update(vc)
       .set({ status: "active", startedAt, updatedAt: new Date() })
       .where(and(eq(vc.id, id), eq(vc.status, "pending")))
       .returning(consultationColumns);
-    if (row) await this.events.append([statusEvent(id, "pending", "active", startedAt)]);
+    if (row && options.log) await this.events.append([statusEvent(id, "pending", "active", startedAt)]);
     return row ?? null;
   }
 
@@ -106,7 +106,12 @@ export class ConsultationWriteRepo {
    * records who closed it and appends the STATUS_CHANGED event. Null when the status had
    * moved on (the caller decides again).
    */
-  async close(id: string, appointmentId: string, closure: Closure): Promise<ConsultationRecord | null> {
+  async close(
+    id: string,
+    appointmentId: string,
+    closure: Closure,
+    options: { log: boolean } = { log: true },
+  ): Promise<ConsultationRecord | null> {
     const [row] = await this.db
       .update(vc)
       .set({
@@ -128,7 +133,7 @@ export class ConsultationWriteRepo {
       .insert(consultationClosures)
       .values({ consultationId: id, outcome: closure.to, closedByUserId: closure.closedByUserId, reason: closure.reason })
       .onConflictDoNothing();
-    await this.events.append([statusEvent(id, closure.from, closure.to, closure.endedAt ?? new Date())]);
+    if (options.log) await this.events.append([statusEvent(id, closure.from, closure.to, closure.endedAt ?? new Date())]);
     return row;
   }
 }
@@ -142,7 +147,7 @@ export function consultationIdFor(appointmentId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function statusEvent(consultationId: string, from: ConsultationStatus, to: ConsultationStatus, occurredAt: Date): NewEvent {
+export function statusEvent(consultationId: string, from: ConsultationStatus, to: ConsultationStatus, occurredAt: Date): NewEvent {
   return {
     consultationId,
     type: "STATUS_CHANGED",

@@ -8,7 +8,7 @@ import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type Resolve
 import type { Viewer } from "../auth/viewer.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { ConsultationEvent } from "../consultations/consultation-event.type.js";
-import { Consultation, Participant } from "../consultations/consultation.type.js";
+import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
 import { participantOf } from "../consultations/participants.js";
 import { notFound } from "../errors.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
@@ -17,6 +17,7 @@ import { Prescription } from "../prescriptions/prescription.type.js";
 import { decodeEventId } from "./event-cursor.js";
 import type { EventScope, RoutedEvent } from "./event-log.repo.js";
 import { eventStream } from "./event-stream.js";
+import { statusAt } from "./live-status.service.js";
 
 type SubscribeData = ResolverData<GraphQLContext> & { args: { consultationId?: string; after?: string | null } };
 
@@ -52,6 +53,13 @@ export class ConsultationEventResolver {
   @FieldResolver(() => Consultation)
   async consultation(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<Consultation> {
     return Consultation.from(present(await ctx.loaders.consultation.load(event.consultationId), "consultation"));
+  }
+
+  @FieldResolver(() => ConsultationStatus, { description: "The consultation's status right after this event." })
+  async status(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<ConsultationStatus> {
+    if (!event.side) return event.loggedStatus;
+    const consultation = present(await ctx.loaders.consultation.load(event.consultationId), "consultation");
+    return statusAt(consultation, event.occurredAt) as ConsultationStatus;
   }
 
   @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED and PARTICIPANT_LEFT." })

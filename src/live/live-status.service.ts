@@ -7,7 +7,7 @@
  */
 import type { Db } from "../db/client.js";
 import type { ConsultationRecord, ConsultationStatus } from "../consultations/consultation.model.js";
-import { ConsultationWriteRepo } from "../consultations/consultation-write.repo.js";
+import { ConsultationWriteRepo, statusEvent } from "../consultations/consultation-write.repo.js";
 import type { VideoRooms } from "../consultations/video-rooms.js";
 import type { Logger } from "../logger.js";
 import type { NewEvent } from "./event-log.repo.js";
@@ -48,11 +48,20 @@ export class LiveStatus {
       if (!locked) return null;
       const facts = new PeerFactsRepo(tx as unknown as Db);
       if (apply) await apply(facts, tx as unknown as Db);
-      const timeline = deriveTimeline(await facts.connectionsOf(consultationId), await facts.closesOf(consultationId));
+      const connections = await facts.connectionsOf(consultationId);
+      const timeline = deriveTimeline(connections, await facts.closesOf(consultationId));
       const { consultation, completesAt, completedNow } = await this.#advance(writes, locked, timeline);
       await new LiveStateRepo(tx as unknown as Db).save(consultationId, timeline);
+      // Events come from what each connection itself reported, so the log does not depend on
+      // delivery order. Leaves only implied by a session's close (the peer's own leave lost)
+      // are logged when the consultation completes, after the grace period let late ones in.
+      const reported = completedNow ? timeline : deriveTimeline(connections, []);
       const known = await writes.events.keysOf(consultationId);
-      await writes.events.append(participantEvents(consultation, timeline.transitions).filter((e) => !known.has(e.dedupeKey)));
+      // A presence change and the status change it causes: the presence change first.
+      const statusEvents = statusChanges(locked, consultation);
+      await writes.events.append(
+        [...participantEvents(consultation, reported.transitions), ...statusEvents].filter((e) => !known.has(e.dedupeKey)),
+      );
       return { consultation, completesAt, completedNow };
     });
     if (!result) return null;
@@ -70,7 +79,7 @@ export class LiveStatus {
   async #advance(writes: ConsultationWriteRepo, c: ConsultationRecord, timeline: Timeline) {
     let consultation = c;
     if (consultation.status === "pending" && timeline.firstTogetherAt) {
-      consultation = (await writes.activate(consultation.id, timeline.firstTogetherAt)) ?? consultation;
+      consultation = (await writes.activate(consultation.id, timeline.firstTogetherAt, { log: false })) ?? consultation;
     }
     const endedAt = timeline.lastPresenceAt;
     if (consultation.status !== "active" || !endedAt || !consultation.startedAt) {
@@ -86,7 +95,7 @@ export class LiveStatus {
       appointmentStatus: "completed",
       closedByUserId: null,
       reason: null,
-    });
+    }, { log: false });
     return { consultation: closed ?? consultation, completesAt: null, completedNow: closed !== null };
   }
 
@@ -127,8 +136,24 @@ export function participantEvents(c: ConsultationRecord, transitions: readonly P
   }));
 }
 
-/** The status right after a presence change at `at`: a change at the very instant of a status change comes first. */
-function statusAt(c: ConsultationRecord, at: Date): ConsultationStatus {
+/** STATUS_CHANGED events for what `update` just did (activation, completion). */
+function statusChanges(before: ConsultationRecord, after: ConsultationRecord): NewEvent[] {
+  const events: NewEvent[] = [];
+  if (before.status === "pending" && after.status !== "pending" && after.startedAt) {
+    events.push(statusEvent(after.id, "pending", "active", after.startedAt));
+  }
+  if (after.status === "completed" && before.status !== "completed" && after.endedAt) {
+    events.push(statusEvent(after.id, "active", "completed", after.endedAt));
+  }
+  return events;
+}
+
+/**
+ * The status right after a presence change at `at`, from the consultation's timeline (a
+ * change at the very instant of a status change comes first). Webhooks can reveal an
+ * earlier start after the fact, so readers compute it from the current record too.
+ */
+export function statusAt(c: Pick<ConsultationRecord, "status" | "startedAt" | "endedAt">, at: Date): ConsultationStatus {
   if (c.status === "cancelled") return "cancelled";
   if (c.status === "completed" && c.endedAt && at > c.endedAt) return "completed";
   if (c.startedAt && at > c.startedAt) return "active";

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 
-export const envelopeSchema = z.object({
+export const envelopeSchema = z.looseObject({
   id: z.string().min(1).max(200),
   type: z.string().min(1).max(100),
   timestamp: z

@@ -31,6 +31,8 @@ export interface TestApi {
     variables: V,
     token?: string | null,
   ): Promise<GraphQLResponse<T>>;
+  /** POSTs a 100ms webhook body with the right secret header; resolves with the status. */
+  webhook(body: unknown): Promise<number>;
   /** Raw POST of any body to /graphql. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
@@ -74,6 +76,15 @@ export async function startTestApi(test: TestDatabase, env: Record<string, strin
       return { status, ...json };
     },
     post,
+    webhook: async (body) => {
+      const response = await fetch(`${api.url}/webhooks/100ms`, {
+        method: "POST",
+        headers: { "content-type": "application/json", [TEST_WEBHOOK_HEADER]: TEST_WEBHOOK_SECRET },
+        body: JSON.stringify(body),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    },
     stop: () => api.stop(),
   };
 }

@@ -1,0 +1,154 @@
+/**
+ * Subscriptions over graphql-ws on loopback: authentication in connection_init, per-event
+ * authorization, live delivery across two API instances, resume with `after` (no gap, no
+ * duplicate, even while events are being written), and a killed LISTEN connection.
+ */
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appointments, videoConsultations } from "../../src/db/schema.js";
+import { ConsultationEventsDocument, ConsultationTimelineDocument, MyConsultationEventsDocument } from "../gql/graphql.js";
+import { startTestApi, type TestApi } from "../support/api.js";
+import { createCareTeam, createUser } from "../support/builders.js";
+import { scriptedCall } from "../support/call-script.js";
+import { createTestDatabase, serverUrl, type TestDatabase } from "../support/db.js";
+import { subscribe } from "../support/ws.js";
+
+let test: TestDatabase;
+let a: TestApi;
+let b: TestApi;
+let adminToken: string;
+
+beforeAll(async () => {
+  test = await createTestDatabase();
+  a = await startTestApi(test);
+  // A second instance on the same database (embedded PGlite is one process: same instance).
+  b = test.kind === "postgres" ? await startTestApi(await reopen(test)) : a;
+  adminToken = await a.tokenFor((await createUser(test.database.db, "admin")).id);
+});
+
+afterAll(async () => {
+  if (b !== a) await b?.stop();
+  await a?.stop();
+  await test?.close();
+});
+
+async function reopen(t: TestDatabase): Promise<TestDatabase> {
+  const { openDatabase } = await import("../../src/db/client.js");
+  const database = await openDatabase({ url: t.url, poolMax: 5 });
+  return { ...t, database, close: () => database.close() };
+}
+
+async function callWithRoom() {
+  const t = await createCareTeam(test.database.db);
+  const roomId = `room-${t.consultation.id}`;
+  await test.database.db.update(videoConsultations).set({ roomId }).where(eq(videoConsultations.id, t.consultation.id));
+  await test.database.db.update(appointments).set({ scheduledAt: new Date() }).where(eq(appointments.id, t.appointment.id));
+  return {
+    ...t,
+    doctorToken: await a.tokenFor(t.doctor.user.id),
+    patientToken: await a.tokenFor(t.patient.user.id),
+    webhooks: scriptedCall({ roomId, doctorUserId: t.doctor.user.id, patientUserId: t.patient.user.id }, new Date(Date.now() - 3_600_000)),
+  };
+}
+
+async function logIds(consultationId: string): Promise<string[]> {
+  const result = await a.gql(ConsultationTimelineDocument, { id: consultationId, first: 100 }, adminToken);
+  return result.data!.consultation!.events.edges.map((e) => e.node.id);
+}
+
+describe("authentication", () => {
+  it("closes the socket with 4403 for a missing or invalid token", async () => {
+    const anonymous = subscribe(a.url, null, MyConsultationEventsDocument, {});
+    expect(await anonymous.closed).toBe(4403);
+    const forged = subscribe(a.url, "not.a.token", MyConsultationEventsDocument, {});
+    expect(await forged.closed).toBe(4403);
+  });
+
+  it("closes the socket with 4403 when the token expires", async () => {
+    const call = await callWithRoom();
+    const shortLived = await a.tokenFor(call.doctor.user.id, { ttlSeconds: 2 });
+    const s = subscribe(a.url, shortLived, MyConsultationEventsDocument, {});
+    expect(await s.closed).toBe(4403);
+  }, 15_000);
+
+  it("answers NOT_FOUND for another doctor's consultation", async () => {
+    const mine = await callWithRoom();
+    const theirs = await callWithRoom();
+    const s = subscribe(a.url, theirs.doctorToken, ConsultationEventsDocument, { consultationId: mine.consultation.id });
+    await expect.poll(() => s.errors.length).toBeGreaterThan(0);
+    expect(JSON.stringify(s.errors)).toContain("NOT_FOUND");
+    await s.dispose();
+  });
+});
+
+describe("live delivery", () => {
+  it("delivers, in order, every event of a call whose webhooks all went to the other instance", async () => {
+    const call = await callWithRoom();
+    const other = await callWithRoom();
+    const dashboard = subscribe(b.url, call.doctorToken, MyConsultationEventsDocument, {});
+    const patientView = subscribe(b.url, call.patientToken, ConsultationEventsDocument, { consultationId: call.consultation.id });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let both subscriptions start
+    for (const event of other.webhooks) expect(await a.webhook(event)).toBe(200); // another doctor's call
+    for (const event of call.webhooks) expect(await a.webhook(event)).toBe(200);
+    const expected = await logIds(call.consultation.id);
+    expect(expected.length).toBe(6);
+    const got = await dashboard.waitFor(6);
+    expect(got.map((r) => r.myConsultationEvents.id)).toEqual(expected);
+    expect(got.every((r) => r.myConsultationEvents.consultation.id === call.consultation.id)).toBe(true);
+    expect((await patientView.waitFor(6)).map((r) => r.consultationEvents.id)).toEqual(expected);
+    await dashboard.dispose();
+    await patientView.dispose();
+  });
+
+  it("resumes with `after`: exactly the full sequence, no gap and no duplicate, while events are being written", async () => {
+    const call = await callWithRoom();
+    const [open, patientJoin] = call.webhooks;
+    await a.webhook(open);
+    await a.webhook(patientJoin);
+    const [firstId] = await logIds(call.consultation.id);
+    // Many more events, written while the resumed stream replays and goes live.
+    const writer = (async () => {
+      const base = Date.now() - 600_000;
+      for (let i = 0; i < 40; i++) {
+        const extra = scriptedCall(
+          { roomId: `room-${call.consultation.id}`, doctorUserId: call.doctor.user.id, patientUserId: call.patient.user.id },
+          new Date(base + i * 10_000),
+        );
+        await a.webhook(extra[2]); // a doctor connection joins...
+        await a.webhook(extra[3]); // ...and leaves
+      }
+    })();
+    const resumed = subscribe(b.url, call.doctorToken, ConsultationEventsDocument, { consultationId: call.consultation.id, after: firstId! });
+    await writer;
+    const all = await logIds(call.consultation.id);
+    const expected = all.slice(1);
+    const got = await resumed.waitFor(expected.length, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(resumed.results.map((r) => r.consultationEvents.id)).toEqual(expected);
+    expect(got.length).toBeGreaterThan(40);
+    await resumed.dispose();
+  }, 40_000);
+
+  it.skipIf(!serverUrl())(
+    "loses nothing when the LISTEN connection is killed",
+    async () => {
+      const call = await callWithRoom();
+      const dashboard = subscribe(b.url, call.doctorToken, MyConsultationEventsDocument, {});
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [open, patientJoin, doctorJoin, ...rest] = call.webhooks;
+      await a.webhook(open);
+      await a.webhook(patientJoin);
+      const killed = await test.database.rows(
+        sql`select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen%' and datname = current_database()`,
+      );
+      expect(killed.length).toBeGreaterThanOrEqual(1);
+      await a.webhook(doctorJoin);
+      for (const event of rest) await a.webhook(event);
+      const expected = await logIds(call.consultation.id);
+      const got = await dashboard.waitFor(expected.length, 15_000);
+      expect(got.map((r) => r.myConsultationEvents.id)).toEqual(expected);
+      await dashboard.dispose();
+    },
+    30_000,
+  );
+});
