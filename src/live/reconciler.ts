@@ -109,18 +109,20 @@ export class Reconciler {
       if (missedLeaves.length + missedJoins.length === 0) continue;
       corrections += missedLeaves.length + missedJoins.length;
       const now = this.#now();
+      // Read before the update's transaction (embedded PGlite has a single connection).
+      const sides = await Promise.all(missedJoins.map((p) => this.#sideOf(id, p.userId, p.role)));
       await this.deps.live.update(id, async (facts) => {
         for (const peerId of missedLeaves) {
           await facts.recordPeer({ peerId, consultationId: id, sessionId: null, userId: null, role: null, side: null, joinedAt: null, leftAt: now, leftReason: "not in the room (reconciled)", source: "reconcile" });
         }
-        for (const peer of missedJoins) {
+        for (const [i, peer] of missedJoins.entries()) {
           await facts.recordPeer({
             peerId: peer.peerId,
             consultationId: id,
             sessionId: null,
             userId: peer.userId,
             role: peer.role,
-            side: await this.#sideOf(id, peer.userId, peer.role),
+            side: sides[i] ?? null,
             joinedAt: peer.joinedAt ?? now,
             source: "reconcile",
           });
