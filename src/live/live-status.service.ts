@@ -59,9 +59,8 @@ export class LiveStatus {
       const known = await writes.events.keysOf(consultationId);
       // A presence change and the status change it causes: the presence change first.
       const statusEvents = statusChanges(locked, consultation);
-      await writes.events.append(
-        [...participantEvents(consultation, reported.transitions), ...statusEvents].filter((e) => !known.has(e.dedupeKey)),
-      );
+      const fresh = [...participantEvents(consultation, reported.transitions), ...statusEvents].filter((e) => !known.has(e.dedupeKey));
+      await writes.events.append(fresh.sort(byTimeThenPresenceFirst));
       return { consultation, completesAt, completedNow };
     });
     if (!result) return null;
@@ -134,6 +133,12 @@ export function participantEvents(c: ConsultationRecord, transitions: readonly P
     joinedAt: t.joinedAt,
     dedupeKey: `${t.kind}:${t.side}:${t.at.toISOString()}`,
   }));
+}
+
+/** In time order; at the same instant, presence changes before the status change they cause. */
+function byTimeThenPresenceFirst(a: NewEvent, b: NewEvent): number {
+  const rank = (e: NewEvent) => (e.type === "STATUS_CHANGED" ? 1 : 0);
+  return a.occurredAt.getTime() - b.occurredAt.getTime() || rank(a) - rank(b);
 }
 
 /** STATUS_CHANGED events for what `update` just did (activation, completion). */

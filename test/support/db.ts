@@ -32,11 +32,13 @@ export interface CreateTestDatabaseOptions {
   migrate?: boolean;
   /** Force a driver regardless of the environment. */
   driver?: "postgres" | "embedded";
+  /** Another PostgreSQL server to create the database on (fault tests). */
+  serverUrl?: string;
   onQuery?: (query: string) => void;
 }
 
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
-  const base = serverUrl();
+  const base = options.serverUrl ?? serverUrl();
   const driver = options.driver ?? (base ? "postgres" : "embedded");
   const test = driver === "postgres" ? await createPostgresDatabase(base, options) : await createEmbedded(options);
   if (options.legacy) await test.exec(LEGACY_DDL);
