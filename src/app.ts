@@ -55,6 +55,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     const services = createServices(database.db, {
       maxPageSize: config.maxPageSize,
       completionGraceSeconds: config.completionGraceSeconds,
+      prescriptionWindowHours: config.prescriptionWindowHours,
       hub,
       hms: config.hms,
       video: config.video,
@@ -94,6 +95,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       stop: async () => {
         await server.stop();
         await reconciler.stop();
+        await services.audit.flush();
         services.live.stop();
         await hub.stop();
         if (ownsDatabase) await database.close();

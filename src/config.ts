@@ -62,6 +62,9 @@ export const envSchema = z.object({
   RECONCILE_INTERVAL_SECONDS: int(0, 3600)
     .default(30)
     .describe("How often presence is checked against 100ms and overdue consultations are closed; 0 turns it off."),
+  PRESCRIPTION_WINDOW_HOURS: int(0, 24 * 30)
+    .default(24)
+    .describe("How long after a call COMPLETED its doctor may still write prescriptions for it."),
   JOIN_EARLY_MINUTES: int(0, 24 * 60).default(15).describe("How long before the appointment a side may join."),
   JOIN_GRACE_MINUTES: int(0, 24 * 60)
     .default(60)
@@ -101,6 +104,7 @@ export interface Config {
   webhooks: WebhookConfig;
   completionGraceSeconds: number;
   reconcileIntervalSeconds: number;
+  prescriptionWindowHours: number;
 }
 
 export interface WebhookConfig {
@@ -173,6 +177,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       webhooks: { header: e.HMS_WEBHOOK_HEADER.toLowerCase(), secret: e.HMS_WEBHOOK_SECRET },
       completionGraceSeconds: e.COMPLETION_GRACE_SECONDS,
       reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+      prescriptionWindowHours: e.PRESCRIPTION_WINDOW_HOURS,
       video: {
         roles: { doctor: e.HMS_DOCTOR_ROLE, patient: e.HMS_PATIENT_ROLE },
         joinEarlyMinutes: e.JOIN_EARLY_MINUTES,

@@ -16,6 +16,7 @@ import { authenticate } from "./auth/authenticate.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Database } from "./db/client.js";
 import { createContext, type GraphQLContext } from "./graphql/context.js";
+import { auditReadsPlugin } from "./graphql/audit-reads.plugin.js";
 import { errorLoggingPlugin, formatError } from "./graphql/format-error.js";
 import type { Logger } from "./logger.js";
 import type { Services } from "./services.js";
@@ -68,6 +69,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         }),
       },
       errorLoggingPlugin(options.logger),
+      auditReadsPlugin(),
     ],
   });
   await apollo.start();

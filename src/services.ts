@@ -1,5 +1,8 @@
 /** Builds the repositories and services over one database; app.ts and tests call this. */
+import { AuditWriter } from "./audit/audit-writer.js";
+import { AuditRepo } from "./audit/audit.repo.js";
 import type { Viewer } from "./auth/viewer.js";
+import { PrescriptionService } from "./prescriptions/prescription.service.js";
 import { ClinicRepo } from "./clinic/clinic.repo.js";
 import type { HmsConfig, VideoPolicy } from "./config.js";
 import { ConsultationCommands } from "./consultations/consultation-commands.service.js";
@@ -23,6 +26,7 @@ export function createRepos(db: Db) {
     consultationWrites: new ConsultationWriteRepo(db),
     prescriptions: new PrescriptionRepo(db),
     live: new LiveStateRepo(db),
+    audit: new AuditRepo(db),
     eventLog: new EventLogRepo(db),
   };
 }
@@ -32,6 +36,7 @@ export type Repos = ReturnType<typeof createRepos>;
 export interface ServiceOptions {
   maxPageSize: number;
   completionGraceSeconds: number;
+  prescriptionWindowHours: number;
   /** The process's event hub (subscriptions); absent where nothing subscribes. */
   hub?: EventHub;
   hms: HmsConfig | null;
@@ -42,8 +47,15 @@ export interface ServiceOptions {
 export function createServices(db: Db, options: ServiceOptions) {
   const repos = createRepos(db);
   const rooms = new VideoRooms(options.hms, options.video, options.logger);
+  const audit = new AuditWriter(new AuditRepo(db), options.logger);
   const live = new LiveStatus({ db, rooms, logger: options.logger, completionGraceSeconds: options.completionGraceSeconds });
   return {
+    audit,
+    prescriptions: new PrescriptionService({
+      db,
+      consultations: repos.consultations,
+      windowHours: options.prescriptionWindowHours,
+    }),
     live,
     webhooks: new WebhookProcessor({ db, consultations: repos.consultations, live, roles: options.video.roles }),
     hub: (): EventHub => {
@@ -60,6 +72,7 @@ export function createServices(db: Db, options: ServiceOptions) {
       clinic: repos.clinic,
       rooms,
       policy: options.video,
+      audit: new AuditRepo(db),
     }),
     /** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
     findViewer: async (userId: string): Promise<Viewer | null> => {

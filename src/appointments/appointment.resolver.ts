@@ -1,7 +1,7 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { Consultation } from "../consultations/consultation.type.js";
-import type { GraphQLContext } from "../graphql/context.js";
+import { recordRead, type GraphQLContext } from "../graphql/context.js";
 import { present } from "../graphql/loaders.js";
 import { Appointment } from "./appointment.type.js";
 
@@ -21,6 +21,7 @@ export class AppointmentResolver {
   @FieldResolver(() => Consultation, { nullable: true, description: "The video consultation, once created." })
   async consultation(@Root() appointment: Appointment, @Ctx() ctx: GraphQLContext): Promise<Consultation | null> {
     const record = await ctx.loaders.consultationByAppointment.load(appointment.id);
+    if (record) recordRead(ctx, record);
     return record && Consultation.from(record);
   }
 }

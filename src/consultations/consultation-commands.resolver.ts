@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from "type-graphql";
-import { requireViewer, type GraphQLContext } from "../graphql/context.js";
+import { audited } from "../graphql/audited.js";
+import type { GraphQLContext } from "../graphql/context.js";
 import { Consultation, ParticipantRole } from "./consultation.type.js";
 import { JoinToken } from "./join-token.type.js";
 
@@ -13,7 +14,9 @@ export class ConsultationCommandsResolver {
     @Arg("appointmentId", () => ID) appointmentId: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Consultation> {
-    return Consultation.from(await ctx.services.commands.start(requireViewer(ctx), appointmentId));
+    return Consultation.from(
+      await audited(ctx, "consultation.start", null, (viewer, actor) => ctx.services.commands.start(viewer, actor, appointmentId)),
+    );
   }
 
   @Mutation(() => JoinToken, {
@@ -24,7 +27,9 @@ export class ConsultationCommandsResolver {
     @Arg("consultationId", () => ID) consultationId: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<JoinToken> {
-    const result = await ctx.services.commands.join(requireViewer(ctx), consultationId);
+    const result = await audited(ctx, "consultation.join", consultationId, (viewer, actor) =>
+      ctx.services.commands.join(viewer, actor, consultationId),
+    );
     return Object.assign(new JoinToken(), {
       token: result.token,
       roomId: result.roomId,
@@ -42,7 +47,9 @@ export class ConsultationCommandsResolver {
     @Arg("consultationId", () => ID) consultationId: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Consultation> {
-    return Consultation.from(await ctx.services.commands.end(requireViewer(ctx), consultationId));
+    return Consultation.from(
+      await audited(ctx, "consultation.end", consultationId, (viewer, actor) => ctx.services.commands.end(viewer, actor, consultationId)),
+    );
   }
 
   @Mutation(() => Consultation, {
@@ -53,6 +60,10 @@ export class ConsultationCommandsResolver {
     @Arg("reason", () => String, { nullable: true, description: "Why; at most 500 characters." }) reason: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Consultation> {
-    return Consultation.from(await ctx.services.commands.cancel(requireViewer(ctx), consultationId, reason));
+    return Consultation.from(
+      await audited(ctx, "consultation.cancel", consultationId, (viewer, actor) =>
+        ctx.services.commands.cancel(viewer, actor, consultationId, reason),
+      ),
+    );
   }
 }

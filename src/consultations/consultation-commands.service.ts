@@ -4,7 +4,10 @@
  * that does not exist. 100ms is called before the database changes, so a 100ms failure
  * leaves the database as it was and the same call succeeds once 100ms is back.
  */
+import { entry, SYSTEM_ACTOR, type Actor } from "../audit/audit.model.js";
+import { AuditRepo } from "../audit/audit.repo.js";
 import type { Viewer } from "../auth/viewer.js";
+import type { Db } from "../db/client.js";
 import type { AppointmentRecord } from "../clinic/clinic.model.js";
 import type { ClinicRepo } from "../clinic/clinic.repo.js";
 import type { VideoPolicy } from "../config.js";
@@ -31,6 +34,8 @@ export interface ConsultationCommandDeps {
   clinic: ClinicRepo;
   rooms: VideoRooms;
   policy: VideoPolicy;
+  /** Audit records outside a transaction (join tokens). */
+  audit: AuditRepo;
   now?: () => Date;
 }
 
@@ -44,50 +49,52 @@ export class ConsultationCommands {
   }
 
   /** Creates the consultation of a video appointment and provisions its room. Idempotent. */
-  async start(viewer: Viewer, appointmentId: string): Promise<ConsultationRecord> {
+  async start(viewer: Viewer, actor: Actor, appointmentId: string): Promise<ConsultationRecord> {
     const appointment = await this.deps.writes.findVisibleAppointment(viewer, parseId(appointmentId, "appointmentId"));
     if (!appointment) throw notFound("Appointment");
     if (appointment.type !== "video") throw badInput("Only video appointments have a consultation", "appointmentId");
     if (appointment.status === "cancelled" || appointment.status === "no_show") {
       throw new AppError("INVALID_STATE", `The appointment is ${appointment.status}`);
     }
-    return this.#provision(appointment, { create: true });
+    return this.#provision(appointment, { create: true, actor });
   }
 
   /** A fresh 100ms token for the caller's own side, within the join window. */
-  async join(viewer: Viewer, consultationId: string): Promise<JoinTokenResult> {
+  async join(viewer: Viewer, actor: Actor, consultationId: string): Promise<JoinTokenResult> {
     let consultation = await this.#visible(viewer, consultationId);
     const side = sideOf(viewer, consultation);
     if (!side) throw new AppError("FORBIDDEN", "Only the consultation's doctor or patient can join it");
     const appointment = await this.#appointmentOf(consultation);
     const window = joinWindow(appointment, this.deps.policy);
     assertCanJoin(consultation.status, window, this.#now());
-    if (!consultation.roomId) consultation = await this.#provision(appointment, { create: false });
+    if (!consultation.roomId) consultation = await this.#provision(appointment, { create: false, actor });
     assertCanJoin(consultation.status, window, this.#now());
     const roomId = consultation.roomId!;
     await this.deps.rooms.removeStaleConnections(roomId, viewer.userId);
     const expiresAt = joinTokenExpiry(consultation.status, window, this.#now());
     const minted = await this.deps.rooms.mintJoinToken({ roomId, userId: viewer.userId, side, expiresAt });
+    // Recorded before the token is handed out: no token without its audit record.
+    await this.deps.audit.insert([entry(actor, "consultation.join", consultation)]);
     return { token: minted.token, roomId, side, userId: viewer.userId, expiresAt: minted.expiresAt };
   }
 
   /** The doctor ends the call for both sides: room ended and locked, COMPLETED. Idempotent. */
-  async end(viewer: Viewer, consultationId: string): Promise<ConsultationRecord> {
+  async end(viewer: Viewer, actor: Actor, consultationId: string): Promise<ConsultationRecord> {
     const consultation = await this.#visible(viewer, consultationId);
     if (sideOf(viewer, consultation) !== "doctor") {
       throw new AppError("FORBIDDEN", "Only the consultation's doctor can end it");
     }
-    return this.#close(consultation, "endByDoctor", viewer.userId, null);
+    return this.#close(consultation, "endByDoctor", actor, null);
   }
 
   /** Doctor, patient or admin cancels a consultation that has not become ACTIVE. */
-  async cancel(viewer: Viewer, consultationId: string, reason: string | null | undefined): Promise<ConsultationRecord> {
+  async cancel(viewer: Viewer, actor: Actor, consultationId: string, reason: string | null | undefined): Promise<ConsultationRecord> {
     const trimmed = reason?.trim() || null;
     if (trimmed && trimmed.length > MAX_REASON_LENGTH) {
       throw badInput(`reason must be at most ${MAX_REASON_LENGTH} characters`, "reason");
     }
     const consultation = await this.#visible(viewer, consultationId);
-    return this.#close(consultation, "cancel", viewer.userId, trimmed);
+    return this.#close(consultation, "cancel", actor, trimmed);
   }
 
   /**
@@ -95,7 +102,7 @@ export class ConsultationCommands {
    * joined: CANCELLED, the appointment a no-show, the room disabled, the tokens cleared.
    */
   expire(consultation: ConsultationRecord): Promise<ConsultationRecord> {
-    return this.#close(consultation, "expire", null, "no-show: the join window closed with nobody in the room");
+    return this.#close(consultation, "expire", SYSTEM_ACTOR, "no-show: the join window closed with nobody in the room");
   }
 
   async #visible(viewer: Viewer, consultationId: string): Promise<ConsultationRecord> {
@@ -116,7 +123,7 @@ export class ConsultationCommands {
    * fails, the transaction rolls back: no row is left half-provisioned (a row the clinic's
    * system created earlier stays as it was).
    */
-  async #provision(appointment: AppointmentRecord, options: { create: boolean }): Promise<ConsultationRecord> {
+  async #provision(appointment: AppointmentRecord, options: { create: boolean; actor: Actor }): Promise<ConsultationRecord> {
     // Read before the transaction: on embedded PGlite (one connection) a query on the outer
     // handle during a transaction waits for that transaction forever.
     const sides = await this.#sideUserIds(appointment);
@@ -128,6 +135,7 @@ export class ConsultationCommands {
       if (consultation.roomId || isClosed(consultation.status)) return consultation;
       const room = await this.deps.rooms.createRoom(consultation.id, appointment.durationMinutes);
       const tokens = await this.#legacyTokens(consultation, appointment, room.id, sides);
+      await tx.audit.insert([entry(options.actor, "consultation.start", consultation)]);
       return (await tx.setRoom(consultation.id, room.id, tokens)) ?? consultation;
     });
   }
@@ -161,7 +169,7 @@ export class ConsultationCommands {
   async #close(
     consultation: ConsultationRecord,
     action: Extract<LifecycleAction, "endByDoctor" | "cancel" | "expire">,
-    actorUserId: string | null,
+    actor: Actor,
     reason: string | null,
   ): Promise<ConsultationRecord> {
     let current = consultation;
@@ -173,17 +181,19 @@ export class ConsultationCommands {
       }
       const ending = next.to === "completed";
       const endedAt = ending ? this.#now() : null;
-      const closed = await this.deps.writes.transaction((tx) =>
-        tx.close(current.id, current.appointmentId, {
+      const closed = await this.deps.writes.transaction(async (tx) => {
+        const row = await tx.close(current.id, current.appointmentId, {
           from: current.status,
           to: next.to as "completed" | "cancelled",
           endedAt,
           durationSeconds: endedAt ? secondsBetween(current.startedAt ?? endedAt, endedAt) : null,
           appointmentStatus: ending ? "completed" : action === "expire" ? "no_show" : "cancelled",
-          closedByUserId: actorUserId,
+          closedByUserId: actor.userId,
           reason,
-        }),
-      );
+        });
+        if (row) await tx.audit.insert([entry(actor, `consultation.${action === "endByDoctor" ? "end" : action}`, row)]);
+        return row;
+      });
       if (closed) return closed;
       // Lost the compare-and-set (a webhook or another request moved it): decide again.
       current = (await this.deps.reads.byIds([current.id]))[0]!;

@@ -12,6 +12,7 @@ import { appointmentColumns } from "../clinic/clinic.repo.js";
 import type { Db } from "../db/client.js";
 import { appointments, consultationClosures, videoConsultations as vc } from "../db/schema.js";
 import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
+import { AuditRepo } from "../audit/audit.repo.js";
 import { EventLogRepo, type NewEvent } from "../live/event-log.repo.js";
 import { consultationColumns } from "./consultation.repo.js";
 
@@ -32,9 +33,11 @@ export interface Closure {
 
 export class ConsultationWriteRepo {
   readonly events: EventLogRepo;
+  readonly audit: AuditRepo;
 
   constructor(private readonly db: Db) {
     this.events = new EventLogRepo(db);
+    this.audit = new AuditRepo(db);
   }
 
   /** Runs `fn` in one transaction with a repo bound to it. */

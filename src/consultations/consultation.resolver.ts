@@ -1,7 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 import { Appointment } from "../appointments/appointment.type.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
-import { requireViewer, type GraphQLContext } from "../graphql/context.js";
+import { actorOf, entry } from "../audit/audit.model.js";
+import { recordRead, requireViewer, type GraphQLContext } from "../graphql/context.js";
 import { present } from "../graphql/loaders.js";
 import { PageInfo } from "../graphql/relay.types.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
@@ -26,7 +27,13 @@ export class ConsultationResolver {
     description: "Null when it does not exist or the caller may not see it.",
   })
   async consultation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Consultation | null> {
-    const record = await ctx.services.consultations.findForViewer(requireViewer(ctx), id);
+    const viewer = requireViewer(ctx);
+    const record = await ctx.services.consultations.findForViewer(viewer, id);
+    if (record) recordRead(ctx, record);
+    else if (await ctx.services.consultations.exists(id)) {
+      // Someone else's consultation: the caller sees null, the trail sees the attempt.
+      ctx.services.audit.enqueue(entry(actorOf(viewer, ctx), "consultation.read", { consultationId: id.toLowerCase() }, "denied"));
+    }
     return record && Consultation.from(record);
   }
 
@@ -48,6 +55,7 @@ export class ConsultationResolver {
     });
     const edges = page.items.map(({ consultation, appointment, cursor }) => {
       ctx.loaders.appointment.prime(appointment.id, appointment);
+      recordRead(ctx, consultation);
       return Object.assign(new ConsultationEdge(), { cursor, node: Consultation.from(consultation) });
     });
     const pageInfo = PageInfo.of(

@@ -33,6 +33,11 @@ export class ConsultationService {
     return this.repo.findVisible(viewer, parseId(id, "id"));
   }
 
+  /** Whether a consultation with this id exists at all (to audit denied reads). */
+  async exists(id: string): Promise<boolean> {
+    return (await this.repo.byIds([parseId(id, "id")])).length > 0;
+  }
+
   /** The viewer's consultations, soonest appointment first (all of them for an admin). */
   async listForViewer(viewer: Viewer, args: ListConsultationsArgs): Promise<ConsultationPage> {
     const first = checkPageSize(args.first, this.maxPageSize);

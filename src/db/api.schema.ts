@@ -146,3 +146,44 @@ export const consultationEvents = pgTable(
     ),
   ],
 );
+
+export const AUDIT_OUTCOMES = ["allowed", "denied", "error"] as const;
+
+/**
+ * Every access to patient data, and every attempt: append-only (a trigger refuses UPDATE,
+ * DELETE and TRUNCATE; see the migration). No names, tokens or payloads: ids only.
+ */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    occurredAt: tz("occurred_at").defaultNow().notNull(),
+    /** users.id; null for the 100ms webhook sender and the API's own jobs. */
+    actorId: uuid("actor_id"),
+    /** patient | doctor | admin | webhook | system */
+    actorRole: text("actor_role"),
+    action: text("action").notNull(),
+    consultationId: uuid("consultation_id"),
+    patientId: uuid("patient_id"),
+    outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
+    requestId: text("request_id"),
+    clientIp: text("client_ip"),
+  },
+  (t) => [
+    index("audit_events_consultation_idx").on(t.consultationId, t.id),
+    index("audit_events_actor_idx").on(t.actorId, t.id),
+    check("audit_events_outcome_check", sql`${t.outcome} IN ('allowed', 'denied', 'error')`),
+  ],
+);
+
+/** A retried createPrescription with the same key returns the first prescription. */
+export const prescriptionRequests = pgTable(
+  "prescription_requests",
+  {
+    doctorId: uuid("doctor_id").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    prescriptionId: uuid("prescription_id").notNull(),
+    createdAt: tz("created_at").defaultNow().notNull(),
+  },
+  (t) => [unique("prescription_requests_key").on(t.doctorId, t.idempotencyKey)],
+);

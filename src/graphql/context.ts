@@ -10,6 +10,8 @@ export interface GraphQLContext {
   auth: Authentication;
   services: Services;
   loaders: Loaders;
+  /** Patient data this request returned: consultation id -> patient id (audited once each). */
+  reads: Map<string, string>;
 }
 
 export function createContext(input: {
@@ -18,11 +20,16 @@ export function createContext(input: {
   auth: Authentication;
   services: Services;
 }): GraphQLContext {
-  return { ...input, loaders: createLoaders(input.services.repos) };
+  return { ...input, loaders: createLoaders(input.services.repos), reads: new Map() };
 }
 
 /** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */
 export function requireViewer(context: GraphQLContext): Viewer {
   if (context.auth.viewer) return context.auth.viewer;
   throw context.auth.error;
+}
+
+/** Notes that this request returns a consultation (and so its patient's data). */
+export function recordRead(context: GraphQLContext, consultation: { id: string; patientId: string }): void {
+  context.reads.set(consultation.id, consultation.patientId);
 }

@@ -3,6 +3,7 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { DateTimeResolver } from "graphql-scalars";
 import { GraphQLScalarType, lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
+import { AuditResolver } from "../audit/audit.resolver.js";
 import { AppointmentResolver } from "../appointments/appointment.resolver.js";
 import { UserResolver } from "../clinic/user.resolver.js";
 import { ConsultationCommandsResolver } from "../consultations/consultation-commands.resolver.js";
@@ -18,7 +19,7 @@ const DateTime = new GraphQLScalarType({
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [UserResolver, ConsultationResolver, ConsultationCommandsResolver, AppointmentResolver, PrescriptionResolver, ConsultationEventResolver],
+    resolvers: [UserResolver, ConsultationResolver, ConsultationCommandsResolver, AppointmentResolver, PrescriptionResolver, ConsultationEventResolver, AuditResolver],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     pubSub: createPubSub(),
     validate: false,

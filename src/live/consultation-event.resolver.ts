@@ -10,7 +10,9 @@ import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { ConsultationEvent } from "../consultations/consultation-event.type.js";
 import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
 import { participantOf } from "../consultations/participants.js";
+import { actorOf, entry } from "../audit/audit.model.js";
 import { notFound } from "../errors.js";
+import { isUuid } from "../ids.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
 import { createLoaders, present } from "../graphql/loaders.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
@@ -95,8 +97,14 @@ function eventPayload(event: RoutedEvent, ctx: GraphQLContext): ConsultationEven
 async function subscribeOne({ args, context }: SubscribeData) {
   const viewer = requireViewer(context);
   const consultation = await context.services.consultations.findForViewer(viewer, args.consultationId ?? "");
-  if (!consultation) throw notFound("Consultation");
-  return stream(context, viewer, { consultationId: consultation.id }, args.after);
+  if (!consultation) {
+    const id = args.consultationId ?? "";
+    context.services.audit.enqueue(
+      entry(actorOf(viewer, context), "subscription.start", { consultationId: isUuid(id) ? id.toLowerCase() : null }, "denied"),
+    );
+    throw notFound("Consultation");
+  }
+  return stream(context, viewer, { consultationId: consultation.id, patientId: consultation.patientId }, args.after);
 }
 
 async function subscribeMine({ args, context }: SubscribeData) {
@@ -110,10 +118,20 @@ async function subscribeMine({ args, context }: SubscribeData) {
   return stream(context, viewer, scope, args.after);
 }
 
-function stream(context: GraphQLContext, viewer: Viewer, scope: EventScope, after: string | null | undefined) {
+/** Starts the stream; its start and end are audited (with the consultation, for one). */
+function stream(
+  context: GraphQLContext,
+  viewer: Viewer,
+  scope: EventScope & { patientId?: string },
+  after: string | null | undefined,
+) {
   const afterId = after ? decodeEventId(after) : null;
   const expiresAt = context.auth.expiresAt;
+  const subject = "consultationId" in scope ? { consultationId: scope.consultationId, patientId: scope.patientId ?? null } : {};
+  const actor = actorOf(viewer, context);
+  context.services.audit.enqueue(entry(actor, "subscription.start", subject));
   return eventStream({
+    onEnd: () => context.services.audit.enqueue(entry(actor, "subscription.end", subject)),
     hub: context.services.hub(),
     log: context.services.repos.eventLog,
     scope,

@@ -5,6 +5,7 @@
  * has been back for the grace period), saves the presence projection and appends the events
  * not yet in the log. Webhooks, the reconciler and timers all go through `update`.
  */
+import { entry, SYSTEM_ACTOR, WEBHOOK_ACTOR } from "../audit/audit.model.js";
 import type { Db } from "../db/client.js";
 import type { ConsultationRecord, ConsultationStatus } from "../consultations/consultation.model.js";
 import { ConsultationWriteRepo, statusEvent } from "../consultations/consultation-write.repo.js";
@@ -59,6 +60,11 @@ export class LiveStatus {
       const known = await writes.events.keysOf(consultationId);
       // A presence change and the status change it causes: the presence change first.
       const statusEvents = statusChanges(locked, consultation);
+      await writes.audit.insert(
+        statusEvents.map((e) => e.status === "active"
+            ? entry(WEBHOOK_ACTOR, "consultation.activate", consultation)
+            : entry(SYSTEM_ACTOR, "consultation.complete", consultation)),
+      );
       const fresh = [...participantEvents(consultation, reported.transitions), ...statusEvents].filter((e) => !known.has(e.dedupeKey));
       await writes.events.append(fresh.sort(byTimeThenPresenceFirst));
       return { consultation, completesAt, completedNow };

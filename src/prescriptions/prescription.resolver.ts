@@ -1,16 +1,33 @@
-import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+import { audited } from "../graphql/audited.js";
+import { CreatePrescriptionInput } from "./prescription.input.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { Consultation } from "../consultations/consultation.type.js";
-import type { GraphQLContext } from "../graphql/context.js";
+import { recordRead, type GraphQLContext } from "../graphql/context.js";
 import { present } from "../graphql/loaders.js";
 import { Prescription } from "./prescription.type.js";
 
 /** Prescriptions are only reachable from a consultation the viewer may see. */
 @Resolver(() => Prescription)
 export class PrescriptionResolver {
+  @Mutation(() => Prescription, {
+    description:
+      "The consultation's doctor writes a prescription, during the call or after it (within PRESCRIPTION_WINDOW_HOURS of its end).",
+  })
+  async createPrescription(
+    @Arg("input", () => CreatePrescriptionInput) input: CreatePrescriptionInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Prescription> {
+    const record = await audited(ctx, "prescription.create", input.consultationId, (viewer, actor) =>
+      ctx.services.prescriptions.create(viewer, actor, input),
+    );
+    return Prescription.from(record);
+  }
+
   @FieldResolver(() => Consultation, { nullable: true })
   async consultation(@Root() prescription: Prescription, @Ctx() ctx: GraphQLContext): Promise<Consultation | null> {
     const record = prescription.consultationId ? await ctx.loaders.consultation.load(prescription.consultationId) : null;
+    if (record) recordRead(ctx, record);
     return record && Consultation.from(record);
   }
 

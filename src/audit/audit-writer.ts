@@ -1,0 +1,89 @@
+/**
+ * Writes read and denial records asynchronously, in batches, off the request path. A record is
+ * never silently dropped: a failed write is logged and counted (`failures`), and the batch is
+ * retried with backoff; only when the bounded queue overflows are records lost, and that too
+ * is logged and counted. Mutations do not use this: they write their record in their own
+ * transaction.
+ */
+import type { Logger } from "../logger.js";
+import type { AuditEntry } from "./audit.model.js";
+import type { AuditRepo } from "./audit.repo.js";
+
+export interface AuditWriterOptions {
+  flushIntervalMs?: number;
+  batchSize?: number;
+  maxQueue?: number;
+}
+
+export class AuditWriter {
+  #queue: AuditEntry[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> | null = null;
+  #backoffMs = 0;
+  /** Failed write attempts (each logged). */
+  failures = 0;
+  /** Records lost because the queue overflowed (each time logged). */
+  dropped = 0;
+
+  constructor(
+    private readonly repo: AuditRepo,
+    private readonly logger: Logger,
+    private readonly options: AuditWriterOptions = {},
+  ) {}
+
+  enqueue(...entries: AuditEntry[]): void {
+    const max = this.options.maxQueue ?? 10_000;
+    const room = max - this.#queue.length;
+    if (entries.length > room) {
+      const lost = entries.length - Math.max(room, 0);
+      this.dropped += lost;
+      this.logger.error({ lost, dropped: this.dropped }, "audit queue full: records lost");
+    }
+    this.#queue.push(...entries.slice(0, Math.max(room, 0)));
+    this.#schedule(this.options.flushIntervalMs ?? 200);
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Writes everything queued now (retrying once); used on shutdown and in tests. */
+  async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#flushing;
+    this.#flushing = this.#writeAll();
+    await this.#flushing;
+    this.#flushing = null;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer || this.#queue.length === 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.flush();
+    }, delayMs + this.#backoffMs);
+    this.#timer.unref();
+  }
+
+  async #writeAll(): Promise<void> {
+    const size = this.options.batchSize ?? 500;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, size);
+      try {
+        await this.repo.insert(batch);
+        this.#queue.splice(0, batch.length);
+        this.#backoffMs = 0;
+      } catch (error) {
+        this.failures++;
+        this.#backoffMs = Math.min(Math.max(this.#backoffMs * 2, 500), 30_000);
+        this.logger.error(
+          { errorClass: (error as Error).name, pending: this.#queue.length, failures: this.failures },
+          "audit write failed; will retry",
+        );
+        this.#schedule(0);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/** One audit record: who touched which patient data, how, when, from where. Ids only. */
+import type { Viewer } from "../auth/viewer.js";
+
+export type AuditOutcome = "allowed" | "denied" | "error";
+export type ActorRole = Viewer["role"] | "webhook" | "system";
+
+export interface AuditEntry {
+  actorId: string | null;
+  actorRole: ActorRole | null;
+  action: string;
+  consultationId: string | null;
+  patientId: string | null;
+  outcome: AuditOutcome;
+  requestId: string | null;
+  clientIp: string | null;
+}
+
+/** Who is acting, and over which request: what every audited service call receives. */
+export interface Actor {
+  userId: string | null;
+  role: ActorRole;
+  requestId: string | null;
+  clientIp: string | null;
+}
+
+export function actorOf(viewer: Viewer, meta: { requestId: string; clientIp: string | null }): Actor {
+  return { userId: viewer.userId, role: viewer.role, requestId: meta.requestId, clientIp: meta.clientIp };
+}
+
+export const SYSTEM_ACTOR: Actor = { userId: null, role: "system", requestId: null, clientIp: null };
+export const WEBHOOK_ACTOR: Actor = { userId: null, role: "webhook", requestId: null, clientIp: null };
+
+/** `subject` is a consultation record, or the ids of one. */
+export function entry(
+  actor: Actor,
+  action: string,
+  subject: { id: string; patientId: string } | { consultationId?: string | null; patientId?: string | null },
+  outcome: AuditOutcome = "allowed",
+): AuditEntry {
+  const consultationId = "id" in subject ? subject.id : (subject.consultationId ?? null);
+  return {
+    actorId: actor.userId,
+    actorRole: actor.role,
+    action,
+    consultationId,
+    patientId: subject.patientId ?? null,
+    outcome,
+    requestId: actor.requestId,
+    clientIp: actor.clientIp,
+  };
+}

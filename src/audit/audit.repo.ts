@@ -1,0 +1,41 @@
+/** The audit table: insert (append-only) and the admin's newest-first pages. */
+import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { auditEvents as audit } from "../db/schema.js";
+import type { AuditEntry } from "./audit.model.js";
+
+export type AuditRow = typeof audit.$inferSelect;
+
+export interface AuditQuery {
+  consultationId?: string | undefined;
+  actorId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  /** Rows with an id below this (the page after a cursor, newest first). */
+  beforeId?: number | undefined;
+  limit: number;
+}
+
+export class AuditRepo {
+  constructor(private readonly db: Db) {}
+
+  async insert(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length > 0) await this.db.insert(audit).values([...entries]);
+  }
+
+  page(query: AuditQuery): Promise<AuditRow[]> {
+    const conditions: Array<SQL | undefined> = [
+      query.consultationId ? eq(audit.consultationId, query.consultationId) : undefined,
+      query.actorId ? eq(audit.actorId, query.actorId) : undefined,
+      query.from ? gte(audit.occurredAt, query.from) : undefined,
+      query.to ? lt(audit.occurredAt, query.to) : undefined,
+      query.beforeId !== undefined ? lt(audit.id, query.beforeId) : undefined,
+    ];
+    return this.db
+      .select()
+      .from(audit)
+      .where(and(...conditions))
+      .orderBy(desc(audit.id))
+      .limit(query.limit);
+  }
+}
