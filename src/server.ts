@@ -74,6 +74,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   });
   await apollo.start();
 
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on("finish", () => {
+      // Path only: query strings and bodies can carry tokens or patient data.
+      options.logger.info(
+        { requestId: res.getHeader("x-request-id"), method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) },
+        "request",
+      );
+    });
+    next();
+  });
   app.use(webhookRouter({ config: options.webhooks, db: options.database.db, processor: options.services.webhooks, logger: options.logger }));
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

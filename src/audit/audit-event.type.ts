@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "../graphql/relay.types.js";
-import type { AuditRow } from "./audit.repo.js";
+import type { AuditPosition, AuditRow } from "./audit.repo.js";
 
 export enum AuditOutcome {
   ALLOWED = "allowed",
@@ -42,7 +42,7 @@ export class AuditEvent {
   clientIp!: string | null;
 
   static from(row: AuditRow): AuditEvent {
-    return Object.assign(new AuditEvent(), { ...row, id: encodeAuditCursor(row.id), outcome: row.outcome as AuditOutcome });
+    return Object.assign(new AuditEvent(), { ...row, id: encodeAuditCursor(row), outcome: row.outcome as AuditOutcome });
   }
 }
 
@@ -79,6 +79,16 @@ export class AuditEventFilter {
   to?: Date | null;
 }
 
-export function encodeAuditCursor(id: number): string {
-  return Buffer.from(`au1:${id}`, "utf8").toString("base64url");
+/** Opaque: the row's place in the newest-first order. */
+export function encodeAuditCursor(row: AuditPosition): string {
+  return Buffer.from(`au2:${row.occurredAt.toISOString()}|${row.id}`, "utf8").toString("base64url");
+}
+
+export function decodeAuditCursor(value: string): AuditPosition | null {
+  const text = Buffer.from(value, "base64url").toString("utf8");
+  if (!text.startsWith("au2:")) return null;
+  const [iso, id] = text.slice(4).split("|");
+  const occurredAt = new Date(iso ?? "");
+  const n = Number(id);
+  return Number.isNaN(occurredAt.getTime()) || !Number.isSafeInteger(n) ? null : { occurredAt, id: n };
 }

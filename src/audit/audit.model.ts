@@ -5,6 +5,8 @@ export type AuditOutcome = "allowed" | "denied" | "error";
 export type ActorRole = Viewer["role"] | "webhook" | "system";
 
 export interface AuditEntry {
+  /** When the access happened (not when the record was written: reads are written later). */
+  occurredAt: Date;
   actorId: string | null;
   actorRole: ActorRole | null;
   action: string;
@@ -39,6 +41,7 @@ export function entry(
 ): AuditEntry {
   const consultationId = "id" in subject ? subject.id : (subject.consultationId ?? null);
   return {
+    occurredAt: new Date(),
     actorId: actor.userId,
     actorRole: actor.role,
     action,

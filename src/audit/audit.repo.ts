@@ -1,18 +1,24 @@
 /** The audit table: insert (append-only) and the admin's newest-first pages. */
-import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { auditEvents as audit } from "../db/schema.js";
 import type { AuditEntry } from "./audit.model.js";
 
 export type AuditRow = typeof audit.$inferSelect;
 
+/** A row's place in the newest-first order. */
+export interface AuditPosition {
+  occurredAt: Date;
+  id: number;
+}
+
 export interface AuditQuery {
   consultationId?: string | undefined;
   actorId?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
-  /** Rows with an id below this (the page after a cursor, newest first). */
-  beforeId?: number | undefined;
+  /** The page after this row, newest first. */
+  before?: AuditPosition | undefined;
   limit: number;
 }
 
@@ -29,13 +35,18 @@ export class AuditRepo {
       query.actorId ? eq(audit.actorId, query.actorId) : undefined,
       query.from ? gte(audit.occurredAt, query.from) : undefined,
       query.to ? lt(audit.occurredAt, query.to) : undefined,
-      query.beforeId !== undefined ? lt(audit.id, query.beforeId) : undefined,
+      query.before
+        ? or(
+            lt(audit.occurredAt, query.before.occurredAt),
+            and(eq(audit.occurredAt, query.before.occurredAt), lt(audit.id, query.before.id)),
+          )
+        : undefined,
     ];
     return this.db
       .select()
       .from(audit)
       .where(and(...conditions))
-      .orderBy(desc(audit.id))
+      .orderBy(desc(audit.occurredAt), desc(audit.id))
       .limit(query.limit);
   }
 }

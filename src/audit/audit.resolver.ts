@@ -4,7 +4,7 @@ import { AppError, badInput } from "../errors.js";
 import { parseId } from "../ids.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
 import { PageInfo } from "../graphql/relay.types.js";
-import { AuditEvent, AuditEventConnection, AuditEventEdge, AuditEventFilter } from "./audit-event.type.js";
+import { AuditEvent, AuditEventConnection, AuditEventEdge, AuditEventFilter, decodeAuditCursor } from "./audit-event.type.js";
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
@@ -23,7 +23,7 @@ export class AuditResolver {
       actorId: filter?.actorId ? parseId(filter.actorId, "filter.actorId") : undefined,
       from: filter?.from ?? undefined,
       to: filter?.to ?? undefined,
-      beforeId: after ? decodeAuditCursor(after) : undefined,
+      before: after ? (decodeAuditCursor(after) ?? invalidCursor()) : undefined,
       limit: size + 1,
     });
     const edges = rows.slice(0, size).map((row) => {
@@ -40,9 +40,6 @@ export class AuditResolver {
   }
 }
 
-function decodeAuditCursor(value: string): number {
-  const text = Buffer.from(value, "base64url").toString("utf8");
-  const id = text.startsWith("au1:") ? Number(text.slice(4)) : Number.NaN;
-  if (!Number.isSafeInteger(id) || id < 0) throw badInput("after is not a valid cursor", "after");
-  return id;
+function invalidCursor(): never {
+  throw badInput("after is not a valid cursor", "after");
 }

@@ -54,9 +54,14 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return result.config;
 }
 
-export async function startTestApi(test: TestDatabase, env: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(
+  test: TestDatabase,
+  env: Record<string, string> = {},
+  options: { logs?: { write(line: string): void } } = {},
+): Promise<TestApi> {
   const config = testConfig(env);
-  const api = await startApi(config, createLogger("silent"), { database: test.database });
+  const logger = options.logs ? createLogger("debug", options.logs) : createLogger("silent");
+  const api = await startApi(config, logger, { database: test.database });
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${api.url}/graphql`, {
       method: "POST",
