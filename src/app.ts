@@ -56,6 +56,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       maxPageSize: config.maxPageSize,
       completionGraceSeconds: config.completionGraceSeconds,
       prescriptionWindowHours: config.prescriptionWindowHours,
+      rateLimits: config.rateLimits,
       hub,
       hms: config.hms,
       video: config.video,
@@ -80,6 +81,9 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       isProduction: config.isProduction,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       webhooks: config.webhooks,
+      limits: config.limits,
+      ws: config.ws,
+      trustProxy: config.trustProxy,
     });
     const { url } = await server.listen(config.port, config.host);
     reconciler.start(config.reconcileIntervalSeconds);

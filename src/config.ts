@@ -75,6 +75,34 @@ export const envSchema = z.object({
   LEGACY_TOKEN_COLUMNS: bool
     .default(true)
     .describe("Also write join tokens to video_consultations.doctor_token/patient_token for older app versions."),
+  GRAPHQL_MAX_DEPTH: int(2, 100).default(12).describe("Deepest selection a query may have (HTTP and WebSocket)."),
+  GRAPHQL_MAX_ALIASES: int(0, 1000).default(15).describe("Most aliases in one document."),
+  GRAPHQL_MAX_COST: int(10, 10_000_000)
+    .default(20_000)
+    .describe("Highest query cost: 1 per field, multiplied by each enclosing list's `first` (10 for other lists)."),
+  GRAPHQL_MAX_TOKENS: int(50, 100_000).default(2_000).describe("Most lexical tokens in one document."),
+  WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 120_000)
+    .default(10_000)
+    .describe("A WebSocket that sends no connection_init within this is closed (4408)."),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 1000).default(20).describe("Concurrent subscriptions one socket may hold."),
+  WS_MAX_SOCKETS_PER_USER: int(1, 1000).default(10).describe("Open WebSockets one user may hold; more are closed with 4429."),
+  WS_PING_INTERVAL_MS: int(0, 600_000)
+    .default(30_000)
+    .describe("Ping every socket this often and drop those that did not answer the last ping; 0 turns it off."),
+  RATE_LIMIT_STORE: z
+    .enum(["memory", "postgres"])
+    .default("memory")
+    .describe("Where rate-limit counters live: this process, or PostgreSQL (shared by every instance)."),
+  RATE_LIMIT_MUTATIONS_PER_MINUTE: int(1, 100_000)
+    .default(30)
+    .describe("Per user and mutation: startConsultation, joinConsultation, createPrescription."),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: int(1, 100_000).default(60).describe("Per client IP: requests without a valid token."),
+  RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE: int(1, 100_000)
+    .default(20)
+    .describe("Per client IP: webhook authentication failures before 429."),
+  TRUST_PROXY: optionalString.describe(
+    "Express `trust proxy` setting (e.g. `1` behind one proxy) so client IPs come from X-Forwarded-For; absent: the socket's address.",
+  ),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000)
     .default(10_000)
     .describe("On SIGTERM, how long in-flight requests may take before sockets are destroyed."),
@@ -105,6 +133,17 @@ export interface Config {
   completionGraceSeconds: number;
   reconcileIntervalSeconds: number;
   prescriptionWindowHours: number;
+  limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number };
+  ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number };
+  rateLimits: RateLimitConfig;
+  trustProxy: string | undefined;
+}
+
+export interface RateLimitConfig {
+  store: "memory" | "postgres";
+  mutationsPerMinute: number;
+  anonymousPerMinute: number;
+  webhookFailuresPerMinute: number;
 }
 
 export interface WebhookConfig {
@@ -178,6 +217,26 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       completionGraceSeconds: e.COMPLETION_GRACE_SECONDS,
       reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
       prescriptionWindowHours: e.PRESCRIPTION_WINDOW_HOURS,
+      limits: {
+        maxDepth: e.GRAPHQL_MAX_DEPTH,
+        maxAliases: e.GRAPHQL_MAX_ALIASES,
+        maxCost: e.GRAPHQL_MAX_COST,
+        maxTokens: e.GRAPHQL_MAX_TOKENS,
+        defaultListSize: 10,
+      },
+      rateLimits: {
+        store: e.RATE_LIMIT_STORE,
+        mutationsPerMinute: e.RATE_LIMIT_MUTATIONS_PER_MINUTE,
+        anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+        webhookFailuresPerMinute: e.RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE,
+      },
+      trustProxy: e.TRUST_PROXY,
+      ws: {
+        connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
+        maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+        maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+        pingIntervalMs: e.WS_PING_INTERVAL_MS,
+      },
       video: {
         roles: { doctor: e.HMS_DOCTOR_ROLE, patient: e.HMS_PATIENT_ROLE },
         joinEarlyMinutes: e.JOIN_EARLY_MINUTES,

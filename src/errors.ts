@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   "BAD_USER_INPUT",
   "INVALID_STATE",
   "UPSTREAM_UNAVAILABLE",
+  /** Not in the original contract list: too many requests; `extensions.retryAfterSeconds` says when to retry. */
+  "RATE_LIMITED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -33,3 +35,5 @@ export const unauthenticated = (message = "Authentication required") => new AppE
 export const badInput = (message: string, field?: string) =>
   new AppError("BAD_USER_INPUT", message, field === undefined ? {} : { field });
 export const notFound = (what: string) => new AppError("NOT_FOUND", `${what} not found`);
+export const rateLimited = (retryAfterSeconds: number) =>
+  new AppError("RATE_LIMITED", `Too many requests; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });

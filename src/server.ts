@@ -9,7 +9,7 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler, type Request } from "express";
-import type { GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { authenticate } from "./auth/authenticate.js";
@@ -22,7 +22,8 @@ import type { Logger } from "./logger.js";
 import type { Services } from "./services.js";
 import type { WebhookConfig } from "./config.js";
 import { webhookRouter } from "./webhooks/webhook.route.js";
-import { graphqlWsOptions } from "./graphql/ws.js";
+import { graphqlWsOptions, type WsLimits } from "./graphql/ws.js";
+import { costLimitPlugin, limitRules, type QueryLimits } from "./graphql/limits.js";
 
 export interface ApiServerOptions {
   schema: GraphQLSchema;
@@ -33,6 +34,9 @@ export interface ApiServerOptions {
   isProduction: boolean;
   shutdownTimeoutMs: number;
   webhooks: WebhookConfig;
+  limits: QueryLimits;
+  ws: WsLimits;
+  trustProxy?: string | undefined;
 }
 
 export interface ApiServer {
@@ -46,15 +50,19 @@ export interface ApiServer {
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const app = express();
   app.disable("x-powered-by");
+  if (options.trustProxy) app.set("trust proxy", /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
   const httpServer = createServer(app);
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: 64 * 1024 });
   const wsCleanup = useServer(graphqlWsOptions(options), wsServer);
+  const stopPinging = keepAlive(wsServer, options.ws.pingIntervalMs);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: !options.isProduction,
     hideSchemaDetailsFromClientErrors: options.isProduction,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    validationRules: limitRules(options.limits, options.isProduction),
+    parseOptions: { maxTokens: options.limits.maxTokens },
     csrfPrevention: true,
     stopOnTerminationSignals: false,
     formatError,
@@ -64,11 +72,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       {
         serverWillStart: async () => ({
           drainServer: async () => {
+            stopPinging();
             await wsCleanup.dispose();
           },
         }),
       },
       errorLoggingPlugin(options.logger),
+      costLimitPlugin(options.limits, options.isProduction),
       auditReadsPlugin(),
     ],
   });
@@ -85,7 +95,15 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     });
     next();
   });
-  app.use(webhookRouter({ config: options.webhooks, db: options.database.db, processor: options.services.webhooks, logger: options.logger }));
+  app.use(
+    webhookRouter({
+      config: options.webhooks,
+      db: options.database.db,
+      processor: options.services.webhooks,
+      rateLimits: options.services.rateLimits,
+      logger: options.logger,
+    }),
+  );
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -105,6 +123,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         const requestId = requestIdOf(req);
         res.setHeader("x-request-id", requestId);
         const auth = await authenticate(req.headers.authorization, options.verifyToken, options.services.findViewer);
+        if (!auth.viewer) await limitAnonymous(options.services, req.ip ?? null, res);
         return createContext({ requestId, clientIp: req.ip ?? null, auth, services: options.services });
       },
     }),
@@ -124,6 +143,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       }),
     stop: () => apollo.stop(),
   };
+}
+
+/** Requests without a valid token are limited per client IP: 429 with Retry-After. */
+async function limitAnonymous(services: Services, clientIp: string | null, res: import("express").Response) {
+  const decision = await services.rateLimits.anonymous(clientIp);
+  if (decision.allowed) return;
+  res.setHeader("retry-after", String(decision.retryAfterSeconds));
+  throw new GraphQLError("Too many requests", {
+    extensions: { code: "RATE_LIMITED", retryAfterSeconds: decision.retryAfterSeconds, http: { status: 429 } },
+  });
 }
 
 /** A client-supplied request id is kept when it is short and plain; otherwise a new one. */
@@ -150,4 +179,29 @@ function jsonErrors(logger: Logger): ErrorRequestHandler {
             : "Bad request";
     res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST" } }] });
   };
+}
+
+/**
+ * Pings every socket each interval and terminates those that did not answer the previous
+ * ping: a peer that vanished without closing (a phone that lost its network) is dropped.
+ */
+function keepAlive(server: WebSocketServer, intervalMs: number): () => void {
+  if (intervalMs <= 0) return () => {};
+  const alive = new WeakMap<object, boolean>();
+  server.on("connection", (socket) => {
+    alive.set(socket, true);
+    socket.on("pong", () => alive.set(socket, true));
+  });
+  const timer = setInterval(() => {
+    for (const socket of server.clients) {
+      if (alive.get(socket) === false) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -4,7 +4,8 @@ import { AuditRepo } from "./audit/audit.repo.js";
 import type { Viewer } from "./auth/viewer.js";
 import { PrescriptionService } from "./prescriptions/prescription.service.js";
 import { ClinicRepo } from "./clinic/clinic.repo.js";
-import type { HmsConfig, VideoPolicy } from "./config.js";
+import type { HmsConfig, RateLimitConfig, VideoPolicy } from "./config.js";
+import { RateLimits } from "./rate-limit/rate-limits.js";
 import { ConsultationCommands } from "./consultations/consultation-commands.service.js";
 import { ConsultationWriteRepo } from "./consultations/consultation-write.repo.js";
 import { ConsultationRepo } from "./consultations/consultation.repo.js";
@@ -34,6 +35,7 @@ export function createRepos(db: Db) {
 export type Repos = ReturnType<typeof createRepos>;
 
 export interface ServiceOptions {
+  rateLimits: RateLimitConfig;
   maxPageSize: number;
   completionGraceSeconds: number;
   prescriptionWindowHours: number;
@@ -51,6 +53,7 @@ export function createServices(db: Db, options: ServiceOptions) {
   const live = new LiveStatus({ db, rooms, logger: options.logger, completionGraceSeconds: options.completionGraceSeconds });
   return {
     audit,
+    rateLimits: new RateLimits(options.rateLimits, db),
     prescriptions: new PrescriptionService({
       db,
       consultations: repos.consultations,

@@ -15,7 +15,9 @@ export class ConsultationCommandsResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Consultation> {
     return Consultation.from(
-      await audited(ctx, "consultation.start", null, (viewer, actor) => ctx.services.commands.start(viewer, actor, appointmentId)),
+      await audited(ctx, "consultation.start", null, (viewer, actor) => ctx.services.commands.start(viewer, actor, appointmentId), {
+        rateLimited: true,
+      }),
     );
   }
 
@@ -29,6 +31,7 @@ export class ConsultationCommandsResolver {
   ): Promise<JoinToken> {
     const result = await audited(ctx, "consultation.join", consultationId, (viewer, actor) =>
       ctx.services.commands.join(viewer, actor, consultationId),
+      { rateLimited: true },
     );
     return Object.assign(new JoinToken(), {
       token: result.token,

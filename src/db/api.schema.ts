@@ -1,6 +1,6 @@
 /** Tables of the API's own (never the clinic's). */
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { videoConsultations } from "./legacy.schema.js";
 
 /**
@@ -186,4 +186,15 @@ export const prescriptionRequests = pgTable(
     createdAt: tz("created_at").defaultNow().notNull(),
   },
   (t) => [unique("prescription_requests_key").on(t.doctorId, t.idempotencyKey)],
+);
+
+/** Fixed-window request counters, when rate limits are shared across instances (RATE_LIMIT_STORE=postgres). */
+export const rateLimitCounters = pgTable(
+  "rate_limit_counters",
+  {
+    key: text("key").notNull(),
+    windowStart: tz("window_start").notNull(),
+    count: integer("count").default(0).notNull(),
+  },
+  (t) => [primaryKey({ name: "rate_limit_counters_pkey", columns: [t.key, t.windowStart] })],
 );

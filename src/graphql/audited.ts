@@ -16,9 +16,11 @@ export async function audited<T>(
   action: string,
   consultationId: string | null,
   run: (viewer: Viewer, actor: Actor) => Promise<T>,
+  options: { rateLimited?: boolean } = {},
 ): Promise<T> {
   const viewer = requireViewer(ctx);
   const actor = actorOf(viewer, ctx);
+  if (options.rateLimited) await ctx.services.rateLimits.mutation(viewer.userId, action);
   try {
     return await run(viewer, actor);
   } catch (error) {

@@ -5,7 +5,17 @@
  * when the token expires. Results are formatted by the same `formatError` as HTTP.
  */
 import { randomUUID } from "node:crypto";
-import type { ExecutionResult, FormattedExecutionResult, GraphQLSchema } from "graphql";
+import {
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from "graphql";
 import type { ServerOptions } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import { authenticate } from "../auth/authenticate.js";
@@ -14,27 +24,50 @@ import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import { createContext } from "./context.js";
 import { formatError } from "./format-error.js";
+import { checkCost, limitRules, type QueryLimits } from "./limits.js";
 
 type ConnectionParams = Record<string, unknown> & { authorization?: string };
 
-type SocketExtra = Extra & { expiryTimer?: NodeJS.Timeout; requestId?: string };
+type SocketExtra = Extra & { expiryTimer?: NodeJS.Timeout; requestId?: string; userId?: string; active?: Set<string> };
 
 const CLOSE_FORBIDDEN = 4403;
+const CLOSE_TOO_MANY = 4429;
+
+export interface WsLimits {
+  connectionInitTimeoutMs: number;
+  maxSubscriptionsPerSocket: number;
+  maxSocketsPerUser: number;
+  pingIntervalMs: number;
+}
 
 export function graphqlWsOptions(options: {
   schema: GraphQLSchema;
   services: Services;
   verifyToken: TokenVerifier;
   logger: Logger;
+  limits: QueryLimits;
+  ws: WsLimits;
+  isProduction: boolean;
 }): ServerOptions<ConnectionParams, SocketExtra> {
+  const socketsPerUser = new Map<string, number>();
+  // graphql-ws validates with graphql's specified rules only: add the same limits as HTTP.
+  const rules = [...specifiedRules, ...limitRules(options.limits, options.isProduction)];
   const authOf = (params: ConnectionParams | undefined) =>
     authenticate(typeof params?.authorization === "string" ? params.authorization : null, options.verifyToken, options.services.findViewer);
   return {
     schema: options.schema,
-    connectionInitWaitTimeout: 10_000,
+    connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: async (ctx) => {
       const auth = await authOf(ctx.connectionParams);
       if (!auth.viewer) return false; // graphql-ws closes with 4403 Forbidden
+      const open = socketsPerUser.get(auth.viewer.userId) ?? 0;
+      if (open >= options.ws.maxSocketsPerUser) {
+        ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many connections");
+        return false;
+      }
+      socketsPerUser.set(auth.viewer.userId, open + 1);
+      ctx.extra.userId = auth.viewer.userId;
+      ctx.extra.active = new Set();
       ctx.extra.requestId = randomUUID();
       const ms = auth.expiresAt.getTime() - Date.now();
       ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, "Token expired"), Math.min(ms, 2 ** 31 - 1));
@@ -43,6 +76,39 @@ export function graphqlWsOptions(options: {
     },
     onClose: (ctx) => {
       clearTimeout(ctx.extra.expiryTimer);
+      const userId = ctx.extra.userId;
+      if (userId) {
+        const left = (socketsPerUser.get(userId) ?? 1) - 1;
+        if (left > 0) socketsPerUser.set(userId, left);
+        else socketsPerUser.delete(userId);
+      }
+    },
+    onSubscribe: (ctx, id, payload) => {
+      const active = ctx.extra.active ?? new Set<string>();
+      if (active.size >= options.ws.maxSubscriptionsPerSocket) {
+        return [limitError("Too many subscriptions on this connection")];
+      }
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query, { maxTokens: options.limits.maxTokens });
+      } catch (error) {
+        const message = error instanceof GraphQLError ? error.message : "Syntax Error";
+        return [new GraphQLError(message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+      }
+      const errors = validate(options.schema, document, rules);
+      if (errors.length > 0) {
+        return errors.map((e) =>
+          e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }),
+        );
+      }
+      const variables = payload.variables ?? {};
+      const costError = checkCost(options.schema, document, payload.operationName, variables, options.limits, options.isProduction);
+      if (costError) return [costError];
+      active.add(id);
+      return { schema: options.schema, document, operationName: payload.operationName ?? null, variableValues: variables };
+    },
+    onComplete: (ctx, id) => {
+      ctx.extra.active?.delete(id);
     },
     context: async (ctx) => {
       const auth = await authOf(ctx.connectionParams);
@@ -54,8 +120,20 @@ export function graphqlWsOptions(options: {
       });
     },
     onNext: (_ctx, _id, _payload, _args, result) => formatResult(result),
-    onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
+    onError: (ctx, id, _payload, errors) => {
+      ctx.extra.active?.delete(id);
+      return errors.map((e) => hideSuggestions(formatError(e.toJSON(), e), options.isProduction));
+    },
   };
+}
+
+/** As Apollo does on HTTP in production: no "Did you mean …?" schema hints. */
+function hideSuggestions(error: GraphQLFormattedError, isProduction: boolean): GraphQLFormattedError {
+  return isProduction ? { ...error, message: error.message.replace(/ ?Did you mean .*$/, "") } : error;
+}
+
+function limitError(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "BAD_REQUEST" } });
 }
 
 function formatResult(result: ExecutionResult): FormattedExecutionResult {

@@ -20,6 +20,7 @@ export class PrescriptionResolver {
   ): Promise<Prescription> {
     const record = await audited(ctx, "prescription.create", input.consultationId, (viewer, actor) =>
       ctx.services.prescriptions.create(viewer, actor, input),
+      { rateLimited: true },
     );
     return Prescription.from(record);
   }

@@ -14,6 +14,20 @@ export function configTable(): string {
   return ["| Variable | Default | Meaning |", "| --- | --- | --- |", ...rows].join("\n");
 }
 
+/** README.md with its configuration section replaced by the current table. */
+export function withConfigTable(readme: string): string {
+  return readme.replace(/(<!-- config-table:start -->\n)[\s\S]*?(\n<!-- config-table:end -->)/, `$1${configTable()}$2`);
+}
+
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
-  process.stdout.write(configTable() + "\n");
+  if (process.argv.includes("--write")) {
+    const { readFileSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { PROJECT_ROOT } = await import("../paths.js");
+    const file = join(PROJECT_ROOT, "README.md");
+    writeFileSync(file, withConfigTable(readFileSync(file, "utf8")));
+    process.stdout.write("README.md configuration table updated\n");
+  } else {
+    process.stdout.write(configTable() + "\n");
+  }
 }

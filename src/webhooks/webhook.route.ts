@@ -8,6 +8,7 @@ import express, { type RequestHandler, type Router } from "express";
 import type { WebhookConfig } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../logger.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { parseEnvelope } from "./envelope.js";
 import { InboxRepo } from "./inbox.repo.js";
 import type { WebhookProcessor } from "./webhook-processor.js";
@@ -15,9 +16,15 @@ import type { WebhookProcessor } from "./webhook-processor.js";
 export const WEBHOOK_PATH = "/webhooks/100ms";
 export const MAX_WEBHOOK_BYTES = 64 * 1024;
 
-export function webhookRouter(deps: { config: WebhookConfig; db: Db; processor: WebhookProcessor; logger: Logger }): Router {
+export function webhookRouter(deps: {
+  config: WebhookConfig;
+  db: Db;
+  processor: WebhookProcessor;
+  rateLimits: RateLimits;
+  logger: Logger;
+}): Router {
   const router = express.Router();
-  router.post(WEBHOOK_PATH, authenticateSender(deps.config), express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES }), async (req, res) => {
+  router.post(WEBHOOK_PATH, authenticateSender(deps.config, deps.rateLimits), express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES }), async (req, res) => {
     const envelope = Buffer.isBuffer(req.body) ? parseEnvelope(req.body) : null;
     if (!envelope) {
       res.status(400).json({ error: "not a 100ms webhook envelope" });
@@ -50,19 +57,26 @@ async function processStored(deps: { processor: WebhookProcessor; logger: Logger
 }
 
 /** 100ms sends static custom headers configured in its dashboard: compare in constant time. */
-function authenticateSender(config: WebhookConfig): RequestHandler {
+function authenticateSender(config: WebhookConfig, rateLimits: RateLimits): RequestHandler {
   const expected = config.secret ? digest(config.secret) : null;
-  return (req, res, next) => {
+  return async (req, res, next) => {
     if (!expected) {
       res.status(503).json({ error: "webhooks are not configured" });
       return;
     }
     const given = req.headers[config.header];
-    if (typeof given !== "string" || !timingSafeEqual(digest(given), expected)) {
-      res.status(401).json({ error: "unauthorized" });
+    if (typeof given === "string" && timingSafeEqual(digest(given), expected)) {
+      next();
       return;
     }
-    next();
+    // Guessing the secret from one address is throttled.
+    const decision = await rateLimits.webhookFailure(req.ip ?? null).catch(() => ({ allowed: true, retryAfterSeconds: 0 }));
+    if (!decision.allowed) {
+      res.setHeader("retry-after", String(decision.retryAfterSeconds));
+      res.status(429).json({ error: "too many failed attempts" });
+      return;
+    }
+    res.status(401).json({ error: "unauthorized" });
   };
 }
 
