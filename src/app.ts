@@ -22,6 +22,8 @@ export interface RunningApi {
   demoBanner: string | null;
   services: Services;
   reconciler: Reconciler;
+  /** WebSockets open now. */
+  openSockets(): number;
   /** Graceful: stop accepting, finish in-flight work, then close the database (when owned). */
   stop(): Promise<void>;
 }
@@ -95,6 +97,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       demoBanner: demo?.clinic ? await demoBanner(url, demo.secret, demo.clinic) : null,
       services,
       reconciler,
+      openSockets: () => server.openSockets(),
       /** Order: stop accepting and drain requests and sockets, then jobs, then the database. */
       stop: async () => {
         await server.stop();

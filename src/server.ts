@@ -45,6 +45,8 @@ export interface ApiServer {
   listen(port: number, host: string): Promise<{ url: string; port: number }>;
   /** Stops accepting, lets in-flight requests finish (up to shutdownTimeoutMs), then closes. */
   stop(): Promise<void>;
+  /** WebSockets open now. */
+  openSockets(): number;
 }
 
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
@@ -142,6 +144,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         });
       }),
     stop: () => apollo.stop(),
+    openSockets: () => wsServer.clients.size,
   };
 }
 

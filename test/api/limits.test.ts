@@ -1,0 +1,163 @@
+/**
+ * Every query limit holds over HTTP and over WebSocket alike (graphql-ws does not run
+ * Apollo's validation rules by itself), and WebSocket limits hold: connection_init timeout,
+ * message size, subscriptions per socket, sockets per user, keep-alive.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { MyConsultationEventsDocument } from "../gql/graphql.js";
+import { startTestApi, type TestApi } from "../support/api.js";
+import { createCareTeam } from "../support/builders.js";
+import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { subscribe } from "../support/ws.js";
+
+let test: TestDatabase;
+let dev: TestApi;
+let prod: TestApi;
+let token: string;
+
+const WS_ENV = {
+  WS_CONNECTION_INIT_TIMEOUT_MS: "500",
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: "2",
+  WS_MAX_SOCKETS_PER_USER: "2",
+  WS_PING_INTERVAL_MS: "200",
+};
+
+beforeAll(async () => {
+  test = await createTestDatabase();
+  dev = await startTestApi(test, WS_ENV);
+  prod = await startTestApi(test, { ...WS_ENV, NODE_ENV: "production" });
+  token = await dev.tokenFor((await createCareTeam(test.database.db)).doctor.user.id);
+});
+
+afterAll(async () => {
+  await dev?.stop();
+  await prod?.stop();
+  await test?.close();
+});
+
+const deep = (levels: number) => {
+  let inner = "id";
+  for (let i = 0; i < levels; i++) inner = i % 2 === 0 ? `consultation { ${inner} }` : `appointment { ${inner} }`;
+  return inner;
+};
+
+const DOCUMENTS = {
+  depth: { http: `{ consultations(first: 1) { edges { node { ${deep(14)} } } } }`, ws: `subscription { myConsultationEvents { ${deep(14)} } }` },
+  aliases: {
+    http: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(" ")} }`,
+    ws: `subscription { myConsultationEvents { ${Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(" ")} } }`,
+  },
+  cost: {
+    http: `{ consultations(first: 100) { edges { node { events(first: 100) { edges { node { consultation { participants { userId } prescriptions { id } } } } } } } } }`,
+    ws: `subscription { myConsultationEvents { consultation { events(first: 100) { edges { node { consultation { events(first: 100) { edges { node { id } } } } } } } } } }`,
+  },
+  tokens: { http: `{ me { ${"id ".repeat(2100)} } }`, ws: `subscription { myConsultationEvents { ${"id ".repeat(2100)} } }` },
+} as const;
+
+async function overHttp(api: TestApi, query: string) {
+  const { status, json } = await api.post({ query }, { authorization: `Bearer ${token}` });
+  return { status, error: json.errors?.[0] as { message: string; extensions: { code: string } } };
+}
+
+async function overWs(api: TestApi, query: string) {
+  const s = subscribe(api.url, token, { kind: "Document", definitions: [] } as never, {} as never);
+  await s.dispose();
+  return new Promise<{ message: string; extensions?: { code?: string } }>((resolve, reject) => {
+    const socket = new WebSocket(api.url.replace("http", "ws") + "/graphql", "graphql-transport-ws");
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+    socket.on("message", (data) => {
+      const message = JSON.parse(String(data));
+      if (message.type === "connection_ack") socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
+      if (message.type === "error") {
+        socket.close();
+        resolve(message.payload[0]);
+      }
+      if (message.type === "next") {
+        socket.close();
+        reject(new Error("subscription was accepted"));
+      }
+    });
+    socket.on("error", reject);
+  });
+}
+
+describe.each(Object.entries(DOCUMENTS))("the %s limit", (name, documents) => {
+  it("rejects over HTTP with a clear error", async () => {
+    const { status, error } = await overHttp(dev, documents.http);
+    expect(status).toBe(400);
+    expect(["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"]).toContain(error.extensions.code);
+  });
+
+  it("rejects over WebSocket with the same rule", async () => {
+    const error = await overWs(dev, documents.ws);
+    expect(["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"]).toContain(error.extensions?.code);
+  });
+
+  it.skipIf(name === "tokens")("does not reveal the limit in production", async () => {
+    const http = await overHttp(prod, documents.http);
+    const ws = await overWs(prod, documents.ws);
+    for (const message of [http.error.message, ws.message]) expect(message).not.toMatch(/\d/);
+  });
+});
+
+describe("HTTP", () => {
+  it("refuses batched requests and oversized documents", async () => {
+    const batch = await dev.post([{ query: "{ me { id } }" }, { query: "{ me { id } }" }], { authorization: `Bearer ${token}` });
+    expect(batch.status).toBe(400);
+    const huge = await dev.post({ query: `{ me { id } } # ${"x".repeat(200_000)}` }, { authorization: `Bearer ${token}` });
+    expect(huge.status).toBe(413);
+  });
+
+  it("accepts an ordinary dashboard query", async () => {
+    const { status, error } = await overHttp(dev, `{ consultations(first: 50) { edges { node { id status doctor { fullName } patient { fullName } appointment { scheduledAt } participants { role online } } } } }`);
+    expect(error).toBeUndefined();
+    expect(status).toBe(200);
+  });
+});
+
+describe("WebSocket", () => {
+  const raw = () => new WebSocket(dev.url.replace("http", "ws") + "/graphql", "graphql-transport-ws");
+  const closeCode = (socket: WebSocket) => new Promise<number>((resolve) => socket.on("close", (code) => resolve(code)));
+
+  it("closes a socket that never sends connection_init (4408)", async () => {
+    expect(await closeCode(raw())).toBe(4408);
+  });
+
+  it("closes a socket whose message is over the size limit (1009)", async () => {
+    const socket = raw();
+    socket.on("open", () => socket.send("x".repeat(70_000)));
+    expect(await closeCode(socket)).toBe(1009);
+  });
+
+  it("caps subscriptions per socket", async () => {
+    const s = subscribe(dev.url, token, MyConsultationEventsDocument, {});
+    const extra = [0, 1, 2].map(() => s.client.subscribe({ query: "subscription { myConsultationEvents { id } }" }, { next: () => {}, error: (e) => s.errors.push(e), complete: () => {} }));
+    await expect.poll(() => JSON.stringify(s.errors)).toContain("Too many subscriptions");
+    extra.forEach((stop) => stop());
+    await s.dispose();
+  });
+
+  it("caps sockets per user (4429)", async () => {
+    const first = subscribe(dev.url, token, MyConsultationEventsDocument, {});
+    const second = subscribe(dev.url, token, MyConsultationEventsDocument, {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const third = subscribe(dev.url, token, MyConsultationEventsDocument, {});
+    expect(await third.closed).toBe(4429);
+    await first.dispose();
+    await second.dispose();
+  });
+
+  it("drops a peer that stops answering pings", async () => {
+    await expect.poll(() => dev.api.openSockets(), { timeout: 5000 }).toBe(0); // earlier tests' sockets gone
+    const socket = raw();
+    await new Promise((resolve) => socket.on("open", resolve));
+    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
+    await new Promise((resolve) => socket.once("message", resolve)); // connection_ack: past the init timeout's reach
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(dev.api.openSockets()).toBe(1); // an answering peer stays (pings every 200 ms)
+    (socket as unknown as { _socket: { pause(): void } })._socket.pause(); // a vanished phone
+    await expect.poll(() => dev.api.openSockets(), { timeout: 3000 }).toBe(0);
+    socket.terminate();
+  });
+});
