@@ -19,11 +19,11 @@ export class AuditResolver {
     if (viewer.role !== "admin") throw new AppError("FORBIDDEN", "Only admins can read the audit trail");
     const size = checkPageSize(first ?? 50, ctx.services.maxPageSize);
     const rows = await ctx.services.repos.audit.page({
-      consultationId: filter?.consultationId ? parseId(filter.consultationId, "filter.consultationId") : undefined,
-      actorId: filter?.actorId ? parseId(filter.actorId, "filter.actorId") : undefined,
+      consultationId: filter?.consultationId != null ? parseId(filter.consultationId, "filter.consultationId") : undefined,
+      actorId: filter?.actorId != null ? parseId(filter.actorId, "filter.actorId") : undefined,
       from: filter?.from ?? undefined,
       to: filter?.to ?? undefined,
-      before: after ? (decodeAuditCursor(after) ?? invalidCursor()) : undefined,
+      before: after != null ? (decodeAuditCursor(after) ?? invalidCursor()) : undefined,
       limit: size + 1,
     });
     const edges = rows.slice(0, size).map((row) => {

@@ -46,6 +46,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (typeof payload.sub !== "string" || payload.sub.length === 0) {
       throw unauthenticated("Invalid token");
     }
+    // jose accepts an `iat` in the future; a token "issued" tomorrow is forged or from a broken clock.
+    if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + options.clockToleranceSeconds) {
+      throw unauthenticated("Invalid token");
+    }
     return { subject: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
   };
 }

@@ -90,6 +90,7 @@ export class ConsultationCommands {
   /** Doctor, patient or admin cancels a consultation that has not become ACTIVE. */
   async cancel(viewer: Viewer, actor: Actor, consultationId: string, reason: string | null | undefined): Promise<ConsultationRecord> {
     const trimmed = reason?.trim() || null;
+    if (trimmed?.includes("\u0000")) throw badInput("reason must not contain NUL characters", "reason");
     if (trimmed && trimmed.length > MAX_REASON_LENGTH) {
       throw badInput(`reason must be at most ${MAX_REASON_LENGTH} characters`, "reason");
     }

@@ -117,7 +117,7 @@ export class ConsultationResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<ConsultationEventConnection> {
     const size = checkPageSize(first ?? 50, ctx.services.maxPageSize);
-    const rows = await ctx.services.repos.eventLog.page(consultation.id, after ? decodeEventId(after) : 0, size + 1);
+    const rows = await ctx.services.repos.eventLog.page(consultation.id, after != null ? decodeEventId(after) : 0, size + 1);
     const edges = rows.slice(0, size).map((row) => {
       const node = ConsultationEvent.from(row);
       return Object.assign(new ConsultationEventEdge(), { cursor: node.id, node });

@@ -46,7 +46,7 @@ export class ConsultationService {
       statuses: args.statuses ?? undefined,
       from: args.from ?? undefined,
       to: args.to ?? undefined,
-      after: args.after ? decodeConsultationCursor(args.after) : undefined,
+      after: args.after != null ? decodeConsultationCursor(args.after) : undefined,
       limit: first + 1,
     });
     const items = rows.slice(0, first).map((row) => ({

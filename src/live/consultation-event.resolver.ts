@@ -125,7 +125,7 @@ function stream(
   scope: EventScope & { patientId?: string },
   after: string | null | undefined,
 ) {
-  const afterId = after ? decodeEventId(after) : null;
+  const afterId = after != null ? decodeEventId(after) : null;
   const expiresAt = context.auth.expiresAt;
   const subject = "consultationId" in scope ? { consultationId: scope.consultationId, patientId: scope.patientId ?? null } : {};
   const actor = actorOf(viewer, context);

@@ -45,13 +45,15 @@ export function validatePrescription(input: PrescriptionInput): ValidPrescriptio
   const problems: Problem[] = [];
   const required = (value: string, field: string, max: number) => {
     const trimmed = value.trim();
-    if (trimmed.length === 0) problems.push({ field, message: "must not be blank" });
+    if (trimmed.includes("\u0000")) problems.push({ field, message: "must not contain NUL characters" });
+    else if (trimmed.length === 0) problems.push({ field, message: "must not be blank" });
     else if (trimmed.length > max) problems.push({ field, message: `must be at most ${max} characters` });
     return trimmed;
   };
   const optional = (value: string | null | undefined, field: string, max: number) => {
     const trimmed = value?.trim() || null;
-    if (trimmed && trimmed.length > max) problems.push({ field, message: `must be at most ${max} characters` });
+    if (trimmed?.includes("\u0000")) problems.push({ field, message: "must not contain NUL characters" });
+    else if (trimmed && trimmed.length > max) problems.push({ field, message: `must be at most ${max} characters` });
     return trimmed;
   };
   const count = input.medications.length;
