@@ -86,6 +86,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       limits: config.limits,
       ws: config.ws,
       trustProxy: config.trustProxy,
+      corsOrigins: config.corsOrigins,
     });
     const { url } = await server.listen(config.port, config.host);
     reconciler.start(config.reconcileIntervalSeconds);

@@ -100,6 +100,9 @@ export const envSchema = z.object({
   RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE: int(1, 100_000)
     .default(20)
     .describe("Per client IP: webhook authentication failures before 429."),
+  CORS_ORIGINS: optionalString.describe(
+    "Comma-separated browser origins allowed to call /graphql (e.g. `https://app.clinic.example`); absent: none.",
+  ),
   TRUST_PROXY: optionalString.describe(
     "Express `trust proxy` setting (e.g. `1` behind one proxy) so client IPs come from X-Forwarded-For; absent: the socket's address.",
   ),
@@ -137,6 +140,7 @@ export interface Config {
   ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number };
   rateLimits: RateLimitConfig;
   trustProxy: string | undefined;
+  corsOrigins: string[];
 }
 
 export interface RateLimitConfig {
@@ -231,6 +235,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         webhookFailuresPerMinute: e.RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE,
       },
       trustProxy: e.TRUST_PROXY,
+      corsOrigins: (e.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
       ws: {
         connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
         maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,

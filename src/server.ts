@@ -37,6 +37,7 @@ export interface ApiServerOptions {
   limits: QueryLimits;
   ws: WsLimits;
   trustProxy?: string | undefined;
+  corsOrigins?: readonly string[];
 }
 
 export interface ApiServer {
@@ -119,6 +120,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   });
   app.use(
     "/graphql",
+    cors(options.corsOrigins ?? []),
     express.json({ limit: "100kb" }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -145,6 +147,26 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       }),
     stop: () => apollo.stop(),
     openSockets: () => wsServer.clients.size,
+  };
+}
+
+/** CORS for the listed browser origins only; preflights answered here. */
+function cors(origins: readonly string[]): import("express").RequestHandler {
+  const allowed = new Set(origins);
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin && allowed.has(origin)) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "Origin");
+      res.setHeader("access-control-allow-headers", "authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id");
+      res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
+      res.setHeader("access-control-max-age", "600");
+    }
+    if (req.method === "OPTIONS") {
+      res.status(204).end();
+      return;
+    }
+    next();
   };
 }
 

@@ -161,3 +161,19 @@ describe("WebSocket", () => {
     socket.terminate();
   });
 });
+
+describe("CORS", () => {
+  it("answers only the configured origins, and keeps CSRF prevention on", async () => {
+    const api = await startTestApi(test, { CORS_ORIGINS: "https://app.clinic.example" });
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${api.url}/graphql`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+      expect((await preflight("https://app.clinic.example")).headers.get("access-control-allow-origin")).toBe("https://app.clinic.example");
+      expect((await preflight("https://evil.example")).headers.get("access-control-allow-origin")).toBeNull();
+      const simpleGet = await fetch(`${api.url}/graphql?query=${encodeURIComponent("{ me { id } }")}`);
+      expect(simpleGet.status).toBe(400); // a GET without preflight-forcing headers is refused (CSRF)
+    } finally {
+      await api.stop();
+    }
+  });
+});
