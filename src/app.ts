@@ -13,6 +13,7 @@ import type { Logger } from "./logger.js";
 import { createApiServer } from "./server.js";
 import { createServices, type Services } from "./services.js";
 import { EventHub } from "./live/event-hub.js";
+import { Metrics } from "./metrics.js";
 import { Reconciler } from "./live/reconciler.js";
 
 export interface RunningApi {
@@ -52,6 +53,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     await migrateDatabase(database);
     const demo = isDemoMode(config) ? await prepareDemo(database, config.database.embeddedDataDir) : null;
     const verifyToken = createTokenVerifier({ ...config.auth, jwtSecret: demo?.secret ?? config.auth.jwtSecret });
+    const metrics = new Metrics();
     const hub = new EventHub(database, logger);
     await hub.start();
     const services = createServices(database.db, {
@@ -59,6 +61,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       completionGraceSeconds: config.completionGraceSeconds,
       prescriptionWindowHours: config.prescriptionWindowHours,
       rateLimits: config.rateLimits,
+      metrics,
       hub,
       hms: config.hms,
       video: config.video,
@@ -72,6 +75,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       webhooks: services.webhooks,
       policy: config.video,
       logger,
+      onCorrections: (n) => metrics.reconcileCorrections.inc(n),
     });
     if (!config.hms) logger.warn("100ms is not configured (HMS_ACCESS_KEY, HMS_APP_SECRET, HMS_TEMPLATE_ID): video mutations will answer UPSTREAM_UNAVAILABLE");
     const server = await createApiServer({
@@ -87,6 +91,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       ws: config.ws,
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
+      metricsToken: config.metricsToken,
     });
     const { url } = await server.listen(config.port, config.host);
     reconciler.start(config.reconcileIntervalSeconds);

@@ -103,6 +103,9 @@ export const envSchema = z.object({
   CORS_ORIGINS: optionalString.describe(
     "Comma-separated browser origins allowed to call /graphql (e.g. `https://app.clinic.example`); absent: none.",
   ),
+  METRICS_TOKEN: optionalString.describe(
+    "When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; absent: /metrics is open (keep it off the public network).",
+  ),
   TRUST_PROXY: optionalString.describe(
     "Express `trust proxy` setting (e.g. `1` behind one proxy) so client IPs come from X-Forwarded-For; absent: the socket's address.",
   ),
@@ -141,6 +144,7 @@ export interface Config {
   rateLimits: RateLimitConfig;
   trustProxy: string | undefined;
   corsOrigins: string[];
+  metricsToken: string | undefined;
 }
 
 export interface RateLimitConfig {
@@ -235,6 +239,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         webhookFailuresPerMinute: e.RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE,
       },
       trustProxy: e.TRUST_PROXY,
+      metricsToken: e.METRICS_TOKEN,
       corsOrigins: (e.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
       ws: {
         connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,

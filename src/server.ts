@@ -19,6 +19,7 @@ import { createContext, type GraphQLContext } from "./graphql/context.js";
 import { auditReadsPlugin } from "./graphql/audit-reads.plugin.js";
 import { errorLoggingPlugin, formatError } from "./graphql/format-error.js";
 import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
 import type { Services } from "./services.js";
 import type { WebhookConfig } from "./config.js";
 import { webhookRouter } from "./webhooks/webhook.route.js";
@@ -38,6 +39,7 @@ export interface ApiServerOptions {
   ws: WsLimits;
   trustProxy?: string | undefined;
   corsOrigins?: readonly string[];
+  metricsToken?: string | undefined;
 }
 
 export interface ApiServer {
@@ -58,6 +60,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: 64 * 1024 });
   const wsCleanup = useServer(graphqlWsOptions(options), wsServer);
   const stopPinging = keepAlive(wsServer, options.ws.pingIntervalMs);
+  const { metrics } = options.services;
+  metrics.openSockets = () => wsServer.clients.size;
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: !options.isProduction,
@@ -82,6 +86,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       },
       errorLoggingPlugin(options.logger),
       costLimitPlugin(options.limits, options.isProduction),
+      durationPlugin(metrics),
       auditReadsPlugin(),
     ],
   });
@@ -105,8 +110,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       processor: options.services.webhooks,
       rateLimits: options.services.rateLimits,
       logger: options.logger,
+      metrics: options.services.metrics,
     }),
   );
+  app.get("/metrics", async (req, res) => {
+    if (options.metricsToken && req.headers.authorization !== `Bearer ${options.metricsToken}`) {
+      res.status(401).end();
+      return;
+    }
+    res.setHeader("content-type", metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
+  });
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -147,6 +161,25 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       }),
     stop: () => apollo.stop(),
     openSockets: () => wsServer.clients.size,
+  };
+}
+
+/** GraphQL request duration by operation and outcome. */
+function durationPlugin(metrics: Metrics): import("@apollo/server").ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operationName, response }) {
+          const body = response.body;
+          const failed = body.kind === "single" && (body.singleResult.errors?.length ?? 0) > 0;
+          metrics.graphqlDuration.observe(
+            { operation: metrics.operationLabel(operationName), outcome: failed ? "error" : "ok" },
+            (performance.now() - started) / 1000,
+          );
+        },
+      };
+    },
   };
 }
 

@@ -18,6 +18,7 @@ import { LiveStatus } from "./live/live-status.service.js";
 import { WebhookProcessor } from "./webhooks/webhook-processor.js";
 import { LiveStateRepo } from "./live/live-state.repo.js";
 import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
 import { PrescriptionRepo } from "./prescriptions/prescription.repo.js";
 
 export function createRepos(db: Db) {
@@ -35,6 +36,7 @@ export function createRepos(db: Db) {
 export type Repos = ReturnType<typeof createRepos>;
 
 export interface ServiceOptions {
+  metrics: Metrics;
   rateLimits: RateLimitConfig;
   maxPageSize: number;
   completionGraceSeconds: number;
@@ -48,10 +50,13 @@ export interface ServiceOptions {
 
 export function createServices(db: Db, options: ServiceOptions) {
   const repos = createRepos(db);
-  const rooms = new VideoRooms(options.hms, options.video, options.logger);
-  const audit = new AuditWriter(new AuditRepo(db), options.logger);
+  const rooms = new VideoRooms(options.hms, options.video, options.logger, undefined, (call) =>
+    options.metrics.hmsCalls.inc({ endpoint: call.endpoint, status: String(call.status ?? 0) }),
+  );
+  const audit = new AuditWriter(new AuditRepo(db), options.logger, { onFailure: () => options.metrics.auditWriteFailures.inc() });
   const live = new LiveStatus({ db, rooms, logger: options.logger, completionGraceSeconds: options.completionGraceSeconds });
   return {
+    metrics: options.metrics,
     audit,
     rateLimits: new RateLimits(options.rateLimits, db),
     prescriptions: new PrescriptionService({

@@ -10,6 +10,8 @@ import type { AuditEntry } from "./audit.model.js";
 import type { AuditRepo } from "./audit.repo.js";
 
 export interface AuditWriterOptions {
+  /** Called on every failed write (metrics). */
+  onFailure?: () => void;
   flushIntervalMs?: number;
   batchSize?: number;
   maxQueue?: number;
@@ -20,6 +22,7 @@ export class AuditWriter {
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
   #backoffMs = 0;
+  #consecutiveFailures = 0;
   /** Failed write attempts (each logged). */
   failures = 0;
   /** Records lost because the queue overflowed (each time logged). */
@@ -74,16 +77,49 @@ export class AuditWriter {
         await this.repo.insert(batch);
         this.#queue.splice(0, batch.length);
         this.#backoffMs = 0;
+        this.#consecutiveFailures = 0;
       } catch (error) {
         this.failures++;
-        this.#backoffMs = Math.min(Math.max(this.#backoffMs * 2, 500), 30_000);
+        this.#consecutiveFailures++;
+        this.options.onFailure?.();
         this.logger.error(
           { errorClass: (error as Error).name, pending: this.#queue.length, failures: this.failures },
           "audit write failed; will retry",
         );
+        // The database is up but refuses something in this batch: isolate the record(s) at fault.
+        if (isDataError(error) && (await this.#writeOneByOne(batch))) continue;
+        this.#backoffMs = Math.min(Math.max(this.#backoffMs * 2, 500), 30_000);
         this.#schedule(0);
         return;
       }
     }
   }
+
+  /** True when it made progress. A record the database refuses on its own is logged (ids only) and counted as dropped. */
+  async #writeOneByOne(batch: AuditEntry[]): Promise<boolean> {
+    let progress = false;
+    for (const record of batch) {
+      try {
+        await this.repo.insert([record]);
+        progress = true;
+      } catch (error) {
+        if (!isDataError(error)) return progress; // the database went away: keep it for the retry
+        this.dropped++;
+        progress = true;
+        this.logger.error(
+          { action: record.action, actorId: record.actorId, consultationId: record.consultationId, dropped: this.dropped },
+          "audit record refused by the database: dropped",
+        );
+      }
+      this.#queue.splice(this.#queue.indexOf(record), 1);
+    }
+    this.#consecutiveFailures = 0;
+    return progress;
+  }
+}
+
+/** PostgreSQL refused the data itself (SQLSTATE classes 22 and 23), as opposed to being unreachable. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown }; code?: unknown }).cause?.code ?? (error as { code?: unknown }).code;
+  return typeof code === "string" && /^2[23]/.test(code);
 }

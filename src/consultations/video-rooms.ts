@@ -6,7 +6,7 @@
  */
 import type { HmsConfig, VideoPolicy } from "../config.js";
 import { AppError } from "../errors.js";
-import { HmsApiError, HmsClient, mintAppToken, type HmsRoom } from "../hms/index.js";
+import { HmsApiError, HmsClient, mintAppToken, type HmsCall, type HmsRoom } from "../hms/index.js";
 import type { Logger } from "../logger.js";
 import { roomMaxDurationSeconds } from "./join-window.js";
 
@@ -20,6 +20,7 @@ export class VideoRooms {
     private readonly policy: VideoPolicy,
     private readonly logger: Logger,
     client?: HmsClient,
+    onCall?: (call: HmsCall) => void,
   ) {
     this.#client =
       client ??
@@ -29,7 +30,10 @@ export class VideoRooms {
             appSecret: hms.appSecret,
             apiBaseUrl: hms.apiBaseUrl,
             timeoutMs: hms.timeoutMs,
-            onCall: (call) => logger.debug({ hms: call }, "100ms call"),
+            onCall: (call) => {
+              logger.debug({ hms: call }, "100ms call");
+              onCall?.(call);
+            },
           })
         : null);
   }

@@ -129,9 +129,15 @@ function stream(
   const expiresAt = context.auth.expiresAt;
   const subject = "consultationId" in scope ? { consultationId: scope.consultationId, patientId: scope.patientId ?? null } : {};
   const actor = actorOf(viewer, context);
+  const { metrics } = context.services;
   context.services.audit.enqueue(entry(actor, "subscription.start", subject));
+  metrics.subscriptions.inc();
   return eventStream({
-    onEnd: () => context.services.audit.enqueue(entry(actor, "subscription.end", subject)),
+    onEnd: () => {
+      metrics.subscriptions.dec();
+      context.services.audit.enqueue(entry(actor, "subscription.end", subject));
+    },
+    onDeliver: (event) => metrics.deliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000),
     hub: context.services.hub(),
     log: context.services.repos.eventLog,
     scope,

@@ -18,6 +18,8 @@ export interface StreamOptions {
   /** Checked for every event before it is sent (re-authorization). False ends the stream. */
   authorize: (event: RoutedEvent) => boolean;
   onEnd?: () => void;
+  /** Called as each event is handed to the client (metrics). */
+  onDeliver?: (event: RoutedEvent) => void;
 }
 
 export function eventStream(options: StreamOptions): AsyncIterableIterator<RoutedEvent> {
@@ -33,6 +35,7 @@ export function eventStream(options: StreamOptions): AsyncIterableIterator<Route
         return;
       }
       cursor = event.id;
+      options.onDeliver?.(event);
       await push(event);
     };
     const unsubscribe = hub.subscribe((batch) => {

@@ -37,6 +37,8 @@ export interface ReconcilerDeps {
   policy: VideoPolicy;
   logger: Logger;
   now?: () => Date;
+  /** Called after each run with the number of corrections (metrics). */
+  onCorrections?: (count: number) => void;
 }
 
 export class Reconciler {
@@ -76,6 +78,7 @@ export class Reconciler {
       return { ran: true, retriedWebhooks, corrections, expired };
     });
     if (!result.ran) return { ran: false, retriedWebhooks: 0, corrections: 0, expired: 0 };
+    this.deps.onCorrections?.(result.value.corrections);
     if (result.value.corrections > 0) this.deps.logger.info({ corrections: result.value.corrections }, "presence corrected from 100ms");
     return result.value;
   }

@@ -8,6 +8,7 @@ import express, { type RequestHandler, type Router } from "express";
 import type { WebhookConfig } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { parseEnvelope } from "./envelope.js";
 import { InboxRepo } from "./inbox.repo.js";
@@ -22,11 +23,14 @@ export function webhookRouter(deps: {
   processor: WebhookProcessor;
   rateLimits: RateLimits;
   logger: Logger;
+  metrics: Metrics;
 }): Router {
+  const count = (type: string, outcome: string) => deps.metrics.webhooks.inc({ type: deps.metrics.webhookType(type), outcome });
   const router = express.Router();
   router.post(WEBHOOK_PATH, authenticateSender(deps.config, deps.rateLimits), express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES }), async (req, res) => {
     const envelope = Buffer.isBuffer(req.body) ? parseEnvelope(req.body) : null;
     if (!envelope) {
+      count("invalid", "rejected");
       res.status(400).json({ error: "not a 100ms webhook envelope" });
       return;
     }
@@ -39,20 +43,26 @@ export function webhookRouter(deps: {
       res.status(503).json({ error: "temporarily unavailable" });
       return;
     }
-    if (first) await processStored(deps, envelope);
+    if (first) count(envelope.type, await processStored(deps, envelope));
+    else count(envelope.type, "duplicate");
     res.status(200).json({ status: first ? "accepted" : "duplicate" });
   });
   return router;
 }
 
 /** Stored already, so a failure here loses nothing: the reconciler retries unprocessed rows. */
-async function processStored(deps: { processor: WebhookProcessor; logger: Logger; db: Db }, envelope: NonNullable<ReturnType<typeof parseEnvelope>>) {
+async function processStored(
+  deps: { processor: WebhookProcessor; logger: Logger; db: Db },
+  envelope: NonNullable<ReturnType<typeof parseEnvelope>>,
+): Promise<string> {
   try {
     const outcome = await deps.processor.process(envelope);
     deps.logger.debug({ webhookId: envelope.id, type: envelope.type, outcome }, "webhook processed");
+    return outcome;
   } catch (error) {
     deps.logger.warn({ errorClass: (error as Error).name, webhookId: envelope.id, type: envelope.type }, "webhook stored, processing deferred");
     await new InboxRepo(deps.db).markFailed(envelope.id).catch(() => undefined);
+    return "failed";
   }
 }
 

@@ -122,4 +122,17 @@ describe("the audit writer", () => {
     expect(await repo.page({ limit: 10 })).toHaveLength(1);
     await broken.close();
   });
+
+  it("isolates a record the database refuses, writes the rest, and logs the one it drops", async () => {
+    const lines: string[] = [];
+    const db = await createTestDatabase();
+    const repo = new AuditRepo(db.database.db);
+    const writer = new AuditWriter(repo, createLogger("info", { write: (l: string) => void lines.push(l) }));
+    writer.enqueue(entry(SYSTEM_ACTOR, "ok.1", {}), { ...entry(SYSTEM_ACTOR, "poison", {}), outcome: "bogus" as never }, entry(SYSTEM_ACTOR, "ok.2", {}));
+    await writer.flush();
+    expect((await repo.page({ limit: 10 })).map((r) => r.action).sort()).toEqual(["ok.1", "ok.2"]);
+    expect(writer.dropped).toBe(1);
+    expect(lines.join("")).toContain("audit record refused by the database");
+    await db.close();
+  });
 });
