@@ -14,7 +14,7 @@ import { actorOf, entry } from "../audit/audit.model.js";
 import { notFound } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
-import { createLoaders, present } from "../graphql/loaders.js";
+import { createLoaders, present, type Loaders } from "../graphql/loaders.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import { decodeEventId } from "./event-cursor.js";
 import type { EventScope, RoutedEvent } from "./event-log.repo.js";
@@ -88,10 +88,31 @@ export class ConsultationEventResolver {
   }
 }
 
-/** graphql-js keeps one context per subscription: give every event fresh loaders (fresh data). */
+/** An event with loaders already holding what its fields need (loaded by the stream). */
+type PreparedEvent = RoutedEvent & { loaders: Loaders };
+
+/**
+ * graphql-js keeps one context per subscription: every event brings its own, freshly loaded
+ * loaders, so fields resolve from data read when the event was sent.
+ */
 function eventPayload(event: RoutedEvent, ctx: GraphQLContext): ConsultationEvent {
-  ctx.loaders = createLoaders(ctx.services.repos);
+  ctx.loaders = (event as PreparedEvent).loaders ?? createLoaders(ctx.services.repos);
   return ConsultationEvent.from(event);
+}
+
+async function prepare(context: GraphQLContext, event: RoutedEvent): Promise<PreparedEvent> {
+  const loaders = createLoaders(context.services.repos);
+  const consultation = await loaders.consultation.load(event.consultationId);
+  if (consultation) {
+    await Promise.all([
+      loaders.doctor.load(consultation.doctorId),
+      loaders.patient.load(consultation.patientId),
+      loaders.appointment.load(consultation.appointmentId),
+      loaders.live.load(consultation.id),
+      event.prescriptionId ? loaders.prescription.load(event.prescriptionId) : null,
+    ]);
+  }
+  return { ...event, loaders };
 }
 
 async function subscribeOne({ args, context }: SubscribeData) {
@@ -137,6 +158,7 @@ function stream(
       metrics.subscriptions.dec();
       context.services.audit.enqueue(entry(actor, "subscription.end", subject));
     },
+    prepare: (event) => prepare(context, event),
     onDeliver: (event) => metrics.deliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000),
     hub: context.services.hub(),
     log: context.services.repos.eventLog,

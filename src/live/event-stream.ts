@@ -1,15 +1,18 @@
 /**
  * A subscriber's stream: replay every event after `afterId` from the log, then go live, with
- * no gap and no duplicate. The live feed is joined before the replay starts and buffered,
- * and anything at or below what was already sent is dropped.
+ * no gap and no duplicate. The live feed is joined before the replay starts and queued; one
+ * loop sends everything in id order, dropping what was already sent. Each event is prepared
+ * (its data loaded) before it is sent, retrying while the database is briefly away, so an
+ * outage delays events instead of losing them.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Repeater } from "@graphql-yoga/subscription";
 import type { EventHub } from "./event-hub.js";
 import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
 
 const REPLAY_PAGE = 500;
 
-export interface StreamOptions {
+export interface StreamOptions<T extends RoutedEvent> {
   hub: EventHub;
   log: EventLogRepo;
   scope: EventScope;
@@ -17,45 +20,72 @@ export interface StreamOptions {
   afterId: number | null;
   /** Checked for every event before it is sent (re-authorization). False ends the stream. */
   authorize: (event: RoutedEvent) => boolean;
+  /** Loads what the event's resolvers need; retried with backoff while it fails. */
+  prepare: (event: RoutedEvent) => Promise<T>;
   onEnd?: () => void;
   /** Called as each event is handed to the client (metrics). */
   onDeliver?: (event: RoutedEvent) => void;
 }
 
-export function eventStream(options: StreamOptions): AsyncIterableIterator<RoutedEvent> {
+export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): AsyncIterableIterator<T> {
   const { hub, log, scope } = options;
-  return new Repeater<RoutedEvent>(async (push, stop) => {
+  return new Repeater<T>(async (push, stop) => {
+    let stopped = false;
+    void stop.then(() => (stopped = true));
     let cursor = options.afterId ?? hub.lastId;
-    let replaying = options.afterId !== null;
-    const buffered: RoutedEvent[] = [];
+    const queued: RoutedEvent[] = [];
+    let wake: (() => void) | null = null;
+    const unsubscribe = hub.subscribe((batch) => {
+      queued.push(...batch.filter((e) => inScope(scope, e)));
+      wake?.();
+    });
     const send = async (event: RoutedEvent) => {
-      if (event.id <= cursor) return;
+      if (event.id <= cursor || stopped) return;
       if (!options.authorize(event)) {
         stop();
         return;
       }
+      const prepared = await withRetry(() => options.prepare(event), () => stopped);
       cursor = event.id;
       options.onDeliver?.(event);
-      await push(event);
+      await push(prepared);
     };
-    const unsubscribe = hub.subscribe((batch) => {
-      const mine = batch.filter((e) => inScope(scope, e));
-      if (replaying) buffered.push(...mine);
-      else for (const event of mine) send(event).catch(() => stop());
-    });
     try {
-      while (replaying) {
-        const page = await log.after(scope, cursor, REPLAY_PAGE);
-        for (const event of page) await send(event);
-        if (page.length < REPLAY_PAGE) replaying = false;
+      if (options.afterId !== null) {
+        for (;;) {
+          const page = await withRetry(() => log.after(scope, cursor, REPLAY_PAGE), () => stopped);
+          for (const event of page) await send(event);
+          if (page.length < REPLAY_PAGE || stopped) break;
+        }
       }
-      for (const event of buffered.splice(0)) await send(event);
-      await stop;
+      while (!stopped) {
+        const next = queued.shift();
+        if (next) {
+          await send(next);
+          continue;
+        }
+        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop]);
+        wake = null;
+      }
+    } catch {
+      stop();
     } finally {
       unsubscribe();
       options.onEnd?.();
     }
   });
+}
+
+/** Retries while the database is unreachable: up to ~30 s, with backoff. */
+async function withRetry<T>(fn: () => Promise<T>, cancelled: () => boolean): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= 20 || cancelled()) throw error;
+      await sleep(Math.min(100 * 2 ** attempt, 2000));
+    }
+  }
 }
 
 function inScope(scope: EventScope, event: RoutedEvent): boolean {
