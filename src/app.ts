@@ -92,6 +92,8 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       metricsToken: config.metricsToken,
+      dashboardEnabled: config.dashboardEnabled,
+      hmsConfigured: config.hms !== null,
     });
     const { url } = await server.listen(config.port, config.host);
     reconciler.start(config.reconcileIntervalSeconds);

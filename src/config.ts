@@ -103,6 +103,7 @@ export const envSchema = z.object({
   CORS_ORIGINS: optionalString.describe(
     "Comma-separated browser origins allowed to call /graphql (e.g. `https://app.clinic.example`); absent: none.",
   ),
+  DASHBOARD_ENABLED: bool.optional().describe("Serve the live dashboard at /dashboard. Default: on, except in production."),
   METRICS_TOKEN: optionalString.describe(
     "When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; absent: /metrics is open (keep it off the public network).",
   ),
@@ -145,6 +146,7 @@ export interface Config {
   trustProxy: string | undefined;
   corsOrigins: string[];
   metricsToken: string | undefined;
+  dashboardEnabled: boolean;
 }
 
 export interface RateLimitConfig {
@@ -240,6 +242,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       },
       trustProxy: e.TRUST_PROXY,
       metricsToken: e.METRICS_TOKEN,
+      dashboardEnabled: e.DASHBOARD_ENABLED ?? !isProduction,
       corsOrigins: (e.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
       ws: {
         connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,

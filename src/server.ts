@@ -23,6 +23,7 @@ import type { Metrics } from "./metrics.js";
 import type { Services } from "./services.js";
 import type { WebhookConfig } from "./config.js";
 import { webhookRouter } from "./webhooks/webhook.route.js";
+import { dashboardRouter } from "./dashboard/dashboard.route.js";
 import { graphqlWsOptions, type WsLimits } from "./graphql/ws.js";
 import { costLimitPlugin, limitRules, type QueryLimits } from "./graphql/limits.js";
 
@@ -40,6 +41,9 @@ export interface ApiServerOptions {
   trustProxy?: string | undefined;
   corsOrigins?: readonly string[];
   metricsToken?: string | undefined;
+  dashboardEnabled?: boolean;
+  /** Shown in /readyz: whether video mutations can work at all. */
+  hmsConfigured?: boolean;
 }
 
 export interface ApiServer {
@@ -113,6 +117,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       metrics: options.services.metrics,
     }),
   );
+  if (options.dashboardEnabled) app.use(dashboardRouter());
   app.get("/metrics", async (req, res) => {
     if (options.metricsToken && req.headers.authorization !== `Bearer ${options.metricsToken}`) {
       res.status(401).end();
@@ -124,12 +129,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  // 100ms missing does not make the instance unready (queries still work), but it is said here.
+  const hms = () => (options.hmsConfigured === false ? "not configured (video mutations answer UPSTREAM_UNAVAILABLE)" : "configured");
   app.get("/readyz", async (_req, res) => {
     try {
       await options.database.ping(1500);
-      res.json({ status: "ready", checks: { database: "up" } });
+      res.json({ status: "ready", checks: { database: "up", hms: hms() } });
     } catch {
-      res.status(503).json({ status: "unavailable", checks: { database: "down" } });
+      res.status(503).json({ status: "unavailable", checks: { database: "down", hms: hms() } });
     }
   });
   app.use(

@@ -1,0 +1,121 @@
+// The live dashboard: today's consultations over HTTP, then every change over graphql-ws
+// (myConsultationEvents), resuming with `after` when the connection drops. No framework.
+(() => {
+  "use strict";
+  const CARD = `id status startedAt connectedSeconds
+    appointment { scheduledAt }
+    doctor { fullName } patient { fullName }
+    participants { role online joinedAt leftAt }
+    prescriptions { id createdAt medications { name } }`;
+  const state = { token: null, rows: new Map(), lastEventId: null, client: null, fetchedAt: new Map() };
+  const $ = (id) => document.getElementById(id);
+
+  async function gql(query, variables) {
+    const response = await fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${state.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await response.json();
+    if (body.errors) throw new Error(body.errors.map((e) => `${e.extensions?.code}: ${e.message}`).join("; "));
+    return body.data;
+  }
+
+  async function loadToday() {
+    const from = new Date(); from.setHours(0, 0, 0, 0);
+    const to = new Date(from.getTime() + 86_400_000);
+    const data = await gql(`query Today($filter: ConsultationFilter) { consultations(filter: $filter, first: 100) { edges { node { ${CARD} } } } }`, {
+      filter: { from: from.toISOString(), to: to.toISOString() },
+    });
+    for (const { node } of data.consultations.edges) remember(node);
+    render();
+  }
+
+  async function refresh(id) {
+    const data = await gql(`query One($id: ID!) { consultation(id: $id) { ${CARD} } }`, { id });
+    if (data.consultation) remember(data.consultation);
+    render();
+  }
+
+  function remember(c) {
+    state.rows.set(c.id, c);
+    state.fetchedAt.set(c.id, Date.now());
+  }
+
+  function subscribe() {
+    state.client ??= graphqlWs.createClient({
+      url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
+      connectionParams: () => ({ authorization: `Bearer ${state.token}` }),
+      retryAttempts: Infinity,
+      shouldRetry: () => true,
+      on: {
+        connected: () => status("Live."),
+        closed: (event) => status(`Connection lost (${event.code}); reconnecting…`),
+      },
+    });
+    state.client.subscribe(
+      { query: `subscription Live($after: ID) { myConsultationEvents(after: $after) { id type consultation { id } } }`, variables: { after: state.lastEventId } },
+      {
+        next: ({ data }) => {
+          if (!data) return;
+          state.lastEventId = data.myConsultationEvents.id;
+          refresh(data.myConsultationEvents.consultation.id).catch((e) => status(e.message));
+        },
+        error: () => setTimeout(subscribe, 1000), // resume after the last event seen
+        complete: () => setTimeout(subscribe, 1000),
+      },
+    );
+  }
+
+  function connected(c) {
+    const base = c.connectedSeconds ?? 0;
+    const both = c.participants.every((p) => p.online);
+    const elapsed = both && c.status === "ACTIVE" ? Math.floor((Date.now() - state.fetchedAt.get(c.id)) / 1000) : 0;
+    const s = base + elapsed;
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+
+  function presence(c) {
+    const doctor = c.participants.find((p) => p.role === "DOCTOR");
+    const patient = c.participants.find((p) => p.role === "PATIENT");
+    if (patient.online && !doctor.online && c.status === "PENDING") return `<span class="waiting">Patient waiting</span>`;
+    const who = c.participants.filter((p) => p.online).map((p) => p.role.toLowerCase());
+    return who.length ? `<span class="online">${who.join(" + ")}</span>` : `<span class="muted">nobody</span>`;
+  }
+
+  const escape = (text) => String(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+  function render() {
+    const rows = [...state.rows.values()].sort((a, b) => a.appointment.scheduledAt.localeCompare(b.appointment.scheduledAt));
+    $("consultations").hidden = rows.length === 0;
+    $("empty").hidden = rows.length !== 0;
+    $("consultations").querySelector("tbody").innerHTML = rows
+      .map(
+        (c) => `<tr data-id="${c.id}">
+          <td>${new Date(c.appointment.scheduledAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}</td>
+          <td>${escape(c.patient.fullName)}</td><td>${escape(c.doctor.fullName)}</td>
+          <td class="status ${c.status}">${c.status}</td>
+          <td class="presence">${presence(c)}</td>
+          <td class="connected">${connected(c)}</td>
+          <td>${c.prescriptions.map((p) => escape(p.medications.map((m) => m.name).join(", "))).join("<br>") || '<span class="muted">—</span>'}</td>
+        </tr>`,
+      )
+      .join("");
+  }
+
+  function status(text) {
+    $("connection").textContent = text;
+  }
+
+  $("connect").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.token = $("token").value.trim().replace(/^Bearer\s+/i, "");
+    status("Loading…");
+    loadToday()
+      .then(() => {
+        subscribe();
+        setInterval(render, 1000); // the connected time ticks
+      })
+      .catch((e) => status(e.message));
+  });
+})();

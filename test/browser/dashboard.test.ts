@@ -1,0 +1,79 @@
+/**
+ * The live dashboard in a real headless browser (Debian's chromium driven by playwright-core):
+ * the page renders today's consultations, and a webhook sent to the API changes what it shows,
+ * live. Skipped, saying why, where no browser is installed.
+ */
+import { existsSync } from "node:fs";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { videoConsultations } from "../../src/db/schema.js";
+import { startTestApi, type TestApi } from "../support/api.js";
+import { createCareTeam } from "../support/builders.js";
+import { scriptedCall } from "../support/call-script.js";
+import { createTestDatabase, type TestDatabase } from "../support/db.js";
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+let test: TestDatabase;
+let api: TestApi;
+
+describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no chromium; .ci/run installs Debian's chromium)"}`, () => {
+  let browser: import("playwright-core").Browser;
+
+  beforeAll(async () => {
+    test = await createTestDatabase();
+    api = await startTestApi(test);
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.stop();
+    await test?.close();
+  });
+
+  it("shows the patient waiting, then the call active, as webhooks arrive", async () => {
+    const team = await createCareTeam(test.database.db);
+    const roomId = `room-${team.consultation.id}`;
+    await test.database.db.update(videoConsultations).set({ roomId }).where(eq(videoConsultations.id, team.consultation.id));
+    const token = await api.tokenFor(team.doctor.user.id);
+    const [open, patientJoin, doctorJoin] = scriptedCall(
+      { roomId, doctorUserId: team.doctor.user.id, patientUserId: team.patient.user.id },
+      new Date(Date.now() - 60_000),
+    );
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${api.url}/dashboard`);
+    await page.fill("#token", token);
+    await page.click("button[type=submit]");
+    const row = page.locator(`tr[data-id="${team.consultation.id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await expect.poll(() => row.locator(".status").textContent()).toBe("PENDING");
+    await expect.poll(() => page.textContent("#connection"), { timeout: 10_000 }).toBe("Live.");
+
+    await api.webhook(open);
+    await api.webhook(patientJoin);
+    await expect.poll(() => row.locator(".presence").textContent(), { timeout: 10_000 }).toBe("Patient waiting");
+
+    await api.webhook(doctorJoin);
+    await expect.poll(() => row.locator(".status").textContent(), { timeout: 10_000 }).toBe("ACTIVE");
+    expect(await row.locator(".presence").textContent()).toBe("doctor + patient");
+    expect(await row.textContent()).toContain(team.patient.user.fullName);
+    await page.screenshot({ path: `${process.env.TMPDIR ?? "/tmp"}/dashboard-test.png` });
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it("is off in production unless DASHBOARD_ENABLED", async () => {
+    const prod = await startTestApi(test, { NODE_ENV: "production" });
+    try {
+      expect((await fetch(`${prod.url}/dashboard`)).status).toBe(404);
+    } finally {
+      await prod.stop();
+    }
+  });
+});
