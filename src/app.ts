@@ -7,7 +7,7 @@ import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { demoBanner } from "./demo/demo-banner.js";
-import { demoSecret, ensureDemoClinic } from "./demo/demo-clinic.js";
+import { demoSecret, ensureDemoClinic, type DemoClinic } from "./demo/demo-clinic.js";
 import { buildApiSchema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { createApiServer } from "./server.js";
@@ -21,6 +21,8 @@ export interface RunningApi {
   database: Database;
   /** The demo banner (URL, tokens, sample query) when the embedded demo is active. */
   demoBanner: string | null;
+  /** The demo clinic and its generated secret, when the embedded demo is active. */
+  demo: { secret: string; clinic: DemoClinic | null } | null;
   services: Services;
   reconciler: Reconciler;
   /** WebSockets open now. */
@@ -103,6 +105,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       url,
       database,
       demoBanner: demo?.clinic ? await demoBanner(url, demo.secret, demo.clinic) : null,
+      demo,
       services,
       reconciler,
       openSockets: () => server.openSockets(),

@@ -4,7 +4,7 @@
  * the tests use are up to date.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import {
   buildSchema,
@@ -49,6 +49,19 @@ describe("schema/schema.graphql", () => {
     const breaking = findBreakingChanges(contract, schema).map((c) => c.description);
     const stillMissing = PENDING_CONTRACT_PARTS.filter((part) => breaking.some((d) => d.startsWith(`${part} was removed`)));
     expect(stillMissing).toEqual(PENDING_CONTRACT_PARTS);
+  });
+});
+
+describe("compatibility with released schemas (schema/releases/)", () => {
+  const releases = readdirSync(new URL("schema/releases/", root)).filter((f) => f.endsWith(".graphql"));
+
+  it("has at least one release to compare against", () => {
+    expect(releases.length).toBeGreaterThan(0);
+  });
+
+  it.each(releases)("breaks nothing in %s", (file) => {
+    const released = buildSchema(readFileSync(new URL(`schema/releases/${file}`, root), "utf8"));
+    expect(findBreakingChanges(released, schema).map((c) => c.description)).toEqual([]);
   });
 });
 
