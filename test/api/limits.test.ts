@@ -6,7 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { MyConsultationEventsDocument } from "../gql/graphql.js";
+import { eq } from "drizzle-orm";
+import { videoConsultations } from "../../src/db/schema.js";
 import { startTestApi, type TestApi } from "../support/api.js";
+import { scriptedCall } from "../support/call-script.js";
 import { createCareTeam } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 import { subscribe } from "../support/ws.js";
@@ -15,6 +18,7 @@ let test: TestDatabase;
 let dev: TestApi;
 let prod: TestApi;
 let token: string;
+let team: Awaited<ReturnType<typeof createCareTeam>>;
 
 const WS_ENV = {
   WS_CONNECTION_INIT_TIMEOUT_MS: "500",
@@ -27,7 +31,8 @@ beforeAll(async () => {
   test = await createTestDatabase();
   dev = await startTestApi(test, WS_ENV);
   prod = await startTestApi(test, { ...WS_ENV, NODE_ENV: "production" });
-  token = await dev.tokenFor((await createCareTeam(test.database.db)).doctor.user.id);
+  team = await createCareTeam(test.database.db);
+  token = await dev.tokenFor(team.doctor.user.id);
 });
 
 afterAll(async () => {
@@ -98,6 +103,38 @@ describe.each(Object.entries(DOCUMENTS))("the %s limit", (name, documents) => {
     const http = await overHttp(prod, documents.http);
     const ws = await overWs(prod, documents.ws);
     for (const message of [http.error.message, ws.message]) expect(message).not.toMatch(/\d/);
+  });
+});
+
+describe("the `first` cap", () => {
+  it("holds inside a subscription's selection as it does over HTTP", async () => {
+    const roomId = `room-${team.consultation.id}`;
+    await test.database.db.update(videoConsultations).set({ roomId }).where(eq(videoConsultations.id, team.consultation.id));
+    const http = await overHttp(dev, `{ consultation(id: "${team.consultation.id}") { events(first: 1000) { edges { cursor } } } }`);
+    expect(http.error.extensions.code).toBe("BAD_USER_INPUT");
+    const errors: unknown[] = [];
+    const s = subscribe(dev.url, token, MyConsultationEventsDocument, {});
+    s.client.subscribe({ query: "subscription { myConsultationEvents { id consultation { events(first: 1000) { edges { cursor } } } } }" }, {
+      next: (value) => value.errors && errors.push(...value.errors),
+      error: (e) => errors.push(e),
+      complete: () => {},
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [open, patientJoin] = scriptedCall({ roomId, doctorUserId: team.doctor.user.id, patientUserId: team.patient.user.id }, new Date(Date.now() - 60_000));
+    await dev.webhook(open);
+    await dev.webhook(patientJoin);
+    await expect.poll(() => JSON.stringify(errors)).toContain("BAD_USER_INPUT");
+    await s.dispose();
+  });
+});
+
+describe("field suggestions", () => {
+  it("are hidden in production, over HTTP and over WebSocket", async () => {
+    const http = await overHttp(prod, "{ consultatons { edges { cursor } } }");
+    const ws = await overWs(prod, "subscription { myConsultationEvent { id } }");
+    for (const message of [http.error.message, ws.message]) expect(message).not.toContain("Did you mean");
+    const devWs = await overWs(dev, "subscription { myConsultationEvent { id } }");
+    expect(devWs.message).toContain("Did you mean"); // the control: development still helps
   });
 });
 
