@@ -4,16 +4,8 @@
  * webhook types outside a known or capped set are reported as "other".
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { ACTED_ON } from "./webhooks/envelope.js";
 
-const KNOWN_WEBHOOK_TYPES = new Set([
-  "session.open.success",
-  "session.close.success",
-  "peer.join.success",
-  "peer.leave.success",
-  "peer.join.failure",
-  "room.end.success",
-  "role.change.success",
-]);
 const MAX_OPERATION_NAMES = 200;
 
 export class Metrics {
@@ -84,6 +76,6 @@ export class Metrics {
   }
 
   webhookType(type: string): string {
-    return KNOWN_WEBHOOK_TYPES.has(type) ? type : "other";
+    return ACTED_ON.has(type) ? type : "other";
   }
 }
