@@ -72,6 +72,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     hideSchemaDetailsFromClientErrors: options.isProduction,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // No automatic persisted queries: clients send documents (a cache of them would need bounds of its own).
+    persistedQueries: false,
     validationRules: limitRules(options.limits, options.isProduction),
     parseOptions: { maxTokens: options.limits.maxTokens },
     csrfPrevention: true,
@@ -91,6 +93,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       errorLoggingPlugin(options.logger),
       costLimitPlugin(options.limits, options.isProduction),
       durationPlugin(metrics),
+      subscriptionsOverWebSocketOnly(),
       auditReadsPlugin(),
     ],
   });
@@ -168,6 +171,23 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       }),
     stop: () => apollo.stop(),
     openSockets: () => wsServer.clients.size,
+  };
+}
+
+/** Subscriptions are served by graphql-ws on the same path; over HTTP they are a clear 400. */
+function subscriptionsOverWebSocketOnly(): import("@apollo/server").ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === "subscription") {
+            throw new GraphQLError("Subscriptions are served over WebSocket (graphql-ws) at /graphql", {
+              extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "../graphql/relay.types.js";
+import { isSaneDate } from "../text.js";
 import type { AuditPosition, AuditRow } from "./audit.repo.js";
 
 export enum AuditOutcome {
@@ -90,5 +91,5 @@ export function decodeAuditCursor(value: string): AuditPosition | null {
   const [iso, id] = text.slice(4).split("|");
   const occurredAt = new Date(iso ?? "");
   const n = Number(id);
-  return Number.isNaN(occurredAt.getTime()) || !Number.isSafeInteger(n) ? null : { occurredAt, id: n };
+  return !isSaneDate(occurredAt) || !Number.isSafeInteger(n) ? null : { occurredAt, id: n };
 }

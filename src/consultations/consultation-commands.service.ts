@@ -13,6 +13,7 @@ import type { ClinicRepo } from "../clinic/clinic.repo.js";
 import type { VideoPolicy } from "../config.js";
 import { AppError, badInput, notFound } from "../errors.js";
 import { parseId } from "../ids.js";
+import { textProblem } from "../text.js";
 import type { ConsultationRecord } from "./consultation.model.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
 import type { ConsultationWriteRepo, LegacyTokens } from "./consultation-write.repo.js";
@@ -90,7 +91,8 @@ export class ConsultationCommands {
   /** Doctor, patient or admin cancels a consultation that has not become ACTIVE. */
   async cancel(viewer: Viewer, actor: Actor, consultationId: string, reason: string | null | undefined): Promise<ConsultationRecord> {
     const trimmed = reason?.trim() || null;
-    if (trimmed?.includes("\u0000")) throw badInput("reason must not contain NUL characters", "reason");
+    const problem = trimmed ? textProblem(trimmed) : null;
+    if (problem) throw badInput(`reason ${problem}`, "reason");
     if (trimmed && trimmed.length > MAX_REASON_LENGTH) {
       throw badInput(`reason must be at most ${MAX_REASON_LENGTH} characters`, "reason");
     }

@@ -4,6 +4,7 @@
  */
 import { badInput } from "../errors.js";
 import { isUuid } from "../ids.js";
+import { isSaneDate } from "../text.js";
 import type { ConsultationCursor } from "./consultation.model.js";
 
 const PREFIX = "c1:";
@@ -18,7 +19,7 @@ export function decodeConsultationCursor(value: string): ConsultationCursor {
   if (text.startsWith(PREFIX)) {
     const [iso, id] = text.slice(PREFIX.length).split("|");
     const scheduledAt = new Date(iso ?? "");
-    if (id !== undefined && isUuid(id) && !Number.isNaN(scheduledAt.getTime())) return { scheduledAt, id };
+    if (id !== undefined && isUuid(id) && isSaneDate(scheduledAt)) return { scheduledAt, id };
   }
   throw badInput("after is not a valid cursor", "after");
 }

@@ -1,6 +1,6 @@
 /** Tables of the API's own (never the clinic's). */
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { videoConsultations } from "./legacy.schema.js";
 
 /**
@@ -105,7 +105,7 @@ export const consultationLive = pgTable("consultation_live", {
   patientJoinedAt: tz("patient_joined_at"),
   patientLeftAt: tz("patient_left_at"),
   /** Milliseconds both sides were in the room, over overlaps that have ended. */
-  connectedMs: integer("connected_ms").default(0).notNull(),
+  connectedMs: bigint("connected_ms", { mode: "number" }).default(0).notNull(),
   /** Both sides have been in the room since then (null unless both are in now). */
   bothSince: tz("both_since"),
   updatedAt: tz("updated_at").defaultNow().notNull(),

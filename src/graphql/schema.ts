@@ -1,7 +1,8 @@
 /** Builds the executable schema from the type-graphql resolvers (code first). */
 import { createPubSub } from "@graphql-yoga/subscription";
 import { DateTimeResolver } from "graphql-scalars";
-import { GraphQLScalarType, lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { GraphQLError, GraphQLScalarType, lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { isSaneDate } from "../text.js";
 import { buildSchema } from "type-graphql";
 import { AuditResolver } from "../audit/audit.resolver.js";
 import { AppointmentResolver } from "../appointments/appointment.resolver.js";
@@ -11,10 +12,20 @@ import { ConsultationResolver } from "../consultations/consultation.resolver.js"
 import { ConsultationEventResolver } from "../live/consultation-event.resolver.js";
 import { PrescriptionResolver } from "../prescriptions/prescription.resolver.js";
 
-/** The contract's scalar: ISO-8601 in UTC, e.g. 2026-11-24T09:30:00.000Z. */
+/**
+ * The contract's scalar: ISO-8601 in UTC, e.g. 2026-11-24T09:30:00.000Z. Inputs must lie in
+ * 1970..2999: graphql-scalars accepts year 0 or 275760, which PostgreSQL cannot store.
+ */
+const base = DateTimeResolver.toConfig();
+const sane = (date: Date): Date => {
+  if (!isSaneDate(date)) throw new GraphQLError("DateTime must be between 1970 and 2999");
+  return date;
+};
 const DateTime = new GraphQLScalarType({
-  ...DateTimeResolver.toConfig(),
+  ...base,
   description: "ISO-8601 date-time in UTC, e.g. 2026-11-24T09:30:00.000Z",
+  parseValue: (value) => sane(base.parseValue!(value) as Date),
+  parseLiteral: (ast, variables) => sane(base.parseLiteral!(ast, variables) as Date),
 });
 
 export function buildApiSchema(): Promise<GraphQLSchema> {

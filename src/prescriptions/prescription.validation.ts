@@ -3,6 +3,7 @@
  * path in the mutation's input (`input.medications[2].dosage`), all of them at once.
  */
 import { AppError } from "../errors.js";
+import { textProblem } from "../text.js";
 import type { MedicationRecord } from "./prescription.model.js";
 
 export const LIMITS = {
@@ -45,14 +46,16 @@ export function validatePrescription(input: PrescriptionInput): ValidPrescriptio
   const problems: Problem[] = [];
   const required = (value: string, field: string, max: number) => {
     const trimmed = value.trim();
-    if (trimmed.includes("\u0000")) problems.push({ field, message: "must not contain NUL characters" });
+    const problem = textProblem(trimmed);
+    if (problem) problems.push({ field, message: problem });
     else if (trimmed.length === 0) problems.push({ field, message: "must not be blank" });
     else if (trimmed.length > max) problems.push({ field, message: `must be at most ${max} characters` });
     return trimmed;
   };
   const optional = (value: string | null | undefined, field: string, max: number) => {
     const trimmed = value?.trim() || null;
-    if (trimmed?.includes("\u0000")) problems.push({ field, message: "must not contain NUL characters" });
+    const problem = trimmed ? textProblem(trimmed) : null;
+    if (problem) problems.push({ field, message: problem });
     else if (trimmed && trimmed.length > max) problems.push({ field, message: `must be at most ${max} characters` });
     return trimmed;
   };

@@ -4,6 +4,7 @@
  * documents several fields loosely ("parse defensively").
  */
 import { z } from "zod";
+import { isSaneDate, isStorableJson } from "../text.js";
 
 export const envelopeSchema = z.looseObject({
   id: z.string().min(1).max(200),
@@ -11,7 +12,7 @@ export const envelopeSchema = z.looseObject({
   timestamp: z
     .string()
     .max(64)
-    .refine((v) => !Number.isNaN(Date.parse(v)), "not a date-time"),
+    .refine((v) => isSaneDate(new Date(v)), "not a date-time in a plausible range"),
   data: z.record(z.string(), z.unknown()),
 });
 
@@ -25,18 +26,27 @@ export function parseEnvelope(body: Buffer): Envelope | null {
   } catch {
     return null;
   }
+  // What PostgreSQL could not store (NUL, lone surrogates, absurd nesting) is not a 100ms envelope.
+  if (!isStorableJson(json)) return null;
   const parsed = envelopeSchema.safeParse(json);
   return parsed.success ? parsed.data : null;
 }
 
-/** RFC 3339 from 100ms; the Go zero time ("0001-01-01T00:00:00Z") means "not set". */
+/**
+ * RFC 3339 from 100ms; the Go zero time ("0001-01-01T00:00:00Z") means "not set". A time
+ * that does not parse, or lies outside any plausible range, makes the event's data invalid.
+ */
 const hmsTime = z
   .string()
   .nullish()
-  .transform((v) => {
+  .transform((v, ctx) => {
     if (!v || v.startsWith("0001-01-01")) return null;
-    const ms = Date.parse(v);
-    return Number.isNaN(ms) ? null : new Date(ms);
+    const date = new Date(Date.parse(v));
+    if (!isSaneDate(date)) {
+      ctx.addIssue({ code: "custom", message: "not a plausible date-time" });
+      return z.NEVER;
+    }
+    return date;
   });
 
 const text = z.string().max(500).nullish();

@@ -1,0 +1,1 @@
+ALTER TABLE "consultation_live" ALTER COLUMN "connected_ms" SET DATA TYPE bigint;
