@@ -1,6 +1,7 @@
 /** Builds the repositories and services over one database; app.ts and tests call this. */
 import { AuditWriter } from "./audit/audit-writer.js";
 import { AuditRepo } from "./audit/audit.repo.js";
+import { AuditQueries } from "./audit/audit.service.js";
 import type { Viewer } from "./auth/viewer.js";
 import { PrescriptionService } from "./prescriptions/prescription.service.js";
 import { ClinicRepo } from "./clinic/clinic.repo.js";
@@ -58,6 +59,7 @@ export function createServices(db: Db, options: ServiceOptions) {
   return {
     metrics: options.metrics,
     audit,
+    auditTrail: new AuditQueries(repos.audit, options.maxPageSize),
     rateLimits: new RateLimits(options.rateLimits, db),
     prescriptions: new PrescriptionService({
       db,
@@ -73,7 +75,7 @@ export function createServices(db: Db, options: ServiceOptions) {
     repos,
     rooms,
     maxPageSize: options.maxPageSize,
-    consultations: new ConsultationService(repos.consultations, options.maxPageSize),
+    consultations: new ConsultationService(repos.consultations, options.maxPageSize, repos.eventLog),
     commands: new ConsultationCommands({
       reads: repos.consultations,
       writes: repos.consultationWrites,
@@ -82,6 +84,12 @@ export function createServices(db: Db, options: ServiceOptions) {
       policy: options.video,
       audit: new AuditRepo(db),
     }),
+    /** The signed-in user's own record. */
+    me: async (viewer: Viewer) => {
+      const user = await repos.clinic.findUser(viewer.userId);
+      if (!user) throw new Error("the viewer's user row vanished");
+      return user;
+    },
     /** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
     findViewer: async (userId: string): Promise<Viewer | null> => {
       const user = await repos.clinic.findUser(userId);

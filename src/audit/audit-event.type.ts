@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "../graphql/relay.types.js";
-import { isSaneDate } from "../text.js";
-import type { AuditPosition, AuditRow } from "./audit.repo.js";
+import { encodeAuditCursor } from "./audit.cursor.js";
+import type { AuditRow } from "./audit.repo.js";
 
 export enum AuditOutcome {
   ALLOWED = "allowed",
@@ -78,18 +78,4 @@ export class AuditEventFilter {
 
   @Field(() => Date, { nullable: true, description: "Before this time." })
   to?: Date | null;
-}
-
-/** Opaque: the row's place in the newest-first order. */
-export function encodeAuditCursor(row: AuditPosition): string {
-  return Buffer.from(`au2:${row.occurredAt.toISOString()}|${row.id}`, "utf8").toString("base64url");
-}
-
-export function decodeAuditCursor(value: string): AuditPosition | null {
-  const text = Buffer.from(value, "base64url").toString("utf8");
-  if (!text.startsWith("au2:")) return null;
-  const [iso, id] = text.slice(4).split("|");
-  const occurredAt = new Date(iso ?? "");
-  const n = Number(id);
-  return !isSaneDate(occurredAt) || !Number.isSafeInteger(n) ? null : { occurredAt, id: n };
 }

@@ -1,10 +1,7 @@
 import { Arg, Ctx, Int, Query, Resolver } from "type-graphql";
-import { checkPageSize } from "../consultations/consultation.service.js";
-import { AppError, badInput } from "../errors.js";
-import { parseId } from "../ids.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
 import { PageInfo } from "../graphql/relay.types.js";
-import { AuditEvent, AuditEventConnection, AuditEventEdge, AuditEventFilter, decodeAuditCursor } from "./audit-event.type.js";
+import { AuditEvent, AuditEventConnection, AuditEventEdge, AuditEventFilter } from "./audit-event.type.js";
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
@@ -15,18 +12,8 @@ export class AuditResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AuditEventConnection> {
-    const viewer = requireViewer(ctx);
-    if (viewer.role !== "admin") throw new AppError("FORBIDDEN", "Only admins can read the audit trail");
-    const size = checkPageSize(first ?? 50, ctx.services.maxPageSize);
-    const rows = await ctx.services.repos.audit.page({
-      consultationId: filter?.consultationId != null ? parseId(filter.consultationId, "filter.consultationId") : undefined,
-      actorId: filter?.actorId != null ? parseId(filter.actorId, "filter.actorId") : undefined,
-      from: filter?.from ?? undefined,
-      to: filter?.to ?? undefined,
-      before: after != null ? (decodeAuditCursor(after) ?? invalidCursor()) : undefined,
-      limit: size + 1,
-    });
-    const edges = rows.slice(0, size).map((row) => {
+    const page = await ctx.services.auditTrail.page(requireViewer(ctx), filter, first ?? 50, after);
+    const edges = page.rows.map((row) => {
       const node = AuditEvent.from(row);
       return Object.assign(new AuditEventEdge(), { cursor: node.id, node });
     });
@@ -34,12 +21,8 @@ export class AuditResolver {
       edges,
       pageInfo: PageInfo.of(
         edges.map((e) => e.cursor),
-        rows.length > size,
+        page.hasNextPage,
       ),
     });
   }
-}
-
-function invalidCursor(): never {
-  throw badInput("after is not a valid cursor", "after");
 }

@@ -1,6 +1,5 @@
 import { Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
-import { present } from "../graphql/loaders.js";
 import { Doctor, Patient, User } from "./clinic.types.js";
 
 @Resolver(() => User)
@@ -8,7 +7,7 @@ export class UserResolver {
   @Query(() => User, { description: "The signed-in user." })
   async me(@Ctx() ctx: GraphQLContext): Promise<User> {
     const viewer = requireViewer(ctx);
-    return User.from(present(await ctx.services.repos.clinic.findUser(viewer.userId), "user"));
+    return User.from(await ctx.services.me(viewer));
   }
 
   @FieldResolver(() => Doctor, { nullable: true, description: "Set when this user is a doctor." })

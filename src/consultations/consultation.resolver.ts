@@ -7,11 +7,9 @@ import { present } from "../graphql/loaders.js";
 import { PageInfo } from "../graphql/relay.types.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import { ConsultationEvent, ConsultationEventConnection, ConsultationEventEdge } from "./consultation-event.type.js";
-import { decodeEventId } from "../live/event-cursor.js";
 import { connectedSecondsAt } from "../live/presence.js";
 import { participantOf, presenceOf } from "./participants.js";
 import type { ConsultationStatus as DomainStatus } from "./consultation.model.js";
-import { checkPageSize } from "./consultation.service.js";
 import {
   Consultation,
   ConsultationConnection,
@@ -116,9 +114,8 @@ export class ConsultationResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ConsultationEventConnection> {
-    const size = checkPageSize(first ?? 50, ctx.services.maxPageSize);
-    const rows = await ctx.services.repos.eventLog.page(consultation.id, after != null ? decodeEventId(after) : 0, size + 1);
-    const edges = rows.slice(0, size).map((row) => {
+    const page = await ctx.services.consultations.events(consultation.id, first ?? 50, after);
+    const edges = page.rows.map((row) => {
       const node = ConsultationEvent.from(row);
       return Object.assign(new ConsultationEventEdge(), { cursor: node.id, node });
     });
@@ -126,7 +123,7 @@ export class ConsultationResolver {
       edges,
       pageInfo: PageInfo.of(
         edges.map((e) => e.cursor),
-        rows.length > size,
+        page.hasNextPage,
       ),
     });
   }

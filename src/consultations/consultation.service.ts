@@ -8,6 +8,8 @@ import { parseId } from "../ids.js";
 import { decodeConsultationCursor, encodeConsultationCursor } from "./consultation.cursor.js";
 import type { ConsultationRecord, ConsultationStatus, ConsultationWithAppointment } from "./consultation.model.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
+import { decodeEventId } from "../live/event-cursor.js";
+import type { EventLogRepo, EventRow } from "../live/event-log.repo.js";
 
 export interface ListConsultationsArgs {
   statuses?: readonly ConsultationStatus[] | null | undefined;
@@ -26,11 +28,19 @@ export class ConsultationService {
   constructor(
     private readonly repo: ConsultationRepo,
     private readonly maxPageSize: number,
+    private readonly events_: EventLogRepo,
   ) {}
 
   /** Null when the consultation does not exist or the viewer may not see it: the same answer. */
   findForViewer(viewer: Viewer, id: string): Promise<ConsultationRecord | null> {
     return this.repo.findVisible(viewer, parseId(id, "id"));
+  }
+
+  /** A page of one (already visible) consultation's timeline, oldest first. */
+  async events(consultationId: string, first: number, after: string | null): Promise<{ rows: EventRow[]; hasNextPage: boolean }> {
+    const size = checkPageSize(first, this.maxPageSize);
+    const rows = await this.events_.page(consultationId, after != null ? decodeEventId(after) : 0, size + 1);
+    return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
   }
 
   /** Whether a consultation with this id exists at all (to audit denied reads). */
