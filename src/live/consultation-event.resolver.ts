@@ -100,19 +100,55 @@ function eventPayload(event: RoutedEvent, ctx: GraphQLContext): ConsultationEven
   return ConsultationEvent.from(event);
 }
 
-async function prepare(context: GraphQLContext, event: RoutedEvent): Promise<PreparedEvent> {
-  const loaders = createLoaders(context.services.repos);
-  const consultation = await loaders.consultation.load(event.consultationId);
-  if (consultation) {
-    await Promise.all([
-      loaders.doctor.load(consultation.doctorId),
-      loaders.patient.load(consultation.patientId),
-      loaders.appointment.load(consultation.appointmentId),
-      loaders.live.load(consultation.id),
-      event.prescriptionId ? loaders.prescription.load(event.prescriptionId) : null,
-    ]);
+/**
+ * Loads, in one batch, what a list of events' fields need. Live events are the same objects
+ * for every subscriber in this process (the hub hands each batch to all of them), so a batch
+ * is prepared once and shared: one set of queries per event, not one per subscriber. Every
+ * subscriber was authorized for the event before it gets here, and the loaders only hold the
+ * event's own consultation, its people and its prescription.
+ */
+const preparedBatches = new WeakMap<readonly RoutedEvent[], Promise<PreparedEvent[]>>();
+const preparedEvents = new WeakMap<RoutedEvent, Promise<PreparedEvent>>();
+
+function prepare(context: GraphQLContext, events: readonly RoutedEvent[]): Promise<PreparedEvent[]> {
+  const cached = events.map((e) => preparedEvents.get(e));
+  if (cached.every((p) => p !== undefined)) return Promise.all(cached as Array<Promise<PreparedEvent>>);
+  let batch = preparedBatches.get(events);
+  if (!batch) {
+    const loading = load(context, events);
+    batch = loading;
+    preparedBatches.set(events, loading);
+    for (const [i, e] of events.entries()) {
+      const one = loading.then((all) => all[i]!);
+      one.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
+      preparedEvents.set(e, one);
+    }
+    // A failed load (the database away) is forgotten, so the stream's retry loads afresh.
+    loading.catch(() => {
+      preparedBatches.delete(events);
+      for (const e of events) preparedEvents.delete(e);
+    });
   }
-  return { ...event, loaders };
+  return batch;
+}
+
+async function load(context: GraphQLContext, events: readonly RoutedEvent[]): Promise<PreparedEvent[]> {
+  const loaders = createLoaders(context.services.repos);
+  const consultations = await Promise.all(events.map((e) => loaders.consultation.load(e.consultationId)));
+  await Promise.all(
+    consultations.flatMap((c, i) =>
+      c
+        ? [
+            loaders.doctor.load(c.doctorId),
+            loaders.patient.load(c.patientId),
+            loaders.appointment.load(c.appointmentId),
+            loaders.live.load(c.id),
+            events[i]!.prescriptionId ? loaders.prescription.load(events[i]!.prescriptionId!) : null,
+          ]
+        : [],
+    ),
+  );
+  return events.map((event) => ({ ...event, loaders }));
 }
 
 async function subscribeOne({ args, context }: SubscribeData) {
@@ -158,7 +194,7 @@ function stream(
       metrics.subscriptions.dec();
       context.services.audit.enqueue(entry(actor, "subscription.end", subject));
     },
-    prepare: (event) => prepare(context, event),
+    prepare: (events) => prepare(context, events),
     onDeliver: (event) => metrics.deliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000),
     hub: context.services.hub(),
     log: context.services.repos.eventLog,

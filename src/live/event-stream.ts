@@ -20,8 +20,11 @@ export interface StreamOptions<T extends RoutedEvent> {
   afterId: number | null;
   /** Checked for every event before it is sent (re-authorization). False ends the stream. */
   authorize: (event: RoutedEvent) => boolean;
-  /** Loads what the event's resolvers need; retried with backoff while it fails. */
-  prepare: (event: RoutedEvent) => Promise<T>;
+  /**
+   * Loads what the events' resolvers need, for a whole replay page at once (one batch of
+   * queries, not one per event); retried with backoff while it fails.
+   */
+  prepare: (events: readonly RoutedEvent[]) => Promise<T[]>;
   onEnd?: () => void;
   /** Called as each event is handed to the client (metrics). */
   onDeliver?: (event: RoutedEvent) => void;
@@ -39,29 +42,32 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
       queued.push(...batch.filter((e) => inScope(scope, e)));
       wake?.();
     });
-    const send = async (event: RoutedEvent) => {
-      if (event.id <= cursor || stopped) return;
-      if (!options.authorize(event)) {
-        stop();
-        return;
+    /** Sends events in order, skipping what was sent; false when the stream must end. */
+    const sendAll = async (events: readonly RoutedEvent[]): Promise<void> => {
+      const fresh = events.filter((e) => e.id > cursor);
+      if (fresh.length === 0 || stopped) return;
+      const allowed = fresh.findIndex((e) => !options.authorize(e));
+      const sendable = allowed === -1 ? fresh : fresh.slice(0, allowed);
+      const prepared = await withRetry(() => options.prepare(sendable), () => stopped);
+      for (const [i, event] of sendable.entries()) {
+        if (stopped) return;
+        cursor = event.id;
+        options.onDeliver?.(event);
+        await push(prepared[i]!);
       }
-      const prepared = await withRetry(() => options.prepare(event), () => stopped);
-      cursor = event.id;
-      options.onDeliver?.(event);
-      await push(prepared);
+      if (allowed !== -1) stop();
     };
     try {
       if (options.afterId !== null) {
         for (;;) {
           const page = await withRetry(() => log.after(scope, cursor, REPLAY_PAGE), () => stopped);
-          for (const event of page) await send(event);
+          await sendAll(page);
           if (page.length < REPLAY_PAGE || stopped) break;
         }
       }
       while (!stopped) {
-        const next = queued.shift();
-        if (next) {
-          await send(next);
+        if (queued.length > 0) {
+          await sendAll(queued.splice(0));
           continue;
         }
         await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop]);

@@ -1,0 +1,58 @@
+/**
+ * What a subscribed socket costs on the V8 heap: the difference between two heap snapshots
+ * of the API (before any socket, and with N sockets), grouped by constructor, per socket.
+ * Used by scenario 6 under `--heap`; also a CLI: `tsx test/bench/heap-diff.ts before after N`.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
+/** Self size and count per "type:name" (objects and closures by constructor/function name). */
+function groups(path: string): { total: number; by: Map<string, { bytes: number; count: number }> } {
+  const snap = JSON.parse(readFileSync(path, "utf8")) as Snapshot;
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const typeAt = fields.indexOf("type");
+  const nameAt = fields.indexOf("name");
+  const sizeAt = fields.indexOf("self_size");
+  const by = new Map<string, { bytes: number; count: number }>();
+  let total = 0;
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + typeAt]!]!;
+    const size = snap.nodes[i + sizeAt]!;
+    total += size;
+    const name = type === "object" || type === "closure" || type === "native" ? snap.strings[snap.nodes[i + nameAt]!]! : "";
+    const key = name ? `${type}:${name.slice(0, 60)}` : type;
+    const group = by.get(key) ?? { bytes: 0, count: 0 };
+    group.bytes += size;
+    group.count++;
+    by.set(key, group);
+  }
+  return { total, by };
+}
+
+export function heapDiff(beforePath: string, afterPath: string, sockets: number, top = 15): string[] {
+  const before = groups(beforePath);
+  const after = groups(afterPath);
+  const rows = [...after.by.entries()]
+    .map(([key, a]) => {
+      const b = before.by.get(key) ?? { bytes: 0, count: 0 };
+      return { key, bytes: (a.bytes - b.bytes) / sockets, count: (a.count - b.count) / sockets };
+    })
+    .sort((x, y) => y.bytes - x.bytes);
+  return [
+    `  V8 heap (live objects in the snapshots) grew ${((after.total - before.total) / sockets / 1024).toFixed(1)} KB per socket; largest per socket:`,
+    ...rows.slice(0, top).map((r) => `    ${(r.bytes / 1024).toFixed(2).padStart(6)} KB  ${r.count.toFixed(1).padStart(6)} objects  ${r.key}`),
+  ];
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [before, after, sockets] = process.argv.slice(2);
+  process.stdout.write(heapDiff(before!, after!, Number(sockets)).join("\n") + "\n");
+}

@@ -1,0 +1,58 @@
+/** What the orchestrator gives each scenario, and the rows a scenario gives back. */
+import type { BenchDatabase } from "./database.js";
+import type { Loadgen, ServerProcess } from "./processes.js";
+import type { ResourceReport, ResourceSampler } from "./resources.js";
+
+export interface Row {
+  scenario: string;
+  metric: string;
+  ours: number | null;
+  baseline: number | null;
+  unit: string;
+  /** Shown instead of the numbers when set (e.g. "n/a: pg_stat_statements not loaded"). */
+  oursText?: string;
+  baselineText?: string;
+  target?: { text: string; met: boolean };
+  /** What the resource samples say about this row's figure (ours, and the baseline's). */
+  resources?: ResourceReport;
+  baselineResources?: ResourceReport;
+  note?: string;
+}
+
+export interface ScenarioContext {
+  quick: boolean;
+  /** `--cpu-prof` directory for API processes when profiling, else null. */
+  profileDir: string | null;
+  /** `--heap`: API processes write heap snapshots on SIGUSR2 under this directory, else null. */
+  heapDir: string | null;
+  log(message: string): void;
+  newDatabase(): Promise<BenchDatabase>;
+  startApi(db: BenchDatabase, env?: Record<string, string>, name?: string): Promise<ServerProcess>;
+  startBaseline(db: BenchDatabase): Promise<ServerProcess>;
+  startLoadgen(): Promise<Loadgen>;
+  /**
+   * Waits (bounded) for the machine to be quiet, then starts sampling CPU of these processes
+   * and of the database's backends: call it right before each measured phase.
+   */
+  sample(processes: Record<string, number>, db: BenchDatabase): Promise<ResourceSampler>;
+}
+
+export interface Scenario {
+  id: number;
+  name: string;
+  run(ctx: ScenarioContext): Promise<Row[]>;
+}
+
+/** Resolves once the query returns `count` or more, polling; rejects after timeoutMs. */
+export async function waitForCount(read: () => Promise<number>, count: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (Date.now() < deadline) {
+    seen = await read();
+    if (seen >= count) return seen;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`waited ${timeoutMs} ms for ${count}, saw ${seen}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,71 @@
+/**
+ * Shared by the push and broadcast scenarios: subscribe sockets (ours or the baseline's),
+ * wait until every subscription is live, send webhooks at a steady rate, and time
+ * webhook request start → frame at each socket that should get it.
+ */
+import type { BenchDatabase } from "./database.js";
+import type { ScenarioContext } from "./context.js";
+import { waitForCount } from "./context.js";
+import type { RequestSpec } from "./http-client.js";
+import type { Loadgen, ServerProcess } from "./processes.js";
+import type { ResourceReport } from "./resources.js";
+import type { PushReport, SocketsReport } from "../loadgen.js";
+
+export const DASHBOARD_SUBSCRIPTION =
+  "subscription Dashboard($after: ID) { myConsultationEvents(after: $after) { id type occurredAt status previousStatus participant { role online joinedAt leftAt } consultation { id status } } }";
+
+export interface PushPlan {
+  /** Where the sockets connect (ws://…/graphql). */
+  socketsUrl: string;
+  tokens: string[];
+  webhooks: Array<{ key: string; spec: RequestSpec }>;
+  perSecond: number;
+  receiversPerKey: number;
+  /** Resolves with how many subscriptions the server has live. */
+  liveSubscriptions(): Promise<number>;
+  /** Processes whose CPU to sample while webhooks flow. */
+  processes: Record<string, number>;
+}
+
+export async function measurePush(
+  ctx: ScenarioContext,
+  lg: Loadgen,
+  db: BenchDatabase,
+  plan: PushPlan,
+): Promise<{ report: PushReport; sockets: SocketsReport; resources: ResourceReport }> {
+  const tag = `push-${Date.now()}`;
+  ctx.log(`  opening ${plan.tokens.length} sockets`);
+  const sockets = await lg.call<SocketsReport>("openSockets", { tag, url: plan.socketsUrl, tokens: plan.tokens, query: DASHBOARD_SUBSCRIPTION, concurrency: 50 });
+  if (sockets.opened < plan.tokens.length) ctx.log(`  only ${sockets.opened} sockets opened: ${sockets.failures.join("; ")}`);
+  await waitForCount(plan.liveSubscriptions, sockets.opened, 60_000);
+  await new Promise((r) => setTimeout(r, 1000));
+  ctx.log(`  ${sockets.opened} subscribed in ${sockets.seconds.toFixed(1)} s; sending ${plan.webhooks.length} webhooks at ${plan.perSecond}/s`);
+  const sampler = await ctx.sample({ ...plan.processes, loadgen: lg.pid }, db);
+  const report = await lg.call<PushReport>("pushRun", { tag, webhooks: plan.webhooks, perSecond: plan.perSecond, receiversPerKey: plan.receiversPerKey, drainSeconds: 20 });
+  const resources = await sampler.stop();
+  ctx.log(`  frames ${report.frames}/${report.expectedFrames}, p50 ${report.latency.p50.toFixed(1)} ms, p99 ${report.latency.p99.toFixed(1)} ms, max ${report.latency.max.toFixed(1)} ms`);
+  await lg.call("closeSockets", { tag });
+  return { report, sockets, resources };
+}
+
+/** Live subscriptions of the API: one `subscription.start` audit record each. */
+export function auditedSubscriptions(db: BenchDatabase): () => Promise<number> {
+  return async () => {
+    const [row] = await db.sql<{ n: number }[]>`
+      select (count(*) filter (where action = 'subscription.start') - count(*) filter (where action = 'subscription.end'))::int as n
+      from audit_events`;
+    return row!.n;
+  };
+}
+
+/** Live subscriptions of the baseline server. */
+export function baselineSubscriptions(base: ServerProcess): () => Promise<number> {
+  return async () => ((await (await fetch(`${base.url}/stats`)).json()) as { subscribed: number }).subscribed;
+}
+
+export async function setupBaseline(base: ServerProcess, rooms: Record<string, { consultationId: string; doctorUserId: string }>, admins: string[]) {
+  const response = await fetch(`${base.url}/setup`, { method: "POST", body: JSON.stringify({ rooms, admins }) });
+  if (!response.ok) throw new Error(`baseline setup: ${response.status}`);
+}
+
+export const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, "ws") + "/graphql";

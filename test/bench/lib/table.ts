@@ -1,0 +1,53 @@
+/** The one table `npm run bench` prints: ours, the baseline's figure, the ratio, the target. */
+import type { Row } from "./context.js";
+import { describeResources } from "./resources.js";
+import { fmt } from "./stats.js";
+
+function ratioText(ratio: number): string {
+  return ratio >= 100 ? Math.round(ratio).toLocaleString("en-US") : ratio.toFixed(2);
+}
+
+export function renderTable(rows: readonly Row[], header: string[], footer: string[]): string {
+  const head = ["Scenario", "Metric", "Ours", "Baseline", "Ours ÷ base", "Target", "Met", "Ours: CPU % of a core (loop = main thread), pg backends, pg waits"];
+  const body: string[][] = [];
+  const notes: string[] = [];
+  let last = "";
+  for (const row of rows) {
+    const first = row.scenario !== last;
+    last = row.scenario;
+    const unit = row.unit ? ` ${row.unit}` : "";
+    // A ratio means nothing against a floor of zero or below (e.g. a frame sent before the 200).
+    const ratio = row.ours !== null && row.baseline !== null && row.baseline > 0 ? `${ratioText(row.ours / row.baseline)}×` : "n/a";
+    let mark = "";
+    if (row.note) {
+      notes.push(row.note);
+      mark = ` [${notes.length}]`;
+    }
+    if (row.baselineResources) {
+      notes.push(`baseline resources (${row.scenario}): ${describeResources(row.baselineResources)}`);
+      mark += ` [${notes.length}]`;
+    }
+    body.push([
+      first ? row.scenario : "",
+      row.metric + mark,
+      row.oursText ?? (row.ours === null ? "n/a" : `${fmt(row.ours)}${unit}`),
+      row.baselineText ?? (row.baseline === null ? "n/a" : `${fmt(row.baseline)}${unit}`),
+      ratio,
+      row.target?.text ?? "",
+      row.target ? (row.target.met ? "yes" : "MISSED") : "",
+      describeResources(row.resources),
+    ]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [
+    ...header,
+    "",
+    line(head),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...body.map(line),
+    "",
+    ...notes.map((n, i) => `[${i + 1}] ${n}`),
+    ...(footer.length ? ["", ...footer] : []),
+  ].join("\n");
+}
