@@ -52,6 +52,23 @@ export function graphqlWsOptions(options: {
   const socketsPerUser = new Map<string, number>();
   // graphql-ws validates with graphql's specified rules only: add the same limits as HTTP.
   const rules = [...specifiedRules, ...limitRules(options.limits, options.isProduction)];
+  // Dashboards subscribe with the same few documents: parse and validate each text once, and
+  // share the (location-free) AST between sockets instead of holding one copy per socket.
+  const documents = new BoundedCache<string, DocumentNode>(500);
+  const checkDocument = (query: string): DocumentNode | GraphQLError[] => {
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: options.limits.maxTokens, noLocation: true });
+    } catch (error) {
+      const message = error instanceof GraphQLError ? error.message : "Syntax Error";
+      return [new GraphQLError(message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+    }
+    const errors = validate(options.schema, document, rules);
+    if (errors.length === 0) return document;
+    return errors.map((e) =>
+      e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }),
+    );
+  };
   const authOf = (params: ConnectionParams | undefined) =>
     authenticate(typeof params?.authorization === "string" ? params.authorization : null, options.verifyToken, options.services.findViewer);
   return {
@@ -88,19 +105,10 @@ export function graphqlWsOptions(options: {
       if (active.size >= options.ws.maxSubscriptionsPerSocket) {
         return [limitError("Too many subscriptions on this connection")];
       }
-      let document: DocumentNode;
-      try {
-        document = parse(payload.query, { maxTokens: options.limits.maxTokens });
-      } catch (error) {
-        const message = error instanceof GraphQLError ? error.message : "Syntax Error";
-        return [new GraphQLError(message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
-      }
-      const errors = validate(options.schema, document, rules);
-      if (errors.length > 0) {
-        return errors.map((e) =>
-          e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }),
-        );
-      }
+      const checked = documents.get(payload.query) ?? checkDocument(payload.query);
+      if (!Array.isArray(checked)) documents.set(payload.query, checked);
+      if (Array.isArray(checked)) return checked;
+      const document = checked;
       const variables = payload.variables ?? {};
       const costError = checkCost(options.schema, document, payload.operationName, variables, options.limits, options.isProduction);
       if (costError) return [costError];
@@ -139,4 +147,17 @@ function limitError(message: string): GraphQLError {
 function formatResult(result: ExecutionResult): FormattedExecutionResult {
   const { errors, ...rest } = result;
   return errors ? { ...rest, errors: errors.map((e) => formatError(e.toJSON(), e)) } : (rest as FormattedExecutionResult);
+}
+
+/** A Map that forgets its oldest entry beyond `max` entries. */
+class BoundedCache<K, V> {
+  readonly #map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(key: K): V | undefined {
+    return this.#map.get(key);
+  }
+  set(key: K, value: V): void {
+    this.#map.set(key, value);
+    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as K);
+  }
 }
