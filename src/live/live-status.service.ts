@@ -16,6 +16,8 @@ import { LiveStateRepo } from "./live-state.repo.js";
 import { PeerFactsRepo } from "./peer-facts.repo.js";
 import { deriveTimeline, type PresenceTransition, type Timeline } from "./presence.js";
 
+const MAX_TIMER_MS = 24 * 3_600_000;
+
 export interface LiveStatusOptions {
   db: Db;
   rooms: VideoRooms;
@@ -108,12 +110,16 @@ export class LiveStatus {
     clearTimeout(this.#timers.get(consultationId));
     this.#timers.delete(consultationId);
     if (!at) return;
+    const delay = at.getTime() - this.#now().getTime();
+    // Event times are 100ms's; a completion far ahead (a skewed or forged clock) is left to
+    // the reconciler's periodic sweep rather than a timer (Node caps timers at ~24.8 days).
+    if (delay > MAX_TIMER_MS) return;
     const timer = setTimeout(() => {
       this.#timers.delete(consultationId);
       this.update(consultationId).catch((error: Error) =>
         this.options.logger.error({ errorClass: error.name, consultationId }, "completion check failed"),
       );
-    }, Math.max(0, at.getTime() - this.#now().getTime()) + 50);
+    }, Math.max(0, delay) + 50);
     timer.unref();
     this.#timers.set(consultationId, timer);
   }
