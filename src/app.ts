@@ -71,6 +71,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     });
     const reconciler = new Reconciler({
       database,
+      consultations: services.repos.consultations,
       live: services.live,
       rooms: services.rooms,
       commands: services.commands,

@@ -6,6 +6,27 @@
 export type Side = "doctor" | "patient";
 export const SIDES: readonly Side[] = ["doctor", "patient"];
 
+/** The users behind a consultation's two sides. */
+export interface RoomMembers {
+  doctorUserId: string;
+  patientUserId: string;
+}
+
+/**
+ * The side a 100ms peer counts for: only when both its `user_id` and its role match that
+ * side. Anything else (a stranger, a role mismatch) is no side at all.
+ */
+export function peerSide(
+  members: RoomMembers,
+  roles: { doctor: string; patient: string },
+  userId: string | null | undefined,
+  role: string | null | undefined,
+): Side | null {
+  if (userId === members.doctorUserId && role === roles.doctor) return "doctor";
+  if (userId === members.patientUserId && role === roles.patient) return "patient";
+  return null;
+}
+
 /** One 100ms connection (a `peer_id`) as far as we know it. */
 export interface ConnectionFact {
   peerId: string;

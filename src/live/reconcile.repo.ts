@@ -1,7 +1,7 @@
 /** The queries the reconciler needs to find consultations whose state may be stale. */
 import { and, eq, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { appointments, doctors, patients, consultationLive as live, hmsPeerConnections as peers, videoConsultations as vc } from "../db/schema.js";
+import { appointments, consultationLive as live, hmsPeerConnections as peers, videoConsultations as vc } from "../db/schema.js";
 import { consultationColumns } from "../consultations/consultation.repo.js";
 import type { ConsultationRecord } from "../consultations/consultation.model.js";
 
@@ -23,16 +23,6 @@ export class ReconcileRepo {
   async activeIds(limit: number): Promise<string[]> {
     const rows = await this.db.select({ id: vc.id }).from(vc).where(eq(vc.status, "active")).limit(limit);
     return rows.map((r) => r.id);
-  }
-
-  async members(consultationId: string): Promise<{ doctorUserId: string; patientUserId: string } | null> {
-    const [row] = await this.db
-      .select({ doctorUserId: doctors.userId, patientUserId: patients.userId })
-      .from(vc)
-      .innerJoin(doctors, eq(doctors.id, vc.doctorId))
-      .innerJoin(patients, eq(patients.id, vc.patientId))
-      .where(eq(vc.id, consultationId));
-    return row ?? null;
   }
 
   /** Peer ids we believe are still in the room. */

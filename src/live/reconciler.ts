@@ -8,6 +8,7 @@
  *  4. expires PENDING consultations whose join window closed with nobody having joined.
  */
 import type { VideoPolicy } from "../config.js";
+import type { ConsultationRepo } from "../consultations/consultation.repo.js";
 import type { ConsultationCommands } from "../consultations/consultation-commands.service.js";
 import type { VideoRooms } from "../consultations/video-rooms.js";
 import type { Database } from "../db/client.js";
@@ -16,6 +17,7 @@ import type { WebhookProcessor } from "../webhooks/webhook-processor.js";
 import { envelopeSchema } from "../webhooks/envelope.js";
 import { InboxRepo } from "../webhooks/inbox.repo.js";
 import type { LiveStatus } from "./live-status.service.js";
+import { peerSide } from "./presence.js";
 import { ReconcileRepo } from "./reconcile.repo.js";
 
 const RECONCILE_LOCK = 7_301_942_120;
@@ -30,6 +32,7 @@ export interface ReconcileReport {
 
 export interface ReconcilerDeps {
   database: Database;
+  consultations: ConsultationRepo;
   live: LiveStatus;
   rooms: VideoRooms;
   commands: ConsultationCommands;
@@ -113,7 +116,8 @@ export class Reconciler {
       corrections += missedLeaves.length + missedJoins.length;
       const now = this.#now();
       // Read before the update's transaction (embedded PGlite has a single connection).
-      const sides = await Promise.all(missedJoins.map((p) => this.#sideOf(id, p.userId, p.role)));
+      const members = missedJoins.length > 0 ? await this.deps.consultations.findRoomMembers(roomId) : null;
+      const sides = missedJoins.map((p) => (members ? peerSide(members, this.deps.policy.roles, p.userId, p.role) : null));
       await this.deps.live.update(id, async (facts) => {
         for (const peerId of missedLeaves) {
           await facts.recordPeer({ peerId, consultationId: id, sessionId: null, userId: null, role: null, side: null, joinedAt: null, leftAt: now, leftReason: "not in the room (reconciled)", source: "reconcile" });
@@ -135,12 +139,6 @@ export class Reconciler {
     return corrections;
   }
 
-  async #sideOf(consultationId: string, userId: string | null, role: string): Promise<"doctor" | "patient" | null> {
-    const members = await this.#repo.members(consultationId);
-    if (members && userId === members.doctorUserId && role === this.deps.policy.roles.doctor) return "doctor";
-    if (members && userId === members.patientUserId && role === this.deps.policy.roles.patient) return "patient";
-    return null;
-  }
 
   async #expireNoShows(): Promise<number> {
     let expired = 0;

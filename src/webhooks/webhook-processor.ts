@@ -9,7 +9,7 @@ import type { ConsultationRepo } from "../consultations/consultation.repo.js";
 import type { Db } from "../db/client.js";
 import type { LiveStatus } from "../live/live-status.service.js";
 import type { PeerFactsRepo } from "../live/peer-facts.repo.js";
-import type { Side } from "../live/presence.js";
+import { peerSide } from "../live/presence.js";
 import {
   ACTED_ON,
   peerDataSchema,
@@ -71,7 +71,7 @@ export class WebhookProcessor {
             sessionId: d.data.session_id ?? null,
             userId: d.data.user_id ?? null,
             role: d.data.role ?? null,
-            side: this.#sideOf(members, d.data.user_id, d.data.role),
+            side: peerSide(members, this.deps.roles, d.data.user_id, d.data.role),
             // A failed join never put the peer in the room.
             joinedAt: failed ? null : d.data.joined_at,
             leftAt: envelope.type === "peer.leave.success" ? (d.data.left_at ?? new Date(envelope.timestamp)) : null,
@@ -99,17 +99,11 @@ export class WebhookProcessor {
       case "role.change.success": {
         const d = roleChangeDataSchema.safeParse(envelope.data);
         if (!d.success) return null;
-        return (facts) => facts.changeRole(d.data.peer_id, d.data.role, this.#sideOf(members, d.data.user_id, d.data.role));
+        return (facts) => facts.changeRole(d.data.peer_id, d.data.role, peerSide(members, this.deps.roles, d.data.user_id, d.data.role));
       }
       default:
         return null;
     }
   }
 
-  /** A side only when both the user and the 100ms role match it. */
-  #sideOf(members: Members, userId: string | null | undefined, role: string | null | undefined): Side | null {
-    if (userId === members.doctorUserId && role === this.deps.roles.doctor) return "doctor";
-    if (userId === members.patientUserId && role === this.deps.roles.patient) return "patient";
-    return null;
-  }
 }
