@@ -99,6 +99,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       hmsConfigured: config.hms !== null,
     });
     const { url } = await server.listen(config.port, config.host);
+    services.webhooks.start();
     reconciler.start(config.reconcileIntervalSeconds);
     if (!config.webhooks.secret) logger.warn("HMS_WEBHOOK_SECRET is not set: POST /webhooks/100ms answers 503");
     logger.info({ url, database: database.kind }, "API listening");
@@ -113,6 +114,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       /** Order: stop accepting and drain requests and sockets, then jobs, then the database. */
       stop: async () => {
         await server.stop();
+        await services.webhooks.stop();
         await reconciler.stop();
         await services.audit.flush();
         services.live.stop();

@@ -23,6 +23,12 @@ export class Metrics {
     labelNames: ["type", "outcome"] as const,
     registers: [this.registry],
   });
+  readonly webhookBatchSize = new Histogram({
+    name: "hms_webhook_batch_size",
+    help: "Webhooks applied per batch (one transaction) by the webhook queue.",
+    buckets: [1, 2, 5, 10, 25, 50, 100, 200],
+    registers: [this.registry],
+  });
   readonly subscriptions = new Gauge({
     name: "graphql_active_subscriptions",
     help: "GraphQL subscriptions open now.",
@@ -53,6 +59,8 @@ export class Metrics {
   readonly #operations = new Set<string>();
   /** Set by the HTTP server once it exists. */
   openSockets: () => number = () => 0;
+  /** Set once the webhook queue exists. */
+  queuedWebhooks: () => number = () => 0;
 
   constructor() {
     const metrics = this;
@@ -62,6 +70,14 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(metrics.openSockets());
+      },
+    });
+    new Gauge({
+      name: "hms_webhooks_queued",
+      help: "Webhooks acknowledged and waiting in this process's queue to be applied.",
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.queuedWebhooks());
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -22,7 +22,7 @@ import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import type { Services } from "./services.js";
 import type { WebhookConfig } from "./config.js";
-import { webhookRouter } from "./webhooks/webhook.route.js";
+import { webhookEndpoint } from "./webhooks/webhook.route.js";
 import { dashboardRouter } from "./dashboard/dashboard.route.js";
 import { graphqlWsOptions, type WsLimits } from "./graphql/ws.js";
 import { costLimitPlugin, limitRules, type QueryLimits } from "./graphql/limits.js";
@@ -60,7 +60,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const app = express();
   app.disable("x-powered-by");
   if (options.trustProxy) app.set("trust proxy", /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
-  const httpServer = createServer(app);
+  const webhooks = webhookEndpoint({
+    config: options.webhooks,
+    db: options.database.db,
+    queue: options.services.webhooks,
+    rateLimits: options.services.rateLimits,
+    logger: options.logger,
+    metrics: options.services.metrics,
+  });
+  const httpServer = createServer((req, res) => {
+    if (!webhooks.tryFastPath(req, res)) app(req, res);
+  });
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: 64 * 1024 });
   const wsCleanup = useServer(graphqlWsOptions(options), wsServer);
   const stopPinging = keepAlive(wsServer, options.ws.pingIntervalMs);
@@ -110,16 +120,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     });
     next();
   });
-  app.use(
-    webhookRouter({
-      config: options.webhooks,
-      db: options.database.db,
-      processor: options.services.webhooks,
-      rateLimits: options.services.rateLimits,
-      logger: options.logger,
-      metrics: options.services.metrics,
-    }),
-  );
+  app.use(webhooks.router);
   if (options.dashboardEnabled) app.use(dashboardRouter());
   app.get("/metrics", async (req, res) => {
     if (options.metricsToken && req.headers.authorization !== `Bearer ${options.metricsToken}`) {

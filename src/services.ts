@@ -17,6 +17,7 @@ import type { EventHub } from "./live/event-hub.js";
 import { EventLogRepo } from "./live/event-log.repo.js";
 import { LiveStatus } from "./live/live-status.service.js";
 import { WebhookProcessor } from "./webhooks/webhook-processor.js";
+import { WebhookQueue } from "./webhooks/webhook-queue.js";
 import { LiveStateRepo } from "./live/live-state.repo.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
@@ -56,6 +57,14 @@ export function createServices(db: Db, options: ServiceOptions) {
   );
   const audit = new AuditWriter(new AuditRepo(db), options.logger, { onFailure: () => options.metrics.auditWriteFailures.inc() });
   const live = new LiveStatus({ db, rooms, logger: options.logger, completionGraceSeconds: options.completionGraceSeconds });
+  const webhooks = new WebhookQueue({
+    processor: new WebhookProcessor({ db, consultations: repos.consultations, live, roles: options.video.roles }),
+    db,
+    logger: options.logger,
+    onOutcome: (type, outcome) => options.metrics.webhooks.inc({ type: options.metrics.webhookType(type), outcome }),
+    onBatch: (size) => options.metrics.webhookBatchSize.observe(size),
+  });
+  options.metrics.queuedWebhooks = () => webhooks.size;
   return {
     metrics: options.metrics,
     audit,
@@ -67,7 +76,7 @@ export function createServices(db: Db, options: ServiceOptions) {
       windowHours: options.prescriptionWindowHours,
     }),
     live,
-    webhooks: new WebhookProcessor({ db, consultations: repos.consultations, live, roles: options.video.roles }),
+    webhooks,
     hub: (): EventHub => {
       if (!options.hub) throw new Error("no event hub in this process");
       return options.hub;

@@ -4,11 +4,12 @@
  * cannot both win; callers re-read and re-decide when a CAS loses.
  */
 import { createHash } from "node:crypto";
-import { and, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { ownedBy } from "../auth/scope.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AppointmentRecord, AppointmentStatus } from "../clinic/clinic.model.js";
 import { appointmentColumns } from "../clinic/clinic.repo.js";
+import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { appointments, consultationClosures, videoConsultations as vc } from "../db/schema.js";
 import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
@@ -79,8 +80,13 @@ export class ConsultationWriteRepo {
   }
 
   async lockById(id: string): Promise<ConsultationRecord | null> {
-    const [row] = await this.db.select(consultationColumns).from(vc).where(eq(vc.id, id)).for("update");
+    const [row] = await this.lockByIds([id]);
     return row ?? null;
+  }
+
+  /** Row-locks in id order, so two batches over the same consultations cannot deadlock. */
+  lockByIds(ids: readonly string[]): Promise<ConsultationRecord[]> {
+    return this.db.select(consultationColumns).from(vc).where(anyOf(vc.id, ids)).orderBy(asc(vc.id)).for("update");
   }
 
   /** Sets the room once: a consultation that already has one keeps it. */

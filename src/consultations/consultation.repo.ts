@@ -6,7 +6,9 @@ import { and, asc, eq, gt, gte, inArray, lt, or } from "drizzle-orm";
 import { ownedBy } from "../auth/scope.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns } from "../clinic/clinic.repo.js";
+import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
+import type { RoomMembers } from "../live/presence.js";
 import { appointments, doctors, patients, videoConsultations as vc } from "../db/schema.js";
 import type {
   ConsultationListQuery,
@@ -27,6 +29,11 @@ export const consultationColumns = {
   createdAt: vc.createdAt,
   updatedAt: vc.updatedAt,
 };
+
+/** A room's consultation and the users behind its two sides. */
+export interface ConsultationMembers extends RoomMembers {
+  consultationId: string;
+}
 
 export class ConsultationRepo {
   constructor(private readonly db: Db) {}
@@ -74,15 +81,20 @@ export class ConsultationRepo {
   }
 
   /** The consultation of a 100ms room, with the users.id of each side (to map peers to sides). */
-  async findRoomMembers(roomId: string): Promise<{ consultationId: string; doctorUserId: string; patientUserId: string } | null> {
-    const [row] = await this.db
-      .select({ consultationId: vc.id, doctorUserId: doctors.userId, patientUserId: patients.userId })
+  async findRoomMembers(roomId: string): Promise<ConsultationMembers | null> {
+    return (await this.findRoomMembersMany([roomId])).get(roomId) ?? null;
+  }
+
+  /** By 100ms room id; rooms that belong to no consultation are absent. */
+  async findRoomMembersMany(roomIds: readonly string[]): Promise<Map<string, ConsultationMembers>> {
+    if (roomIds.length === 0) return new Map();
+    const rows = await this.db
+      .select({ roomId: vc.roomId, consultationId: vc.id, doctorUserId: doctors.userId, patientUserId: patients.userId })
       .from(vc)
       .innerJoin(doctors, eq(doctors.id, vc.doctorId))
       .innerJoin(patients, eq(patients.id, vc.patientId))
-      .where(eq(vc.roomId, roomId))
-      .limit(1);
-    return row ?? null;
+      .where(anyOf(vc.roomId, roomIds));
+    return new Map(rows.map(({ roomId, ...members }) => [roomId!, members]));
   }
 
   byIds(ids: readonly string[]): Promise<ConsultationRecord[]> {

@@ -7,6 +7,8 @@
  * subscriber resume "after N" with no gap. NOTIFY is only a wake-up; the log is the truth.
  */
 import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
+import { anyOf, insertRows } from "../db/batch-sql.js";
+import { groupBy } from "../collections.js";
 import type { Db } from "../db/client.js";
 import { consultationEvents as events, videoConsultations as vc } from "../db/schema.js";
 
@@ -29,6 +31,11 @@ export type EventScope =
   | { patientId: string }
   | { all: true };
 
+/** Everything an event carries; id and created_at come from their defaults. */
+const EVENT_KEYS = [
+  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "prescriptionId", "dedupeKey",
+] as const satisfies ReadonlyArray<keyof NewEvent>;
+
 const routedColumns = { event: events, doctorId: vc.doctorId, patientId: vc.patientId };
 
 export class EventLogRepo {
@@ -36,23 +43,28 @@ export class EventLogRepo {
 
   /**
    * Appends what is not in the log yet (by `dedupeKey`) and wakes listeners. Must run inside
-   * the transaction that makes the change. Returns the rows actually added.
+   * the transaction that makes the change.
    */
-  async append(newEvents: readonly NewEvent[]): Promise<EventRow[]> {
-    if (newEvents.length === 0) return [];
+  async append(newEvents: readonly NewEvent[]): Promise<void> {
+    if (newEvents.length === 0) return;
     // One round trip for both: NOTIFY is delivered at commit whatever its place in the
     // transaction, and a wake-up for rows that turned out to be duplicates costs a reader
     // one empty query. Fewer round trips under the lock = more webhooks per second.
     await this.db.execute(sql`select pg_advisory_xact_lock(${EVENT_LOG_LOCK}), pg_notify(${EVENTS_CHANNEL}, ${newEvents[0]!.consultationId})`);
-    return this.db.insert(events).values([...newEvents]).onConflictDoNothing().returning();
+    await this.db.execute(sql`${insertRows(events, EVENT_KEYS, newEvents)} on conflict do nothing`);
   }
 
   async keysOf(consultationId: string): Promise<Set<string>> {
+    return (await this.keysOfMany([consultationId])).get(consultationId) ?? new Set();
+  }
+
+  /** The dedupe keys already logged, per consultation. */
+  async keysOfMany(consultationIds: readonly string[]): Promise<Map<string, Set<string>>> {
     const rows = await this.db
-      .select({ key: events.dedupeKey })
+      .select({ consultationId: events.consultationId, key: events.dedupeKey })
       .from(events)
-      .where(eq(events.consultationId, consultationId));
-    return new Set(rows.map((r) => r.key));
+      .where(anyOf(events.consultationId, consultationIds));
+    return new Map([...groupBy(rows, (r) => r.consultationId, (r) => r.key)].map(([id, keys]) => [id, new Set(keys)]));
   }
 
   /** Events after `afterId` in log order, within `scope`. */

@@ -1,5 +1,6 @@
 /** The presence projection (`consultation_live`): written on every recompute, read by GraphQL. */
-import { inArray } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
+import { insertRows, setExcluded } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { consultationLive as live } from "../db/schema.js";
 import type { Timeline } from "./presence.js";
@@ -9,27 +10,39 @@ export type LiveRow = typeof live.$inferSelect;
 export class LiveStateRepo {
   constructor(private readonly db: Db) {}
 
-  async save(consultationId: string, timeline: Timeline): Promise<void> {
-    const { doctor, patient } = timeline.sides;
-    const values = {
-      consultationId,
-      doctorOnline: doctor.online,
-      doctorPeerId: doctor.peerId,
-      doctorJoinedAt: doctor.joinedAt,
-      doctorLeftAt: doctor.leftAt,
-      patientOnline: patient.online,
-      patientPeerId: patient.peerId,
-      patientJoinedAt: patient.joinedAt,
-      patientLeftAt: patient.leftAt,
-      connectedMs: timeline.connectedMs,
-      bothSince: timeline.bothSince,
-      updatedAt: new Date(),
-    };
-    const { consultationId: _key, ...changes } = values;
-    await this.db.insert(live).values(values).onConflictDoUpdate({ target: live.consultationId, set: changes });
+  save(consultationId: string, timeline: Timeline): Promise<void> {
+    return this.saveMany([{ consultationId, timeline }]);
+  }
+
+  /** One upsert for many consultations. */
+  async saveMany(items: ReadonlyArray<{ consultationId: string; timeline: Timeline }>): Promise<void> {
+    if (items.length === 0) return;
+    const updatedAt = new Date();
+    const values = items.map(({ consultationId, timeline }) => {
+      const { doctor, patient } = timeline.sides;
+      return {
+        consultationId,
+        doctorOnline: doctor.online,
+        doctorPeerId: doctor.peerId,
+        doctorJoinedAt: doctor.joinedAt,
+        doctorLeftAt: doctor.leftAt,
+        patientOnline: patient.online,
+        patientPeerId: patient.peerId,
+        patientJoinedAt: patient.joinedAt,
+        patientLeftAt: patient.leftAt,
+        connectedMs: timeline.connectedMs,
+        bothSince: timeline.bothSince,
+        updatedAt,
+      };
+    });
+    const { consultationId: _key, ...changes } = values[0]!;
+    const keys = Object.keys(changes) as Array<keyof typeof changes>;
+    await this.db.execute(sql`${insertRows(live, ["consultationId", ...keys], values)}
+      on conflict (consultation_id) do update set ${setExcluded(live, keys)}`);
   }
 
   byConsultationIds(ids: readonly string[]): Promise<LiveRow[]> {
     return this.db.select().from(live).where(inArray(live.consultationId, [...ids]));
   }
 }
+

@@ -45,36 +45,66 @@ export class LiveStatus {
     consultationId: string,
     apply?: (facts: PeerFactsRepo, tx: Db) => Promise<void>,
   ): Promise<UpdateResult | null> {
-    const result = await this.options.db.transaction(async (tx) => {
-      const writes = new ConsultationWriteRepo(tx as unknown as Db);
-      const locked = await writes.lockById(consultationId);
-      if (!locked) return null;
-      const facts = new PeerFactsRepo(tx as unknown as Db);
-      if (apply) await apply(facts, tx as unknown as Db);
-      const connections = await facts.connectionsOf(consultationId);
-      const timeline = deriveTimeline(connections, await facts.closesOf(consultationId));
-      const { consultation, completesAt, completedNow } = await this.#advance(writes, locked, timeline);
-      await new LiveStateRepo(tx as unknown as Db).save(consultationId, timeline);
-      // Events come from what each connection itself reported, so the log does not depend on
-      // delivery order. Leaves only implied by a session's close (the peer's own leave lost)
-      // are logged when the consultation completes, after the grace period let late ones in.
-      const reported = completedNow ? timeline : deriveTimeline(connections, []);
-      const known = await writes.events.keysOf(consultationId);
-      // A presence change and the status change it causes: the presence change first.
-      const statusEvents = statusChanges(locked, consultation);
-      await writes.audit.insert(
-        statusEvents.map((e) => e.status === "active"
+    const [result] = await this.updateMany([consultationId], apply);
+    return result ?? null;
+  }
+
+  /**
+   * `update` for many consultations in one transaction: the statements per batch are the
+   * same as for one, so a burst of webhooks costs little more than a single one. `apply`
+   * runs once, after the consultations are locked (`locked` says which exist).
+   */
+  async updateMany(
+    consultationIds: readonly string[],
+    apply?: (facts: PeerFactsRepo, tx: Db, locked: ReadonlySet<string>) => Promise<void>,
+  ): Promise<UpdateResult[]> {
+    const ids = [...new Set(consultationIds)];
+    const results = await this.options.db.transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      const writes = new ConsultationWriteRepo(db);
+      const lockedRows = await writes.lockByIds(ids);
+      const facts = new PeerFactsRepo(db);
+      if (apply) await apply(facts, db, new Set(lockedRows.map((c) => c.id)));
+      if (lockedRows.length === 0) return [];
+      const lockedIds = lockedRows.map((c) => c.id);
+      const connections = await facts.connectionsOfMany(lockedIds);
+      const closes = await facts.closesOfMany(lockedIds);
+      const known = await writes.events.keysOfMany(lockedIds);
+      const saves: Array<{ consultationId: string; timeline: Timeline }> = [];
+      const audits = [];
+      const fresh: NewEvent[] = [];
+      const outcomes = [];
+      for (const locked of lockedRows) {
+        const own = connections.get(locked.id) ?? [];
+        const timeline = deriveTimeline(own, closes.get(locked.id) ?? []);
+        const outcome = await this.#advance(writes, locked, timeline);
+        const { consultation, completedNow } = outcome;
+        saves.push({ consultationId: locked.id, timeline });
+        // Events come from what each connection itself reported, so the log does not depend
+        // on delivery order. Leaves only implied by a session's close (the peer's own leave
+        // lost) are logged when the consultation completes, after the grace period let late
+        // ones in.
+        const reported = completedNow ? timeline : deriveTimeline(own, []);
+        // A presence change and the status change it causes: the presence change first.
+        const statusEvents = statusChanges(locked, consultation);
+        audits.push(...statusEvents.map((e) => e.status === "active"
             ? entry(WEBHOOK_ACTOR, "consultation.activate", consultation)
-            : entry(SYSTEM_ACTOR, "consultation.complete", consultation)),
-      );
-      const fresh = [...participantEvents(consultation, reported.transitions), ...statusEvents].filter((e) => !known.has(e.dedupeKey));
-      await writes.events.append(fresh.sort(byTimeThenPresenceFirst));
-      return { consultation, completesAt, completedNow };
+            : entry(SYSTEM_ACTOR, "consultation.complete", consultation)));
+        const keys = known.get(locked.id);
+        fresh.push(...[...participantEvents(consultation, reported.transitions), ...statusEvents]
+          .filter((e) => !keys?.has(e.dedupeKey))
+          .sort(byTimeThenPresenceFirst));
+        outcomes.push(outcome);
+      }
+      await new LiveStateRepo(db).saveMany(saves);
+      await writes.audit.insert(audits);
+      await writes.events.append(fresh);
+      return outcomes;
     });
-    if (!result) return null;
-    if (result.completedNow && result.consultation.roomId) await this.#disableRoom(result.consultation.roomId);
-    this.#schedule(consultationId, result.completesAt);
-    return { consultation: result.consultation, completesAt: result.completesAt };
+    for (const { consultation, completesAt } of results) this.#schedule(consultation.id, completesAt);
+    await Promise.all(results.flatMap(({ consultation, completedNow }) =>
+      completedNow && consultation.roomId ? [this.#disableRoom(consultation.roomId)] : []));
+    return results.map(({ consultation, completesAt }) => ({ consultation, completesAt }));
   }
 
   /** Stops completion timers (on shutdown). */

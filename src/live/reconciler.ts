@@ -13,7 +13,7 @@ import type { ConsultationCommands } from "../consultations/consultation-command
 import type { VideoRooms } from "../consultations/video-rooms.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
-import type { WebhookProcessor } from "../webhooks/webhook-processor.js";
+import type { WebhookQueue } from "../webhooks/webhook-queue.js";
 import { envelopeSchema } from "../webhooks/envelope.js";
 import { InboxRepo } from "../webhooks/inbox.repo.js";
 import type { LiveStatus } from "./live-status.service.js";
@@ -36,7 +36,7 @@ export interface ReconcilerDeps {
   live: LiveStatus;
   rooms: VideoRooms;
   commands: ConsultationCommands;
-  webhooks: WebhookProcessor;
+  webhooks: WebhookQueue;
   policy: VideoPolicy;
   logger: Logger;
   now?: () => Date;
@@ -86,17 +86,13 @@ export class Reconciler {
     return result.value;
   }
 
+  /** Stored events not applied (a failure, a crash, another instance's): those this process has not queued. */
   async #retryWebhooks(): Promise<number> {
-    let done = 0;
-    for (const row of await new InboxRepo(this.deps.database.db).unprocessed(BATCH)) {
+    const envelopes = (await new InboxRepo(this.deps.database.db).unprocessed(BATCH)).flatMap((row) => {
       const envelope = envelopeSchema.safeParse(row.payload);
-      if (!envelope.success) continue;
-      await this.deps.webhooks.process(envelope.data).then(
-        () => done++,
-        () => new InboxRepo(this.deps.database.db).markFailed(row.id),
-      );
-    }
-    return done;
+      return envelope.success && !this.deps.webhooks.has(envelope.data.id) ? [envelope.data] : [];
+    });
+    return envelopes.length > 0 ? this.deps.webhooks.apply(envelopes) : 0;
   }
 
   async #repairPresence(): Promise<number> {

@@ -1,5 +1,6 @@
 /** The webhook inbox: raw events keyed by envelope id, stored before they are acknowledged. */
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { anyOf, arrayLiteral, insertRows, rowsOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { hmsWebhookEvents as inbox } from "../db/schema.js";
 import type { Envelope } from "./envelope.js";
@@ -12,13 +13,26 @@ export class InboxRepo {
 
   /** True when this delivery is the first with its id. */
   async store(envelope: Envelope): Promise<boolean> {
-    const roomId = typeof envelope.data.room_id === "string" ? envelope.data.room_id.slice(0, 200) : null;
-    const rows = await this.db
-      .insert(inbox)
-      .values({ id: envelope.id, type: envelope.type, roomId, sentAt: new Date(envelope.timestamp), payload: envelope })
-      .onConflictDoNothing()
-      .returning({ id: inbox.id });
-    return rows.length > 0;
+    return (await this.storeMany([envelope])).has(envelope.id);
+  }
+
+  /**
+   * Stores many deliveries in one statement (one parameter, whatever the count); returns the
+   * ids stored now, i.e. not stored before. Envelopes are storable JSON (parseEnvelope).
+   */
+  async storeMany(envelopes: readonly Envelope[]): Promise<Set<string>> {
+    if (envelopes.length === 0) return new Set();
+    const records = envelopes.map((envelope) => ({
+      id: envelope.id,
+      type: envelope.type,
+      roomId: typeof envelope.data.room_id === "string" ? envelope.data.room_id.slice(0, 200) : null,
+      sentAt: new Date(envelope.timestamp),
+      payload: envelope,
+    }));
+    const rows = await this.db.execute(
+      sql`${insertRows(inbox, ["id", "type", "roomId", "sentAt", "payload"], records)} on conflict (id) do nothing returning id`,
+    );
+    return new Set(rowsOf<{ id: string }>(rows).map((r) => r.id));
   }
 
   async isProcessed(id: string): Promise<boolean> {
@@ -27,14 +41,32 @@ export class InboxRepo {
   }
 
   async markProcessed(id: string, outcome: InboxOutcome): Promise<void> {
-    await this.db
-      .update(inbox)
-      .set({ processedAt: new Date(), outcome, attempts: sql`${inbox.attempts} + 1` })
-      .where(eq(inbox.id, id));
+    await this.claim([{ id, outcome }]);
   }
 
-  async markFailed(id: string): Promise<void> {
-    await this.db.update(inbox).set({ attempts: sql`${inbox.attempts} + 1`, outcome: "failed" }).where(eq(inbox.id, id));
+  /**
+   * Marks events processed with their outcomes, in one statement; returns the ids this call
+   * marked. An id already processed (by another instance, or a retry that raced this one)
+   * is left alone and absent from the result, so its facts are not applied twice.
+   */
+  async claim(items: ReadonlyArray<{ id: string; outcome: InboxOutcome }>): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const rows = await this.db
+      .update(inbox)
+      .set({
+        processedAt: new Date(),
+        outcome: sql`v.outcome`,
+        attempts: sql`${inbox.attempts} + 1`,
+      })
+      .from(sql`unnest(${arrayLiteral(items.map((i) => i.id))}::text[], ${arrayLiteral(items.map((i) => i.outcome))}::text[]) as v(id, outcome)`)
+      .where(and(sql`${inbox.id} = v.id`, isNull(inbox.processedAt)))
+      .returning({ id: inbox.id });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async markFailed(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.update(inbox).set({ attempts: sql`${inbox.attempts} + 1`, outcome: "failed" }).where(anyOf(inbox.id, ids));
   }
 
   /** Oldest unprocessed first, skipping rows that keep failing. */
@@ -47,3 +79,4 @@ export class InboxRepo {
       .limit(limit);
   }
 }
+

@@ -1,15 +1,16 @@
 /**
- * Applies one stored 100ms webhook: maps the room to its consultation and the peer
- * (`user_id` + `role`) to the doctor's or the patient's side, records the fact, and lets
+ * Applies stored 100ms webhooks: maps each room to its consultation and each peer
+ * (`user_id` + `role`) to the doctor's or the patient's side, records the facts, and lets
  * LiveStatus derive presence and the lifecycle. A peer that is neither side is recorded and
- * flagged, never shown as a side. The inbox row is marked in the same transaction.
+ * flagged, never shown as a side. A batch is one transaction that also marks its inbox rows,
+ * so an event is applied exactly once however often it is delivered or retried.
  */
 import type { VideoPolicy } from "../config.js";
-import type { ConsultationRepo } from "../consultations/consultation.repo.js";
+import type { ConsultationMembers, ConsultationRepo } from "../consultations/consultation.repo.js";
 import type { Db } from "../db/client.js";
 import type { LiveStatus } from "../live/live-status.service.js";
-import type { PeerFactsRepo } from "../live/peer-facts.repo.js";
-import { peerSide } from "../live/presence.js";
+import type { PeerFact, PeerFactsRepo, SessionFact } from "../live/peer-facts.repo.js";
+import { peerSide, type Side } from "../live/presence.js";
 import {
   ACTED_ON,
   peerDataSchema,
@@ -20,10 +21,20 @@ import {
 } from "./envelope.js";
 import { InboxRepo, type InboxOutcome } from "./inbox.repo.js";
 
-interface Members {
-  consultationId: string;
-  doctorUserId: string;
-  patientUserId: string;
+/** What became of an event; `duplicate` when another delivery or instance had applied it. */
+export type ProcessOutcome = InboxOutcome | "duplicate";
+
+/** The fact one event adds. */
+type Fact =
+  | { kind: "peer"; fact: PeerFact }
+  | { kind: "session"; fact: SessionFact }
+  | { kind: "role"; peerId: string; role: string; side: Side | null };
+
+interface Plan {
+  id: string;
+  outcome: InboxOutcome;
+  consultationId?: string;
+  fact?: Fact;
 }
 
 export class WebhookProcessor {
@@ -36,26 +47,44 @@ export class WebhookProcessor {
     },
   ) {}
 
-  /** Applies a stored event; returns what became of it. Throws when it should be retried. */
-  async process(envelope: Envelope): Promise<InboxOutcome> {
-    const inbox = new InboxRepo(this.deps.db);
-    const roomId = typeof envelope.data.room_id === "string" ? envelope.data.room_id : null;
-    const members = ACTED_ON.has(envelope.type) && roomId ? await this.deps.consultations.findRoomMembers(roomId) : null;
-    const apply = members ? this.#applier(envelope, members) : null;
-    const outcome: InboxOutcome = !ACTED_ON.has(envelope.type) ? "ignored" : !members ? "unknown_room" : apply ? "applied" : "invalid_data";
-    if (!apply || !members) {
-      await inbox.markProcessed(envelope.id, outcome);
-      return outcome;
+  /** Applies one stored event. Throws when it should be retried. */
+  async process(envelope: Envelope): Promise<ProcessOutcome> {
+    const [outcome] = await this.processBatch([envelope]);
+    return outcome!;
+  }
+
+  /** Applies stored events in one transaction; outcomes in input order. Throws when they should be retried. */
+  async processBatch(envelopes: readonly Envelope[]): Promise<ProcessOutcome[]> {
+    const roomIds = new Set(envelopes.filter((e) => ACTED_ON.has(e.type)).map(roomIdOf).filter((id) => id !== null));
+    const members = await this.deps.consultations.findRoomMembersMany([...roomIds]);
+    const plans = envelopes.map((e) => this.#plan(e, members));
+    const toApply = plans.filter((p) => p.fact !== undefined);
+    let claimed: Set<string>;
+    if (toApply.length === 0) {
+      claimed = await new InboxRepo(this.deps.db).claim(plans);
+    } else {
+      claimed = new Set();
+      await this.deps.live.updateMany(toApply.map((p) => p.consultationId!), async (facts, tx, locked) => {
+        claimed = await new InboxRepo(tx).claim(plans);
+        await record(facts, toApply.filter((p) => claimed.has(p.id) && locked.has(p.consultationId!)).map((p) => p.fact!));
+      });
     }
-    await this.deps.live.update(members.consultationId, async (facts, tx) => {
-      await apply(facts);
-      await new InboxRepo(tx).markProcessed(envelope.id, "applied");
-    });
-    return "applied";
+    return plans.map((p) => (claimed.has(p.id) ? p.outcome : "duplicate"));
+  }
+
+  #plan(envelope: Envelope, members: ReadonlyMap<string, ConsultationMembers>): Plan {
+    const { id } = envelope;
+    if (!ACTED_ON.has(envelope.type)) return { id, outcome: "ignored" };
+    const room = roomIdOf(envelope);
+    const consultation = room === null ? undefined : members.get(room);
+    if (!consultation) return { id, outcome: "unknown_room" };
+    const fact = this.#factOf(envelope, consultation);
+    if (!fact) return { id, outcome: "invalid_data" };
+    return { id, outcome: "applied", consultationId: consultation.consultationId, fact };
   }
 
   /** The fact this event adds, or null when its data is not usable. */
-  #applier(envelope: Envelope, members: Members): ((facts: PeerFactsRepo) => Promise<void>) | null {
+  #factOf(envelope: Envelope, members: ConsultationMembers): Fact | null {
     const { consultationId } = members;
     switch (envelope.type) {
       case "peer.join.success":
@@ -64,8 +93,9 @@ export class WebhookProcessor {
         const d = peerDataSchema.safeParse(envelope.data);
         if (!d.success) return null;
         const failed = envelope.type === "peer.join.failure";
-        return (facts) =>
-          facts.recordPeer({
+        return {
+          kind: "peer",
+          fact: {
             peerId: d.data.peer_id,
             consultationId,
             sessionId: d.data.session_id ?? null,
@@ -76,34 +106,46 @@ export class WebhookProcessor {
             joinedAt: failed ? null : d.data.joined_at,
             leftAt: envelope.type === "peer.leave.success" ? (d.data.left_at ?? new Date(envelope.timestamp)) : null,
             leftReason: failed ? `join failed: ${d.data.error_message ?? "unknown"}`.slice(0, 200) : (d.data.reason ?? null),
-          });
+          },
+        };
       }
       case "session.open.success":
       case "session.close.success": {
         const d = sessionDataSchema.safeParse(envelope.data);
         if (!d.success) return null;
-        return (facts) =>
-          facts.recordSession({
+        return {
+          kind: "session",
+          fact: {
             sessionId: d.data.session_id,
             consultationId,
             startedAt: d.data.session_started_at,
             stoppedAt: envelope.type === "session.close.success" ? (d.data.session_stopped_at ?? new Date(envelope.timestamp)) : null,
-          });
+          },
+        };
       }
       case "room.end.success": {
         const d = roomEndDataSchema.safeParse(envelope.data);
         if (!d.success || !d.data.session_id) return null;
-        const sessionId = d.data.session_id;
-        return (facts) => facts.recordSession({ sessionId, consultationId, roomEndedAt: new Date(envelope.timestamp) });
+        return { kind: "session", fact: { sessionId: d.data.session_id, consultationId, roomEndedAt: new Date(envelope.timestamp) } };
       }
       case "role.change.success": {
         const d = roleChangeDataSchema.safeParse(envelope.data);
         if (!d.success) return null;
-        return (facts) => facts.changeRole(d.data.peer_id, d.data.role, peerSide(members, this.deps.roles, d.data.user_id, d.data.role));
+        return { kind: "role", peerId: d.data.peer_id, role: d.data.role, side: peerSide(members, this.deps.roles, d.data.user_id, d.data.role) };
       }
       default:
         return null;
     }
   }
+}
 
+/** Joins and sessions first (one statement each), then role changes in delivery order. */
+async function record(facts: PeerFactsRepo, list: readonly Fact[]): Promise<void> {
+  await facts.recordPeers(list.flatMap((f) => (f.kind === "peer" ? [f.fact] : [])));
+  await facts.recordSessions(list.flatMap((f) => (f.kind === "session" ? [f.fact] : [])));
+  for (const f of list) if (f.kind === "role") await facts.changeRole(f.peerId, f.role, f.side);
+}
+
+function roomIdOf(envelope: Envelope): string | null {
+  return typeof envelope.data.room_id === "string" ? envelope.data.room_id : null;
 }

@@ -53,6 +53,7 @@ describe("a full call", () => {
     await hms.joinPeer(roomId!, { userId: call.patient.user.id, role: "patient", name: call.patient.user.fullName });
     await hms.joinPeer(roomId!, { userId: call.doctor.user.id, role: "doctor", name: call.doctor.user.fullName });
     await hms.flushWebhooks();
+    await api.settled();
     await api.gql(ConsultationDocument, { id }, call.patientToken);
     const prescription = await api.gql(
       CreatePrescriptionDocument,
@@ -62,6 +63,7 @@ describe("a full call", () => {
     expect(prescription.errors).toBeUndefined();
     await api.gql(EndConsultationDocument, { consultationId: id }, call.doctorToken);
     await hms.flushWebhooks();
+    await api.settled();
     await api.api.services.audit.flush();
 
     const trail = await api.gql(AuditTrailDocument, { filter: { consultationId: id }, first: 100 }, adminToken);

@@ -6,10 +6,10 @@
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appointments, videoConsultations } from "../../src/db/schema.js";
+import { appointments } from "../../src/db/schema.js";
 import { ConsultationTimelineDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
-import { createCareTeam, createUser } from "../support/builders.js";
+import { createCareTeamWithRoom, createUser } from "../support/builders.js";
 import { SCRIPT, SCRIPT_CONNECTED_SECONDS, scriptedCall } from "../support/call-script.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 
@@ -30,13 +30,7 @@ afterAll(async () => {
 });
 
 /** A consultation whose room is `room-<id>`, booked for now. */
-async function consultationWithRoom() {
-  const t = await createCareTeam(test.database.db);
-  const roomId = `room-${t.consultation.id}`;
-  await test.database.db.update(videoConsultations).set({ roomId }).where(eq(videoConsultations.id, t.consultation.id));
-  await test.database.db.update(appointments).set({ scheduledAt: new Date() }).where(eq(appointments.id, t.appointment.id));
-  return { ...t, roomId, parties: { roomId, doctorUserId: t.doctor.user.id, patientUserId: t.patient.user.id } };
-}
+const consultationWithRoom = () => createCareTeamWithRoom(test.database.db);
 
 async function timeline(id: string) {
   const result = await api.gql(ConsultationTimelineDocument, { id, first: 100 }, adminToken);

@@ -47,10 +47,12 @@ describe("/metrics", () => {
     const roomId = started.data!.startConsultation.roomId!;
     const peer = await hms.joinPeer(roomId, { userId: call.patient.user.id, role: "patient" });
     await hms.flushWebhooks();
+    await api.settled();
     await dashboard.waitFor(1);
     hms.dropNextWebhooks(2);
     await hms.leavePeer(roomId, peer.id);
     await hms.flushWebhooks();
+    await api.settled();
     await api.api.reconciler.runOnce();
     // A record the database refuses (its outcome fails the CHECK): the failure is counted.
     api.api.services.audit.enqueue({ ...entry(SYSTEM_ACTOR, "probe", {}), outcome: "bogus" as never });
@@ -65,6 +67,8 @@ describe("/metrics", () => {
     expect(value(text, "event_delivery_lag_seconds_count")).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/hms_api_calls_total\{endpoint="[a-zA-Z]+",status="200"\} [1-9]/);
     expect(value(text, "reconciliation_corrections_total")).toBe(1);
+    expect(value(text, "hms_webhook_batch_size_count")).toBeGreaterThanOrEqual(2);
+    expect(value(text, "hms_webhooks_queued")).toBe(0);
     expect(value(text, "audit_write_failures_total")).toBeGreaterThanOrEqual(1);
     expect(text).toContain("process_resident_memory_bytes");
     await dashboard.dispose();

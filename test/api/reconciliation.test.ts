@@ -49,16 +49,19 @@ describe("a whole call through the stand-in", () => {
     const call = await startedCall();
     await hms.joinPeer(call.roomId, { userId: call.patient.user.id, role: "patient" });
     await hms.flushWebhooks();
+    await api.settled();
     expect(await online(call.consultationId)).toEqual(["DOCTOR:false", "PATIENT:true"]);
     expect((await state(call.consultationId)).status).toBe("PENDING");
 
     await hms.joinPeer(call.roomId, { userId: call.doctor.user.id, role: "doctor" });
     await hms.flushWebhooks();
+    await api.settled();
     expect((await state(call.consultationId)).status).toBe("ACTIVE");
 
     const ended = await api.gql(EndConsultationDocument, { consultationId: call.consultationId }, call.doctorToken);
     expect(ended.data?.endConsultation.status).toBe("COMPLETED");
     await hms.flushWebhooks();
+    await api.settled();
     const final = await state(call.consultationId);
     expect(final.participants.every((p) => !p.online)).toBe(true);
     expect(final.events.edges.map((e) => e.node.type)).toEqual([
@@ -78,9 +81,11 @@ describe("reconciliation", () => {
     const call = await startedCall();
     const peer = await hms.joinPeer(call.roomId, { userId: call.patient.user.id, role: "patient" });
     await hms.flushWebhooks();
+    await api.settled();
     hms.dropNextWebhooks(2); // the leave and the session close are lost
     await hms.leavePeer(call.roomId, peer.id);
     await hms.flushWebhooks();
+    await api.settled();
     expect(await online(call.consultationId)).toEqual(["DOCTOR:false", "PATIENT:true"]);
 
     const report = await api.api.reconciler.runOnce();
@@ -95,9 +100,11 @@ describe("reconciliation", () => {
     const call = await startedCall();
     await hms.joinPeer(call.roomId, { userId: call.patient.user.id, role: "patient" });
     await hms.flushWebhooks();
+    await api.settled();
     hms.dropNextWebhooks(1); // the doctor's join is lost
     await hms.joinPeer(call.roomId, { userId: call.doctor.user.id, role: "doctor" });
     await hms.flushWebhooks();
+    await api.settled();
     expect(await online(call.consultationId)).toEqual(["DOCTOR:false", "PATIENT:true"]);
     await api.api.reconciler.runOnce();
     expect(await online(call.consultationId)).toEqual(["DOCTOR:true", "PATIENT:true"]);
@@ -126,9 +133,11 @@ describe("reconciliation", () => {
     const patient = await hms.joinPeer(call.roomId, { userId: call.patient.user.id, role: "patient" });
     const doctor = await hms.joinPeer(call.roomId, { userId: call.doctor.user.id, role: "doctor" });
     await hms.flushWebhooks();
+    await api.settled();
     await hms.leavePeer(call.roomId, doctor.id);
     await hms.leavePeer(call.roomId, patient.id);
     await hms.flushWebhooks();
+    await api.settled();
     expect((await state(call.consultationId)).status).toBe("ACTIVE");
     await new Promise((resolve) => setTimeout(resolve, 1300));
     await api.api.reconciler.runOnce();

@@ -69,9 +69,14 @@ describe("POST /webhooks/100ms", () => {
     const event = envelope();
     const first = await post(event);
     expect(first.status).toBe(200);
+    // Stored when acknowledged; applied by the queue right after.
     const [row] = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, event.id));
-    expect(row).toMatchObject({ type: "peer.join.success", roomId: "unknown-room", outcome: "unknown_room" });
+    expect(row).toMatchObject({ type: "peer.join.success", roomId: "unknown-room" });
     expect(row?.payload).toEqual(event);
+    await api.settled();
+    const [applied] = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, event.id));
+    expect(applied).toMatchObject({ outcome: "unknown_room", attempts: 1 });
+    expect(applied?.processedAt).toBeInstanceOf(Date);
     const again = await post(event);
     expect(again).toEqual({ status: 200, body: JSON.stringify({ status: "duplicate" }) });
     const rows = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, event.id));
@@ -81,6 +86,7 @@ describe("POST /webhooks/100ms", () => {
   it("stores and acknowledges event types it does not act on", async () => {
     const event = envelope({ type: "recording.success", data: { room_id: "r1", recording_path: "s3://x" } });
     expect((await post(event)).status).toBe(200);
+    await api.settled();
     const [row] = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, event.id));
     expect(row?.outcome).toBe("ignored");
   });

@@ -88,8 +88,11 @@ if (need("BENCH_MODE") === "dashboard") {
   start();
   await post(measured);
   const inRequest = statements;
+  // Applied by the webhook queue after the 200 (the hub may start reading within this window).
+  await api.services.webhooks.idle();
+  const toApply = statements - inRequest;
   await frameAfter(1);
-  result = { inRequest, toDeliver: statements - inRequest };
+  result = { inRequest, toApply, toDeliver: statements - inRequest - toApply };
   socket.close();
 }
 counting = false;

@@ -53,6 +53,7 @@ describe.skipIf(unavailable !== null)(`PostgreSQL restarted mid-call${unavailabl
 
     const patient = await hms.joinPeer(roomId!, { userId: call.patient.user.id, role: "patient" });
     await hms.flushWebhooks();
+    await api.settled();
 
     await pg.stop();
     const doctor = await hms.joinPeer(roomId!, { userId: call.doctor.user.id, role: "doctor" });
@@ -64,6 +65,7 @@ describe.skipIf(unavailable !== null)(`PostgreSQL restarted mid-call${unavailabl
     await hms.leavePeer(roomId!, doctor.id);
     await hms.leavePeer(roomId!, patient.id);
     await hms.flushWebhooks();
+    await api.settled();
     expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
 
     const deliveries = hms.webhookDeliveries;

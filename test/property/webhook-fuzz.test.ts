@@ -468,7 +468,10 @@ async function send(bytes: Uint8Array, contentType: string | null) {
   const headers: Record<string, string> = { [TEST_WEBHOOK_HEADER]: TEST_WEBHOOK_SECRET };
   if (contentType) headers["content-type"] = contentType;
   const response = await fetch(`${api.url}/webhooks/100ms`, { method: "POST", headers, body: bytes });
-  return { status: response.status, body: await response.text() };
+  const body = await response.text();
+  // Applied after the 200: wait, so the next case's model of "processed" is settled.
+  await api.settled();
+  return { status: response.status, body };
 }
 
 const storedCount = async () => (await test.database.db.select({ n: count() }).from(hmsWebhookEvents))[0]!.n;

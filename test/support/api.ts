@@ -31,8 +31,13 @@ export interface TestApi {
     variables: V,
     token?: string | null,
   ): Promise<GraphQLResponse<T>>;
-  /** POSTs a 100ms webhook body with the right secret header; resolves with the status. */
+  /**
+   * POSTs a 100ms webhook body with the right secret header; resolves with the status once
+   * the API has also applied it (the 200 only says it is stored).
+   */
   webhook(body: unknown): Promise<number>;
+  /** Resolves once every webhook acknowledged so far has been applied. */
+  settled(): Promise<void>;
   /** Raw POST of any body to /graphql. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
@@ -88,8 +93,10 @@ export async function startTestApi(
         body: JSON.stringify(body),
       });
       await response.arrayBuffer();
+      await api.services.webhooks.idle();
       return response.status;
     },
+    settled: () => api.services.webhooks.idle(),
     stop: () => api.stop(),
   };
 }

@@ -1,5 +1,6 @@
 /** Builders with overrides: each call makes unique rows, so test files never collide. */
 import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
 import type { Db } from "../../src/db/client.js";
 import {
   appointments,
@@ -90,4 +91,13 @@ export async function createCareTeam(db: Db) {
     patientId: patient.patient.id,
   });
   return { doctor, patient, appointment, consultation };
+}
+
+/** A care team whose consultation has the 100ms room `room-<id>` and is booked for now. */
+export async function createCareTeamWithRoom(db: Db) {
+  const t = await createCareTeam(db);
+  const roomId = `room-${t.consultation.id}`;
+  await db.update(videoConsultations).set({ roomId }).where(eq(videoConsultations.id, t.consultation.id));
+  const [appointment] = await db.update(appointments).set({ scheduledAt: new Date() }).where(eq(appointments.id, t.appointment.id)).returning();
+  return { ...t, appointment: appointment!, roomId, parties: { roomId, doctorUserId: t.doctor.user.id, patientUserId: t.patient.user.id } };
 }

@@ -1,0 +1,51 @@
+/**
+ * Statements whose text does not depend on how many rows they touch. postgres.js prepares each
+ * distinct text (an extra round trip the first time); `IN ($1, …, $n)` or an n-row `VALUES`
+ * is a new text for every n. These take the rows as one parameter instead: an array literal,
+ * or a JSON array read with `jsonb_populate_recordset` against the table's own row type.
+ * Values must be storable text (no NUL, no lone surrogates), as everything we store is.
+ */
+import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+
+/** `column = any($1::type[])` with one array parameter. */
+export function anyOf(column: PgColumn, values: readonly string[]): SQL {
+  return sql`${column} = any(${arrayLiteral(values)}::${sql.raw(column.getSQLType())}[])`;
+}
+
+/** A PostgreSQL array literal of quoted elements (`{"a","b"}`). */
+export function arrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
+}
+
+/**
+ * `INSERT INTO table (columns) SELECT columns FROM jsonb_populate_recordset(…)`: rows keyed
+ * by the table's property names; only `keys` are written (the rest take their defaults). Append
+ * `ON CONFLICT …` as needed.
+ */
+export function insertRows<T extends PgTable>(
+  table: T,
+  keys: ReadonlyArray<keyof T["$inferInsert"] & string>,
+  rows: ReadonlyArray<Partial<Record<keyof T["$inferInsert"] & string, unknown>>>,
+): SQL {
+  const columns = getTableColumns(table) as Record<string, PgColumn>;
+  const names = keys.map((key) => {
+    const column = columns[key];
+    if (!column) throw new Error(`no column ${key} in the table`);
+    return column.name;
+  });
+  const json = JSON.stringify(rows.map((row) => Object.fromEntries(keys.map((key, i) => [names[i], row[key] ?? null]))));
+  const list = sql.join(names.map((name) => sql.identifier(name)), sql`, `);
+  return sql`insert into ${table} (${list}) select ${list} from jsonb_populate_recordset(null::${table}, ${json}::jsonb)`;
+}
+
+/** `SET column = excluded.column` for each key. */
+export function setExcluded<T extends PgTable>(table: T, keys: ReadonlyArray<keyof T["$inferInsert"] & string>): SQL {
+  const columns = getTableColumns(table) as Record<string, PgColumn>;
+  return sql.join(keys.map((key) => sql`${sql.identifier(columns[key]!.name)} = excluded.${sql.identifier(columns[key]!.name)}`), sql`, `);
+}
+
+/** `execute` returns the rows (postgres.js) or `{ rows }` (PGlite). */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}

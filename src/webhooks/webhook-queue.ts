@@ -1,0 +1,144 @@
+/**
+ * Webhooks are acknowledged once they are in the inbox; this queue applies them right after,
+ * in batches: whatever arrived while the previous batch was being applied goes in the next
+ * one, so a burst costs a few transactions instead of one per event (and 100ms never waits
+ * on the projection). Nothing acknowledged lives only here: a crash, a failed batch or an
+ * overflow leaves rows unprocessed in the inbox, and the queue's backlog pass or the
+ * reconciler applies them later.
+ */
+import type { Db } from "../db/client.js";
+import type { Logger } from "../logger.js";
+import { envelopeSchema, type Envelope } from "./envelope.js";
+import { InboxRepo } from "./inbox.repo.js";
+import type { ProcessOutcome, WebhookProcessor } from "./webhook-processor.js";
+
+export interface WebhookQueueOptions {
+  processor: WebhookProcessor;
+  db: Db;
+  logger: Logger;
+  /** Counts each event's outcome (metrics). */
+  onOutcome?: (type: string, outcome: ProcessOutcome | "failed") => void;
+  /** Called with the size of each batch applied (metrics). */
+  onBatch?: (size: number) => void;
+  batchSize?: number;
+  /** Events held in memory at most; past that they wait in the inbox (backlog). */
+  maxQueued?: number;
+}
+
+export class WebhookQueue {
+  readonly #pending: Envelope[] = [];
+  /** Ids queued or being applied, so a redelivery is not queued twice. */
+  readonly #ids = new Set<string>();
+  readonly #batchSize: number;
+  readonly #maxQueued: number;
+  #draining: Promise<void> | null = null;
+  #backlog = false;
+  #stopped = false;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: WebhookQueueOptions) {
+    this.#batchSize = options.batchSize ?? 200;
+    this.#maxQueued = options.maxQueued ?? 10_000;
+  }
+
+  /** Applies what earlier runs left unprocessed in the inbox (a crash, a full queue), then keeps up. */
+  start(): void {
+    this.#backlog = true;
+    this.#kick();
+  }
+
+  /** Queues a stored event for processing. */
+  enqueue(envelope: Envelope): void {
+    if (this.#stopped || this.#ids.has(envelope.id)) return;
+    if (this.#pending.length >= this.#maxQueued) {
+      if (!this.#backlog) this.options.logger.warn({ queued: this.#pending.length }, "webhook queue full: later events wait in the inbox");
+      this.#backlog = true;
+      return;
+    }
+    this.#ids.add(envelope.id);
+    this.#pending.push(envelope);
+    this.#kick();
+  }
+
+  /** Events queued or being applied here. */
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  /** True while the event is queued or being applied here. */
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  /** Resolves once nothing is queued or being applied. */
+  idle(): Promise<void> {
+    if (!this.#draining) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Finishes the batch being applied; what is still queued stays in the inbox for the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#draining;
+  }
+
+  /**
+   * Applies stored events now, isolating failures: a batch that fails is retried one event
+   * at a time, and an event that fails alone is marked failed and left to the reconciler.
+   * Returns how many were applied or settled.
+   */
+  async apply(batch: readonly Envelope[]): Promise<number> {
+    try {
+      const outcomes = await this.options.processor.processBatch(batch);
+      this.options.onBatch?.(batch.length);
+      batch.forEach((e, i) => this.options.onOutcome?.(e.type, outcomes[i]!));
+      return batch.length;
+    } catch (error) {
+      if (batch.length > 1) {
+        let done = 0;
+        for (const envelope of batch) done += await this.apply([envelope]);
+        return done;
+      }
+      const [envelope] = batch;
+      this.options.logger.warn({ errorClass: (error as Error).name, webhookId: envelope!.id, type: envelope!.type }, "webhook stored, processing deferred");
+      this.options.onOutcome?.(envelope!.type, "failed");
+      await new InboxRepo(this.options.db).markFailed([envelope!.id]).catch(() => undefined);
+      return 0;
+    }
+  }
+
+  #kick(): void {
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = null;
+      if (this.#pending.length > 0 && !this.#stopped) this.#kick();
+      else for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    // Let the requests being acknowledged right now join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (!this.#stopped) {
+      const batch = this.#pending.length > 0 ? this.#pending.splice(0, this.#batchSize) : await this.#fromBacklog();
+      if (batch.length === 0) return;
+      try {
+        await this.apply(batch);
+      } finally {
+        for (const envelope of batch) this.#ids.delete(envelope.id);
+      }
+    }
+  }
+
+  /** After an overflow: unprocessed inbox rows, until there are none left. */
+  async #fromBacklog(): Promise<Envelope[]> {
+    if (!this.#backlog) return [];
+    const rows = await new InboxRepo(this.options.db).unprocessed(this.#batchSize).catch(() => []);
+    if (rows.length < this.#batchSize) this.#backlog = false;
+    const envelopes = rows.flatMap((row) => {
+      const parsed = envelopeSchema.safeParse(row.payload);
+      return parsed.success ? [parsed.data] : [];
+    });
+    for (const envelope of envelopes) this.#ids.add(envelope.id);
+    return envelopes;
+  }
+}

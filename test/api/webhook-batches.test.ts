@@ -1,0 +1,239 @@
+/**
+ * Webhooks are acknowledged once stored and applied after, in batches (the webhook queue).
+ * What must hold: a burst applied in batches ends exactly where the same events applied one at
+ * a time end; a failing event does not hold back its batch; nothing acknowledged is lost when
+ * the queue is full or the process restarts; two appliers never apply an event twice; and the
+ * inbox's group commit keeps each delivery's own answer.
+ */
+import { randomUUID } from "node:crypto";
+import { asc, eq, inArray } from "drizzle-orm";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consultationEvents, consultationLive, hmsPeerConnections, hmsWebhookEvents, videoConsultations } from "../../src/db/schema.js";
+import { createLogger } from "../../src/logger.js";
+import { InboxRepo } from "../../src/webhooks/inbox.repo.js";
+import { InboxWriter } from "../../src/webhooks/inbox-writer.js";
+import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
+import { WebhookQueue } from "../../src/webhooks/webhook-queue.js";
+import type { Envelope } from "../../src/webhooks/envelope.js";
+import { startTestApi, TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
+import { createCareTeamWithRoom } from "../support/builders.js";
+import { scriptedCall } from "../support/call-script.js";
+import { createTestDatabase, type TestDatabase } from "../support/db.js";
+
+let test: TestDatabase;
+let api: TestApi;
+
+beforeAll(async () => {
+  test = await createTestDatabase();
+  // A long grace period: calls stay ACTIVE, so the comparison does not race a completion timer.
+  api = await startTestApi(test, { COMPLETION_GRACE_SECONDS: "3600" });
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await test?.close();
+});
+
+async function consultationWithRoom() {
+  const t = await createCareTeamWithRoom(test.database.db);
+  return { id: t.consultation.id, parties: t.parties };
+}
+
+/** A consultation's state and log, without ids and peer ids. */
+async function stateOf(consultationId: string) {
+  const db = test.database.db;
+  const [c] = await db
+    .select({ status: videoConsultations.status, startedAt: videoConsultations.startedAt, endedAt: videoConsultations.endedAt })
+    .from(videoConsultations)
+    .where(eq(videoConsultations.id, consultationId));
+  const [live] = await db.select().from(consultationLive).where(eq(consultationLive.consultationId, consultationId));
+  const events = await db.select().from(consultationEvents).where(eq(consultationEvents.consultationId, consultationId)).orderBy(asc(consultationEvents.id));
+  const { consultationId: _c, doctorPeerId: _d, patientPeerId: _p, updatedAt: _u, ...presence } = live!;
+  return {
+    ...c,
+    presence,
+    events: events.map(({ id: _id, consultationId: _cid, peerId: _peer, createdAt: _at, ...e }) => e),
+  };
+}
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${api.url}/webhooks/100ms`, {
+    method: "POST",
+    headers: { "content-type": "application/json", [TEST_WEBHOOK_HEADER]: TEST_WEBHOOK_SECRET, ...headers },
+    body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: await r.text() }));
+
+const batchCount = async () => {
+  const text = await api.api.services.metrics.registry.getSingleMetricAsString("hms_webhook_batch_size");
+  return Number(/hms_webhook_batch_size_count (\d+)/.exec(text)?.[1] ?? 0);
+};
+
+describe("the webhook queue", () => {
+  it("applies a burst in batches to exactly the state, presence and log of one event at a time", async () => {
+    const start = new Date(Date.now() - 400_000);
+    const runs = fc.sample(
+      fc.tuple(fc.shuffledSubarray([0, 1, 2, 3, 4, 5], { minLength: 6, maxLength: 6 }), fc.array(fc.nat(5), { maxLength: 6 })),
+      { numRuns: 8, seed: 20261125 },
+    );
+    // The reference: in script order, each applied before the next is sent.
+    const reference = await consultationWithRoom();
+    for (const event of scriptedCall(reference.parties, start)) expect(await api.webhook(event)).toBe(200);
+    const expected = await stateOf(reference.id);
+    expect(expected.status).toBe("active");
+    expect(expected.events.map((e) => e.type)).toEqual(["PARTICIPANT_JOINED", "PARTICIPANT_JOINED", "STATUS_CHANGED", "PARTICIPANT_LEFT", "PARTICIPANT_LEFT"]);
+
+    // The burst: every run's events (shuffled, some twice) at once, so batches mix
+    // consultations and hold several events, even copies, of the same one.
+    const burst = await Promise.all(runs.map(() => consultationWithRoom()));
+    const bodies = runs.flatMap(([order, duplicates], i) => {
+      const events = scriptedCall(burst[i]!.parties, start);
+      return [...order, ...duplicates].map((k) => events[k]!);
+    });
+    const batchesBefore = await batchCount();
+    const answers = await Promise.all(bodies.map((body) => post(body)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    await api.settled();
+    const batches = (await batchCount()) - batchesBefore;
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBeLessThan(bodies.length / 2);
+
+    for (const c of burst) expect(await stateOf(c.id)).toEqual(expected);
+    const unprocessed = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.outcome, "failed"));
+    expect(unprocessed).toEqual([]);
+  }, 60_000);
+
+  it("retries a failed batch one event at a time: the bad event is marked failed, the rest applied", async () => {
+    const c = await consultationWithRoom();
+    const [open, patientJoin, doctorJoin] = scriptedCall(c.parties, new Date(Date.now() - 60_000)) as unknown as Envelope[];
+    const inbox = new InboxRepo(test.database.db);
+    await inbox.storeMany([open!, patientJoin!, doctorJoin!]);
+    const real = api.api.services.webhooks;
+    const failing = new WebhookQueue({
+      db: test.database.db,
+      logger: createLogger("silent"),
+      processor: {
+        processBatch: (batch: readonly Envelope[]) => {
+          if (batch.some((e) => e.id === patientJoin!.id)) return Promise.reject(new Error("boom"));
+          return realProcessor().processBatch(batch);
+        },
+      } as unknown as WebhookProcessor,
+    });
+    expect(real.size).toBe(0);
+    expect(await failing.apply([open!, patientJoin!, doctorJoin!])).toBe(2);
+    const rows = await test.database.db
+      .select({ id: hmsWebhookEvents.id, outcome: hmsWebhookEvents.outcome, at: hmsWebhookEvents.processedAt, attempts: hmsWebhookEvents.attempts })
+      .from(hmsWebhookEvents)
+      .where(inArray(hmsWebhookEvents.id, [open!.id, patientJoin!.id, doctorJoin!.id]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(patientJoin!.id)).toMatchObject({ outcome: "failed", at: null, attempts: 1 });
+    expect(byId.get(open!.id)).toMatchObject({ outcome: "applied", attempts: 1 });
+    expect(byId.get(doctorJoin!.id)).toMatchObject({ outcome: "applied", attempts: 1 });
+    // The reconciler picks the failed one up, and the patient's join is then applied.
+    await api.api.reconciler.runOnce();
+    const [retried] = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, patientJoin!.id));
+    expect(retried).toMatchObject({ outcome: "applied", attempts: 2 });
+    expect((await stateOf(c.id)).status).toBe("active");
+  });
+
+  it("keeps what does not fit in memory in the inbox and applies it from there", async () => {
+    const c = await consultationWithRoom();
+    const events = scriptedCall(c.parties, new Date(Date.now() - 400_000)) as unknown as Envelope[];
+    await new InboxRepo(test.database.db).storeMany(events);
+    const small = new WebhookQueue({ db: test.database.db, logger: createLogger("silent"), processor: realProcessor(), maxQueued: 2, batchSize: 2 });
+    for (const event of events) small.enqueue(event);
+    expect(small.size).toBeLessThanOrEqual(2);
+    await small.idle();
+    const rows = await test.database.db.select().from(hmsWebhookEvents).where(inArray(hmsWebhookEvents.id, events.map((e) => e.id)));
+    expect(rows.map((r) => r.outcome)).toEqual(Array(events.length).fill("applied"));
+    expect((await stateOf(c.id)).events).toHaveLength(5);
+  });
+
+  it("applies each event once when two appliers (two instances) race on the same events", async () => {
+    const c = await consultationWithRoom();
+    const events = scriptedCall(c.parties, new Date(Date.now() - 400_000)) as unknown as Envelope[];
+    await new InboxRepo(test.database.db).storeMany(events);
+    const [a, b] = await Promise.all([realProcessor().processBatch(events), realProcessor().processBatch(events)]);
+    for (const [i] of events.entries()) expect([a![i], b![i]].sort()).toEqual(["applied", "duplicate"]);
+    const peers = await test.database.db.select().from(hmsPeerConnections).where(eq(hmsPeerConnections.consultationId, c.id));
+    expect(peers).toHaveLength(2);
+    expect((await stateOf(c.id)).events).toHaveLength(5);
+  });
+
+  it("applies at start what a previous process acknowledged but never applied (no reconciler needed)", async () => {
+    const c = await consultationWithRoom();
+    const events = scriptedCall(c.parties, new Date(Date.now() - 400_000)) as unknown as Envelope[];
+    await new InboxRepo(test.database.db).storeMany(events);
+    const restarted = await startTestApi(test, { COMPLETION_GRACE_SECONDS: "3600", RECONCILE_INTERVAL_SECONDS: "0" });
+    try {
+      await restarted.settled();
+      const rows = await test.database.db.select().from(hmsWebhookEvents).where(inArray(hmsWebhookEvents.id, events.map((e) => e.id)));
+      expect(rows.every((r) => r.processedAt !== null)).toBe(true);
+      expect((await stateOf(c.id)).status).toBe("active");
+    } finally {
+      await restarted.stop();
+    }
+  });
+});
+
+describe("the inbox's group commit", () => {
+  it("gives each delivery its own answer: first or not, and a bad row fails alone", async () => {
+    const writer = new InboxWriter(test.database.db, { maxInFlight: 1 });
+    const envelope = (id: string, timestamp = new Date().toISOString()): Envelope => ({ id, type: "recording.success", timestamp, data: {} });
+    const ids = Array.from({ length: 40 }, () => `gc-${randomUUID()}`);
+    await writer.store(envelope(ids[0]!));
+    // In flight together: batches form; an id twice in one batch is "first" only once.
+    const results = await Promise.allSettled([
+      ...ids.map((id) => writer.store(envelope(id))),
+      writer.store(envelope(ids[5]!)),
+      writer.store(envelope(`gc-bad-${randomUUID()}`, "not a time")),
+    ]);
+    const values = results.map((r) => (r.status === "fulfilled" ? r.value : "rejected"));
+    expect(values[0]).toBe(false); // stored before
+    for (let i = 1; i < 40; i++) if (i !== 5) expect(values[i]).toBe(true);
+    expect([values[5], values[40]].sort()).toEqual([false, true]);
+    expect(values[41]).toBe("rejected");
+    const stored = await test.database.db.select({ id: hmsWebhookEvents.id }).from(hmsWebhookEvents).where(inArray(hmsWebhookEvents.id, ids));
+    expect(stored).toHaveLength(40);
+  });
+});
+
+describe("the webhook fast path", () => {
+  it("answers as the Express route does (a gzip-encoded body takes the Express route)", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const viaRouter = (body: unknown) =>
+      fetch(`${api.url}/webhooks/100ms`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": "gzip", [TEST_WEBHOOK_HEADER]: TEST_WEBHOOK_SECRET },
+        body: gzipSync(Buffer.from(typeof body === "string" ? body : JSON.stringify(body))),
+      }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const viaFastPath = (body: unknown) =>
+      fetch(`${api.url}/webhooks/100ms`, {
+        method: "POST",
+        headers: { "content-type": "application/json", [TEST_WEBHOOK_HEADER]: TEST_WEBHOOK_SECRET },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const fresh = () => ({ id: randomUUID(), type: "recording.success", timestamp: new Date().toISOString(), data: { room_id: "r" } });
+    // New, then the same again (applied by then): accepted, then duplicate, by either path.
+    for (const send of [viaFastPath, viaRouter]) {
+      const event = fresh();
+      expect(await send(event)).toEqual({ status: 200, body: JSON.stringify({ status: "accepted" }) });
+      await api.settled();
+      expect(await send(event)).toEqual({ status: 200, body: JSON.stringify({ status: "duplicate" }) });
+    }
+    for (const bad of ["{not json", JSON.stringify({ id: "x" }), JSON.stringify({ ...fresh(), timestamp: "yesterday" })]) {
+      expect(await viaFastPath(bad)).toEqual(await viaRouter(bad));
+      expect((await viaFastPath(bad)).status).toBe(400);
+    }
+    const huge = JSON.stringify({ ...fresh(), data: { pad: "x".repeat(70_000) } });
+    expect((await viaFastPath(huge)).status).toBe(413);
+    expect((await viaRouter(huge)).status).toBe(413);
+    // A wrong secret is refused by the route (the fast path only takes authenticated requests).
+    expect((await post(fresh(), { [TEST_WEBHOOK_HEADER]: "wrong" })).status).toBe(401);
+  });
+});
+
+function realProcessor(): WebhookProcessor {
+  const services = api.api.services;
+  return new WebhookProcessor({ db: test.database.db, consultations: services.repos.consultations, live: services.live, roles: api.config.video.roles });
+}
