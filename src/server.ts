@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler, type Request } from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
@@ -91,6 +92,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownTimeoutMs }),
+      // We set no cache hints; Apollo's default cache-control plugin would still hook every field.
+      ApolloServerPluginCacheControlDisabled(),
       // Subscriptions: close every socket with 1001 "Going away" on shutdown.
       {
         serverWillStart: async () => ({

@@ -12,7 +12,7 @@ export enum AppointmentStatus {
 }
 registerEnumType(AppointmentStatus, { name: "AppointmentStatus", description: "The booking's status." });
 
-@ObjectType({ implements: Node, description: "A booked appointment in the clinic's calendar." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A booked appointment in the clinic's calendar." })
 export class Appointment extends Node {
   @Field(() => Date, { description: "When the appointment starts." })
   scheduledAt!: Date;

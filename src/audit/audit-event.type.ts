@@ -10,7 +10,7 @@ export enum AuditOutcome {
 }
 registerEnumType(AuditOutcome, { name: "AuditOutcome", description: "What became of the access." });
 
-@ObjectType({ description: "One access to patient data, or one attempt at it." })
+@ObjectType({ simpleResolvers: true, description: "One access to patient data, or one attempt at it." })
 export class AuditEvent {
   @Field(() => ID)
   id!: string;
@@ -47,7 +47,7 @@ export class AuditEvent {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditEventEdge {
   @Field(() => String)
   cursor!: string;
@@ -56,7 +56,7 @@ export class AuditEventEdge {
   node!: AuditEvent;
 }
 
-@ObjectType({ description: "A page of the audit trail, newest first." })
+@ObjectType({ simpleResolvers: true, description: "A page of the audit trail, newest first." })
 export class AuditEventConnection {
   @Field(() => [AuditEventEdge])
   edges!: AuditEventEdge[];

@@ -2,10 +2,21 @@
  * Reads of the clinic's legacy tables (users, doctors, patients, appointments). Batch
  * lookups by id feed the per-request DataLoaders: one statement per batch.
  */
-import { eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { appointments, doctors, patients, users } from "../db/schema.js";
 import type { AppointmentRecord, DoctorRecord, PatientRecord, UserRecord } from "./clinic.model.js";
+
+/** `users` joined as a doctor's and as a patient's user, for reads that need both names at once. */
+export const doctorUsers = alias(users, "doctor_user");
+export const patientUsers = alias(users, "patient_user");
+
+/** A DoctorRecord's columns, its name from `doctorUsers`. */
+export const doctorColumns = { id: doctors.id, userId: doctors.userId, fullName: doctorUsers.fullName, specialty: doctors.specialty };
+/** A PatientRecord's columns, its name from `patientUsers`. */
+export const patientColumns = { id: patients.id, userId: patients.userId, fullName: patientUsers.fullName };
 
 export class ClinicRepo {
   constructor(private readonly db: Db) {}
@@ -29,22 +40,22 @@ export class ClinicRepo {
 
   doctorsByIds(ids: readonly string[]): Promise<DoctorRecord[]> {
     return this.db
-      .select({ id: doctors.id, userId: doctors.userId, fullName: users.fullName, specialty: doctors.specialty })
+      .select(doctorColumns)
       .from(doctors)
-      .innerJoin(users, eq(users.id, doctors.userId))
-      .where(inArray(doctors.id, [...ids]));
+      .innerJoin(doctorUsers, eq(doctorUsers.id, doctors.userId))
+      .where(anyOf(doctors.id, ids));
   }
 
   patientsByIds(ids: readonly string[]): Promise<PatientRecord[]> {
     return this.db
-      .select({ id: patients.id, userId: patients.userId, fullName: users.fullName })
+      .select(patientColumns)
       .from(patients)
-      .innerJoin(users, eq(users.id, patients.userId))
-      .where(inArray(patients.id, [...ids]));
+      .innerJoin(patientUsers, eq(patientUsers.id, patients.userId))
+      .where(anyOf(patients.id, ids));
   }
 
   appointmentsByIds(ids: readonly string[]): Promise<AppointmentRecord[]> {
-    return this.db.select(appointmentColumns).from(appointments).where(inArray(appointments.id, [...ids]));
+    return this.db.select(appointmentColumns).from(appointments).where(anyOf(appointments.id, ids));
   }
 }
 

@@ -11,7 +11,7 @@ export enum UserRole {
 }
 registerEnumType(UserRole, { name: "UserRole", description: "What a user is to the clinic." });
 
-@ObjectType({ implements: Node, description: "A doctor of the clinic." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A doctor of the clinic." })
 export class Doctor extends Node {
   @Field(() => String)
   fullName!: string;
@@ -31,7 +31,7 @@ export class Doctor extends Node {
   }
 }
 
-@ObjectType({ implements: Node, description: "A patient of the clinic." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A patient of the clinic." })
 export class Patient extends Node {
   @Field(() => String)
   fullName!: string;
@@ -43,7 +43,7 @@ export class Patient extends Node {
   }
 }
 
-@ObjectType({ implements: Node, description: "A person who signs in: a patient, a doctor or an admin." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A person who signs in: a patient, a doctor or an admin." })
 export class User extends Node {
   @Field(() => String)
   fullName!: string;

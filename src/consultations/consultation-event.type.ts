@@ -12,7 +12,7 @@ export enum ConsultationEventType {
 }
 registerEnumType(ConsultationEventType, { name: "ConsultationEventType", description: "What happened." });
 
-@ObjectType({ description: "One entry of a consultation's timeline." })
+@ObjectType({ simpleResolvers: true, description: "One entry of a consultation's timeline." })
 export class ConsultationEvent {
   @Field(() => ID, { description: "Opaque and ordered: pass it as `after` to resume a stream after this event." })
   id!: string;
@@ -51,7 +51,7 @@ export class ConsultationEvent {
   }
 }
 
-@ObjectType({ description: "An event in a page of a consultation's timeline." })
+@ObjectType({ simpleResolvers: true, description: "An event in a page of a consultation's timeline." })
 export class ConsultationEventEdge {
   @Field(() => String)
   cursor!: string;
@@ -60,7 +60,7 @@ export class ConsultationEventEdge {
   node!: ConsultationEvent;
 }
 
-@ObjectType({ description: "A page of a consultation's timeline, oldest first." })
+@ObjectType({ simpleResolvers: true, description: "A page of a consultation's timeline, oldest first." })
 export class ConsultationEventConnection {
   @Field(() => [ConsultationEventEdge])
   edges!: ConsultationEventEdge[];

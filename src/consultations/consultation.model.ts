@@ -1,5 +1,6 @@
 /** Domain records of video consultations, as the API uses them (not table rows). */
-import type { AppointmentRecord } from "../clinic/clinic.model.js";
+import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
+import type { LiveRow } from "../live/live-state.repo.js";
 
 export type ConsultationStatus = "pending" | "active" | "completed" | "cancelled";
 
@@ -20,6 +21,14 @@ export interface ConsultationRecord {
 export interface ConsultationWithAppointment {
   consultation: ConsultationRecord;
   appointment: AppointmentRecord;
+}
+
+/** A list row: the consultation with what a dashboard shows of it, read in the same statement. */
+export interface ConsultationListRow extends ConsultationWithAppointment {
+  doctor: DoctorRecord;
+  patient: PatientRecord;
+  /** Null until 100ms reported anything. */
+  live: LiveRow | null;
 }
 
 export interface ConsultationListQuery {

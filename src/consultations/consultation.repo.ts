@@ -5,15 +5,15 @@
 import { and, asc, eq, gt, gte, inArray, lt, or } from "drizzle-orm";
 import { ownedBy } from "../auth/scope.js";
 import type { Viewer } from "../auth/viewer.js";
-import { appointmentColumns } from "../clinic/clinic.repo.js";
+import { appointmentColumns, doctorColumns, doctorUsers, patientColumns, patientUsers } from "../clinic/clinic.repo.js";
 import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import type { RoomMembers } from "../live/presence.js";
-import { appointments, doctors, patients, videoConsultations as vc } from "../db/schema.js";
+import { appointments, consultationLive, doctors, patients, videoConsultations as vc } from "../db/schema.js";
 import type {
   ConsultationListQuery,
   ConsultationRecord,
-  ConsultationWithAppointment,
+  ConsultationListRow,
 } from "./consultation.model.js";
 
 export const consultationColumns = {
@@ -47,17 +47,22 @@ export class ConsultationRepo {
     return row ?? null;
   }
 
-  /** One statement: the page of consultations joined with their appointments. */
-  async listVisible(viewer: Viewer, query: ConsultationListQuery): Promise<ConsultationWithAppointment[]> {
+  /**
+   * A page of the viewer's consultations with their appointment, both sides' names and the
+   * presence projection, in one statement (callers prime their loaders with them). The page
+   * is chosen first (consultations and appointments only), then only its rows are joined.
+   */
+  async listVisible(viewer: Viewer, query: ConsultationListQuery): Promise<ConsultationListRow[]> {
     const { statuses, from, to, after, limit } = query;
-    const rows = await this.db
-      .select({ consultation: consultationColumns, appointment: appointmentColumns })
+    const order = [asc(appointments.scheduledAt), asc(vc.id)];
+    const page = this.db
+      .select({ id: vc.id })
       .from(vc)
       .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
       .where(
         and(
           ownedBy(viewer, vc),
-          statuses && statuses.length > 0 ? inArray(vc.status, [...statuses]) : undefined,
+          statuses && statuses.length > 0 ? anyOf(vc.status, statuses) : undefined,
           from ? gte(appointments.scheduledAt, from) : undefined,
           to ? lt(appointments.scheduledAt, to) : undefined,
           after
@@ -68,16 +73,26 @@ export class ConsultationRepo {
             : undefined,
         ),
       )
-      .orderBy(asc(appointments.scheduledAt), asc(vc.id))
+      .orderBy(...order)
       .limit(limit);
-    return rows;
+    return this.db
+      .select({ consultation: consultationColumns, appointment: appointmentColumns, doctor: doctorColumns, patient: patientColumns, live: consultationLive })
+      .from(vc)
+      .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
+      .innerJoin(doctors, eq(doctors.id, vc.doctorId))
+      .innerJoin(doctorUsers, eq(doctorUsers.id, doctors.userId))
+      .innerJoin(patients, eq(patients.id, vc.patientId))
+      .innerJoin(patientUsers, eq(patientUsers.id, patients.userId))
+      .leftJoin(consultationLive, eq(consultationLive.consultationId, vc.id))
+      .where(inArray(vc.id, page))
+      .orderBy(...order);
   }
 
   byAppointmentIds(appointmentIds: readonly string[]): Promise<ConsultationRecord[]> {
     return this.db
       .select(consultationColumns)
       .from(vc)
-      .where(inArray(vc.appointmentId, [...appointmentIds]));
+      .where(anyOf(vc.appointmentId, appointmentIds));
   }
 
   /** The consultation of a 100ms room, with the users.id of each side (to map peers to sides). */
@@ -98,6 +113,6 @@ export class ConsultationRepo {
   }
 
   byIds(ids: readonly string[]): Promise<ConsultationRecord[]> {
-    return this.db.select(consultationColumns).from(vc).where(inArray(vc.id, [...ids]));
+    return this.db.select(consultationColumns).from(vc).where(anyOf(vc.id, ids));
   }
 }

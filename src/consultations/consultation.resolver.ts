@@ -51,8 +51,12 @@ export class ConsultationResolver {
       first: first ?? 20,
       after,
     });
-    const edges = page.items.map(({ consultation, appointment, cursor }) => {
+    const edges = page.items.map(({ consultation, appointment, doctor, patient, live, cursor }) => {
+      // Read with the page: the node's fields resolve without further statements.
       ctx.loaders.appointment.prime(appointment.id, appointment);
+      ctx.loaders.doctor.prime(doctor.id, doctor);
+      ctx.loaders.patient.prime(patient.id, patient);
+      ctx.loaders.live.prime(consultation.id, live);
       recordRead(ctx, consultation);
       return Object.assign(new ConsultationEdge(), { cursor, node: Consultation.from(consultation) });
     });

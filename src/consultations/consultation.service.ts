@@ -6,7 +6,7 @@ import type { Viewer } from "../auth/viewer.js";
 import { badInput } from "../errors.js";
 import { parseId } from "../ids.js";
 import { decodeConsultationCursor, encodeConsultationCursor } from "./consultation.cursor.js";
-import type { ConsultationRecord, ConsultationStatus, ConsultationWithAppointment } from "./consultation.model.js";
+import type { ConsultationListRow, ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
 import { decodeEventId } from "../live/event-cursor.js";
 import type { EventLogRepo, EventRow } from "../live/event-log.repo.js";
@@ -20,7 +20,7 @@ export interface ListConsultationsArgs {
 }
 
 export interface ConsultationPage {
-  items: Array<ConsultationWithAppointment & { cursor: string }>;
+  items: Array<ConsultationListRow & { cursor: string }>;
   hasNextPage: boolean;
 }
 

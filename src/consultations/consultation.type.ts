@@ -20,7 +20,7 @@ export enum ParticipantRole {
 }
 registerEnumType(ParticipantRole, { name: "ParticipantRole", description: "A side of the 1:1 call." });
 
-@ObjectType({ description: "One side of the 1:1 call and whether it is in the room now." })
+@ObjectType({ simpleResolvers: true, description: "One side of the 1:1 call and whether it is in the room now." })
 export class Participant {
   @Field(() => ID, { description: "The side's user id (`User.id`)." })
   userId!: string;
@@ -44,7 +44,7 @@ export class Participant {
   leftAt!: Date | null;
 }
 
-@ObjectType({ implements: Node, description: "The video call of one appointment." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "The video call of one appointment." })
 export class Consultation extends Node {
   @Field(() => ConsultationStatus)
   status!: ConsultationStatus;
@@ -80,7 +80,7 @@ export class Consultation extends Node {
   }
 }
 
-@ObjectType({ description: "A consultation in a page of consultations." })
+@ObjectType({ simpleResolvers: true, description: "A consultation in a page of consultations." })
 export class ConsultationEdge {
   @Field(() => String, { description: "Opaque; pass as `after` to continue after this consultation." })
   cursor!: string;
@@ -89,7 +89,7 @@ export class ConsultationEdge {
   node!: Consultation;
 }
 
-@ObjectType({ description: "A page of consultations." })
+@ObjectType({ simpleResolvers: true, description: "A page of consultations." })
 export class ConsultationConnection {
   @Field(() => [ConsultationEdge])
   edges!: ConsultationEdge[];

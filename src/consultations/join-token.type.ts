@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from "type-graphql";
 import { ParticipantRole } from "./consultation.type.js";
 
-@ObjectType({ description: "What a client passes to the 100ms SDK to join the consultation's room." })
+@ObjectType({ simpleResolvers: true, description: "What a client passes to the 100ms SDK to join the consultation's room." })
 export class JoinToken {
   @Field(() => String, { description: "100ms auth token: `HMSConfig(authToken: token, userName: …)` in Flutter." })
   token!: string;

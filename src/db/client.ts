@@ -66,7 +66,7 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
   });
-  const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
+  const db = drizzlePostgres(preparing(client), { schema, logger }) as unknown as Db;
   return {
     kind: "postgres",
     db,
@@ -102,6 +102,33 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * drizzle runs its queries as `unsafe(text, params, { prepare: false })`, and postgres.js
+ * sends an unprepared query with parameters in two round trips (describe, then execute).
+ * Prepared, a text already seen on the connection takes one: half the round trips and
+ * socket writes of every statement. Our statements' texts do not depend on their data
+ * (lists are one array parameter, see batch-sql.ts), so each connection prepares a bounded
+ * set of statements.
+ */
+function preparing<T extends object>(sql: T): T {
+  type Fn = (...args: unknown[]) => unknown;
+  /** begin(…, fn) and savepoint(…, fn): the transaction handle given to fn prepares too. */
+  const wrappingLast = (method: Fn) => (...args: unknown[]) => {
+    const fn = args.pop() as Fn;
+    return method(...args, (tx: object) => fn(preparing(tx)));
+  };
+  return new Proxy(sql, {
+    get(target, property) {
+      const value = Reflect.get(target, property) as unknown;
+      if (typeof value !== "function") return value;
+      const method = (value as Fn).bind(target);
+      if (property === "unsafe") return (text: string, params?: unknown[], options?: object) => method(text, params, { ...options, prepare: true });
+      if (property === "begin" || property === "savepoint") return wrappingLast(method);
+      return value;
+    },
+  });
 }
 
 async function openEmbedded(dataDir: string | undefined, logger: DrizzleLogger | undefined): Promise<Database> {

@@ -6,7 +6,7 @@ export abstract class Node {
   id!: string;
 }
 
-@ObjectType({ description: "Where a page of a connection ends, and whether more follows." })
+@ObjectType({ simpleResolvers: true, description: "Where a page of a connection ends, and whether more follows." })
 export class PageInfo {
   @Field(() => Boolean, { description: "True when another page follows this one." })
   hasNextPage!: boolean;

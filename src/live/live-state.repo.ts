@@ -1,6 +1,6 @@
 /** The presence projection (`consultation_live`): written on every recompute, read by GraphQL. */
-import { inArray, sql } from "drizzle-orm";
-import { insertRows, setExcluded } from "../db/batch-sql.js";
+import { sql } from "drizzle-orm";
+import { anyOf, insertRows, setExcluded } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { consultationLive as live } from "../db/schema.js";
 import type { Timeline } from "./presence.js";
@@ -42,7 +42,7 @@ export class LiveStateRepo {
   }
 
   byConsultationIds(ids: readonly string[]): Promise<LiveRow[]> {
-    return this.db.select().from(live).where(inArray(live.consultationId, [...ids]));
+    return this.db.select().from(live).where(anyOf(live.consultationId, ids));
   }
 }
 

@@ -1,5 +1,6 @@
 /** Reads of the clinic's `prescriptions` table, in the JSON shape the existing app writes. */
-import { desc, inArray } from "drizzle-orm";
+import { desc } from "drizzle-orm";
+import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { prescriptions, type LegacyMedication } from "../db/schema.js";
 import type { MedicationRecord, PrescriptionRecord } from "./prescription.model.js";
@@ -8,7 +9,7 @@ export class PrescriptionRepo {
   constructor(private readonly db: Db) {}
 
   async byIds(ids: readonly string[]): Promise<PrescriptionRecord[]> {
-    const rows = await this.db.select().from(prescriptions).where(inArray(prescriptions.id, [...ids]));
+    const rows = await this.db.select().from(prescriptions).where(anyOf(prescriptions.id, ids));
     return rows.map((row) => ({ ...row, medications: parseMedications(row.medications) }));
   }
 
@@ -17,7 +18,7 @@ export class PrescriptionRepo {
     const rows = await this.db
       .select()
       .from(prescriptions)
-      .where(inArray(prescriptions.consultationId, [...consultationIds]))
+      .where(anyOf(prescriptions.consultationId, consultationIds))
       .orderBy(desc(prescriptions.createdAt), desc(prescriptions.id));
     return rows.map((row) => ({ ...row, medications: parseMedications(row.medications) }));
   }

@@ -2,7 +2,7 @@ import { Field, Int, ObjectType } from "type-graphql";
 import { Node } from "../graphql/relay.types.js";
 import type { MedicationRecord, PrescriptionRecord } from "./prescription.model.js";
 
-@ObjectType({ description: "One medication of a prescription." })
+@ObjectType({ simpleResolvers: true, description: "One medication of a prescription." })
 export class Medication {
   @Field(() => String)
   name!: string;
@@ -24,7 +24,7 @@ export class Medication {
   }
 }
 
-@ObjectType({ implements: Node, description: "A prescription a doctor wrote for a patient." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A prescription a doctor wrote for a patient." })
 export class Prescription extends Node {
   @Field(() => [Medication])
   medications!: Medication[];

@@ -7,11 +7,11 @@ import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appointments } from "../../src/db/schema.js";
-import { ConsultationTimelineDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createUser } from "../support/builders.js";
 import { SCRIPT, SCRIPT_CONNECTED_SECONDS, scriptedCall } from "../support/call-script.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { orderIndependent, readTimeline } from "../support/timeline.js";
 
 const GRACE_SECONDS = 3;
 let test: TestDatabase;
@@ -32,24 +32,8 @@ afterAll(async () => {
 /** A consultation whose room is `room-<id>`, booked for now. */
 const consultationWithRoom = () => createCareTeamWithRoom(test.database.db);
 
-async function timeline(id: string) {
-  const result = await api.gql(ConsultationTimelineDocument, { id, first: 100 }, adminToken);
-  expect(result.errors).toBeUndefined();
-  return result.data!.consultation!;
-}
-
-/** What must not depend on delivery order: ids and cursors aside, and events in time order. */
-function comparable(c: Awaited<ReturnType<typeof timeline>>) {
-  const { id: _id, events, participants, ...state } = c;
-  return {
-    ...state,
-    participants: participants.map(({ userId: _u, peerId: _p, fullName: _n, ...p }) => p),
-    events: events.edges
-      .map(({ node: { id: _e, consultation: _c, participant, ...n } }) => ({ ...n, participant: participant && { role: participant.role, online: participant.online, joinedAt: participant.joinedAt, leftAt: participant.leftAt } }))
-      .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || rank(a.type) - rank(b.type)),
-  };
-}
-const rank = (type: string) => ["PARTICIPANT_LEFT", "PARTICIPANT_JOINED", "STATUS_CHANGED", "PRESCRIPTION_CREATED"].indexOf(type);
+const timeline = (id: string) => readTimeline(api, adminToken, id);
+const comparable = orderIndependent;
 
 describe("presence and lifecycle from webhooks", () => {
   it("shows the patient waiting (PENDING), then ACTIVE once the doctor is in too", async () => {
