@@ -1,12 +1,14 @@
 /**
  * One LISTEN per process, fanned out to every subscriber in it. A notification only says
  * "the log grew": the hub reads the log after the last id it dispatched, in order, and hands
- * each batch to the subscribers. After a reconnect (or if a NOTIFY was lost) it simply reads
- * from where it was, so nothing is skipped; a slow safety poll covers a silent connection.
+ * each subscriber the events of its scope (routed by consultation, doctor or patient, so an
+ * event costs its own subscribers only, however many others are connected). After a
+ * reconnect (or if a NOTIFY was lost) it simply reads from where it was, so nothing is
+ * skipped; a slow safety poll covers a silent connection.
  */
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
-import { EVENTS_CHANNEL, EventLogRepo, type RoutedEvent } from "./event-log.repo.js";
+import { EVENTS_CHANNEL, EventLogRepo, type EventScope, type RoutedEvent } from "./event-log.repo.js";
 
 export type BatchListener = (events: readonly RoutedEvent[]) => void;
 
@@ -14,7 +16,8 @@ const BATCH = 500;
 
 export class EventHub {
   readonly #repo: EventLogRepo;
-  readonly #listeners = new Set<BatchListener>();
+  /** By scope key (see keyOf); `all` for the unscoped. */
+  readonly #listeners = new Map<string, Set<BatchListener>>();
   #lastId = 0;
   #pumping: Promise<void> | null = null;
   #again = false;
@@ -53,9 +56,16 @@ export class EventHub {
     await this.#pumping?.catch(() => undefined);
   }
 
-  subscribe(listener: BatchListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  /** Calls `listener` with each batch's events in `scope`, in log order (never with none). */
+  subscribe(scope: EventScope, listener: BatchListener): () => void {
+    const key = keyOf(scope);
+    const set = this.#listeners.get(key) ?? new Set();
+    set.add(listener);
+    this.#listeners.set(key, set);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#listeners.get(key) === set) this.#listeners.delete(key);
+    };
   }
 
   /** Reads and dispatches everything after the last id; concurrent calls coalesce. */
@@ -80,9 +90,9 @@ export class EventHub {
       const batch = await this.#repo.after({ all: true }, this.#lastId, BATCH);
       if (batch.length === 0) return;
       this.#lastId = batch.at(-1)!.id;
-      for (const listener of this.#listeners) {
+      for (const [listener, events] of this.#route(batch)) {
         try {
-          listener(batch);
+          listener(events);
         } catch (error) {
           this.logger.error({ errorClass: (error as Error).name }, "event listener failed");
         }
@@ -90,4 +100,26 @@ export class EventHub {
       if (batch.length < BATCH) return;
     }
   }
+
+  /** Each listener with the events of its scope, in order. */
+  #route(batch: readonly RoutedEvent[]): Map<BatchListener, RoutedEvent[]> {
+    const routed = new Map<BatchListener, RoutedEvent[]>();
+    for (const event of batch) {
+      for (const key of ["all", `c:${event.consultationId}`, `d:${event.doctorId}`, `p:${event.patientId}`]) {
+        for (const listener of this.#listeners.get(key) ?? []) {
+          const events = routed.get(listener);
+          if (events) events.push(event);
+          else routed.set(listener, [event]);
+        }
+      }
+    }
+    return routed;
+  }
+}
+
+function keyOf(scope: EventScope): string {
+  if ("consultationId" in scope) return `c:${scope.consultationId}`;
+  if ("doctorId" in scope) return `d:${scope.doctorId}`;
+  if ("patientId" in scope) return `p:${scope.patientId}`;
+  return "all";
 }

@@ -34,12 +34,15 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
   const { hub, log, scope } = options;
   return new Repeater<T>(async (push, stop) => {
     let stopped = false;
-    void stop.then(() => (stopped = true));
+    let wake: (() => void) | null = null;
+    void stop.then(() => {
+      stopped = true;
+      wake?.();
+    });
     let cursor = options.afterId ?? hub.lastId;
     const queued: RoutedEvent[] = [];
-    let wake: (() => void) | null = null;
-    const unsubscribe = hub.subscribe((batch) => {
-      queued.push(...batch.filter((e) => inScope(scope, e)));
+    const unsubscribe = hub.subscribe(scope, (events) => {
+      queued.push(...events);
       wake?.();
     });
     /** Sends events in order, skipping what was sent; false when the stream must end. */
@@ -70,7 +73,8 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
           await sendAll(queued.splice(0));
           continue;
         }
-        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop]);
+        // Woken by new events or by stop (one waiter at a time, none left behind on `stop`).
+        await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }
     } catch {
@@ -94,9 +98,3 @@ async function withRetry<T>(fn: () => Promise<T>, cancelled: () => boolean): Pro
   }
 }
 
-function inScope(scope: EventScope, event: RoutedEvent): boolean {
-  if ("consultationId" in scope) return event.consultationId === scope.consultationId;
-  if ("doctorId" in scope) return event.doctorId === scope.doctorId;
-  if ("patientId" in scope) return event.patientId === scope.patientId;
-  return true;
-}

@@ -4,7 +4,7 @@
  * orchestrator can stop exactly the processes it started, by pid, on success or failure.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -84,6 +84,14 @@ export interface ApiOptions {
   name?: string;
 }
 
+/** `npm start`'s command line (package.json), node flags included: `node <these>`. */
+const START_ARGS = (() => {
+  const start = (JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")) as { scripts: { start: string } }).scripts.start;
+  const [command, ...args] = start.split(/\s+/);
+  if (command !== "node") throw new Error(`npm start is expected to run node, not: ${start}`);
+  return args;
+})();
+
 /** The real entry point, as `npm start` runs it, on a free loopback port. */
 export async function startApiProcess(options: ApiOptions): Promise<ServerProcess> {
   const port = await freePort();
@@ -112,7 +120,7 @@ export async function startApiProcess(options: ApiOptions): Promise<ServerProces
     mkdirSync(heapDir, { recursive: true });
     prof.push("--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${heapDir}`);
   }
-  const child = spawn(process.execPath, [...prof, "--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [...prof, ...START_ARGS], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
