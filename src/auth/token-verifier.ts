@@ -19,6 +19,9 @@ export type TokenVerifier = (token: string) => Promise<{ subject: string; expire
 
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
 
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
+
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const verifyOptions: JWTVerifyOptions = {
     requiredClaims: ["exp", "sub"],
@@ -36,7 +39,22 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   } else {
     throw new Error("createTokenVerifier: a JWT secret or a JWKS URL is required");
   }
+  // A token verified once is the same bytes next time: its result is kept until its expiry
+  // (with the clock tolerance, as jose checks it) or a minute, whichever comes first, so a
+  // dashboard's every request does not pay for the signature again (a JWKS key that
+  // rotates out stops working within that minute).
+  const verified = new Map<string, { subject: string; expiresAt: Date; until: number }>();
   return async (token) => {
+    const hit = verified.get(token);
+    if (hit && Date.now() < hit.until) return { subject: hit.subject, expiresAt: hit.expiresAt };
+    if (hit) verified.delete(token);
+    const result = await verifyOnce(token);
+    verified.set(token, { ...result, until: Math.min(Date.now() + VERIFIED_TTL_MS, result.expiresAt.getTime() + options.clockToleranceSeconds * 1000) });
+    if (verified.size > VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    return result;
+  };
+
+  async function verifyOnce(token: string): Promise<{ subject: string; expiresAt: Date }> {
     let payload;
     try {
       ({ payload } = await verify(token));
@@ -51,7 +69,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw unauthenticated("Invalid token");
     }
     return { subject: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
-  };
+  }
 }
 
 /** A client-safe reason: says what is wrong with the token, never echoes its content. */

@@ -2,7 +2,7 @@
  * Reads of the clinic's legacy tables (users, doctors, patients, appointments). Batch
  * lookups by id feed the per-request DataLoaders: one statement per batch.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
@@ -19,22 +19,22 @@ export const doctorColumns = { id: doctors.id, userId: doctors.userId, fullName:
 export const patientColumns = { id: patients.id, userId: patients.userId, fullName: patientUsers.fullName };
 
 export class ClinicRepo {
-  constructor(private readonly db: Db) {}
+  /** Built once: every authenticated request runs it. */
+  readonly #findUser;
 
-  async findUser(userId: string): Promise<UserRecord | null> {
-    const [row] = await this.db
-      .select({
-        id: users.id,
-        fullName: users.fullName,
-        role: users.role,
-        doctorId: doctors.id,
-        patientId: patients.id,
-      })
+  constructor(private readonly db: Db) {
+    this.#findUser = db
+      .select({ id: users.id, fullName: users.fullName, role: users.role, doctorId: doctors.id, patientId: patients.id })
       .from(users)
       .leftJoin(doctors, eq(doctors.userId, users.id))
       .leftJoin(patients, eq(patients.userId, users.id))
-      .where(eq(users.id, userId))
-      .limit(1);
+      .where(eq(users.id, sql.placeholder("userId")))
+      .limit(1)
+      .prepare("find_user");
+  }
+
+  async findUser(userId: string): Promise<UserRecord | null> {
+    const [row] = await this.#findUser.execute({ userId });
     return row ?? null;
   }
 

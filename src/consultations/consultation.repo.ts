@@ -2,11 +2,11 @@
  * Reads of `video_consultations`. Every query is scoped to what the viewer may see: a
  * patient their own, a doctor theirs, an admin all. Business rules live in the service.
  */
-import { and, asc, eq, gt, gte, inArray, lt, or } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lt, or, sql } from "drizzle-orm";
 import { ownedBy } from "../auth/scope.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns, doctorColumns, doctorUsers, patientColumns, patientUsers } from "../clinic/clinic.repo.js";
-import { anyOf } from "../db/batch-sql.js";
+import { anyOf, arrayLiteral } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import type { RoomMembers } from "../live/presence.js";
 import { appointments, consultationLive, doctors, patients, videoConsultations as vc } from "../db/schema.js";
@@ -35,7 +35,19 @@ export interface ConsultationMembers extends RoomMembers {
   consultationId: string;
 }
 
+/** What makes two list queries the same statement. */
+interface ListShape {
+  owner: "all" | "none" | "doctor" | "patient";
+  statuses: boolean;
+  from: boolean;
+  to: boolean;
+  after: boolean;
+}
+
 export class ConsultationRepo {
+  /** The list statement of each shape seen, built once. */
+  readonly #lists = new Map<string, ReturnType<typeof prepareList>>();
+
   constructor(private readonly db: Db) {}
 
   async findVisible(viewer: Viewer, id: string): Promise<ConsultationRecord | null> {
@@ -51,42 +63,34 @@ export class ConsultationRepo {
    * A page of the viewer's consultations with their appointment, both sides' names and the
    * presence projection, in one statement (callers prime their loaders with them). The page
    * is chosen first (consultations and appointments only), then only its rows are joined.
+   * Dashboards run it on every refresh: it is built once per shape (which filters are set, whose
+   * rows) and then only executed with the values.
    */
   async listVisible(viewer: Viewer, query: ConsultationListQuery): Promise<ConsultationListRow[]> {
     const { statuses, from, to, after, limit } = query;
-    const order = [asc(appointments.scheduledAt), asc(vc.id)];
-    const page = this.db
-      .select({ id: vc.id })
-      .from(vc)
-      .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
-      .where(
-        and(
-          ownedBy(viewer, vc),
-          statuses && statuses.length > 0 ? anyOf(vc.status, statuses) : undefined,
-          from ? gte(appointments.scheduledAt, from) : undefined,
-          to ? lt(appointments.scheduledAt, to) : undefined,
-          after
-            ? or(
-                gt(appointments.scheduledAt, after.scheduledAt),
-                and(eq(appointments.scheduledAt, after.scheduledAt), gt(vc.id, after.id)),
-              )
-            : undefined,
-        ),
-      )
-      .orderBy(...order)
-      .limit(limit);
-    return this.db
-      .select({ consultation: consultationColumns, appointment: appointmentColumns, doctor: doctorColumns, patient: patientColumns, live: consultationLive })
-      .from(vc)
-      .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
-      .innerJoin(doctors, eq(doctors.id, vc.doctorId))
-      .innerJoin(doctorUsers, eq(doctorUsers.id, doctors.userId))
-      .innerJoin(patients, eq(patients.id, vc.patientId))
-      .innerJoin(patientUsers, eq(patientUsers.id, patients.userId))
-      .leftJoin(consultationLive, eq(consultationLive.consultationId, vc.id))
-      .where(inArray(vc.id, page))
-      .orderBy(...order);
+    const owner = viewer.role === "doctor" ? viewer.doctorId : viewer.role === "patient" ? viewer.patientId : null;
+    const shape: ListShape = {
+      owner: viewer.role === "admin" ? "all" : owner ? viewer.role : "none",
+      statuses: !!statuses && statuses.length > 0,
+      from: !!from,
+      to: !!to,
+      after: !!after,
+    };
+    const key = JSON.stringify(shape);
+    let prepared = this.#lists.get(key);
+    if (!prepared) this.#lists.set(key, (prepared = prepareList(this.db, shape)));
+    // Placeholder values skip drizzle's column mapping: times go as ISO text.
+    return prepared.execute({
+      owner,
+      statuses: statuses ? arrayLiteral(statuses) : null,
+      from: from?.toISOString() ?? null,
+      to: to?.toISOString() ?? null,
+      afterAt: after?.scheduledAt.toISOString() ?? null,
+      afterId: after?.id ?? null,
+      limit,
+    });
   }
+
 
   byAppointmentIds(appointmentIds: readonly string[]): Promise<ConsultationRecord[]> {
     return this.db
@@ -115,4 +119,43 @@ export class ConsultationRepo {
   byIds(ids: readonly string[]): Promise<ConsultationRecord[]> {
     return this.db.select(consultationColumns).from(vc).where(anyOf(vc.id, ids));
   }
+}
+
+/** The list statement for one shape, with placeholders for the values. */
+function prepareList(db: Db, shape: ListShape) {
+  const p = (name: string) => sql.placeholder(name);
+  const order = [asc(appointments.scheduledAt), asc(vc.id)];
+  const owner = { all: undefined, none: sql`false`, doctor: eq(vc.doctorId, p("owner")), patient: eq(vc.patientId, p("owner")) }[shape.owner];
+  const page = db
+    .select({ id: vc.id })
+    .from(vc)
+    .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
+    .where(
+      and(
+        owner,
+        shape.statuses ? sql`${vc.status} = any(${p("statuses")}::text[])` : undefined,
+        shape.from ? gte(appointments.scheduledAt, p("from")) : undefined,
+        shape.to ? lt(appointments.scheduledAt, p("to")) : undefined,
+        shape.after
+          ? or(
+              gt(appointments.scheduledAt, p("afterAt")),
+              and(eq(appointments.scheduledAt, p("afterAt")), gt(vc.id, p("afterId"))),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(...order)
+    .limit(p("limit"));
+  return db
+    .select({ consultation: consultationColumns, appointment: appointmentColumns, doctor: doctorColumns, patient: patientColumns, live: consultationLive })
+    .from(vc)
+    .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
+    .innerJoin(doctors, eq(doctors.id, vc.doctorId))
+    .innerJoin(doctorUsers, eq(doctorUsers.id, doctors.userId))
+    .innerJoin(patients, eq(patients.id, vc.patientId))
+    .innerJoin(patientUsers, eq(patientUsers.id, patients.userId))
+    .leftJoin(consultationLive, eq(consultationLive.consultationId, vc.id))
+    .where(inArray(vc.id, page))
+    .orderBy(...order)
+    .prepare("list_consultations");
 }
