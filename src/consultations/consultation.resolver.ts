@@ -3,12 +3,12 @@ import { Appointment } from "../appointments/appointment.type.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { actorOf, entry } from "../audit/audit.model.js";
 import { recordRead, requireViewer, type GraphQLContext } from "../graphql/context.js";
-import { present } from "../graphql/loaders.js";
+import { mapLoaded, present } from "../graphql/loaders.js";
 import { PageInfo } from "../graphql/relay.types.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import { ConsultationEvent, ConsultationEventConnection, ConsultationEventEdge } from "./consultation-event.type.js";
 import { connectedSecondsAt } from "../live/presence.js";
-import { participantOf, presenceOf } from "./participants.js";
+import { participantsOf } from "./participants.js";
 import type { ConsultationStatus as DomainStatus } from "./consultation.model.js";
 import {
   Consultation,
@@ -68,42 +68,39 @@ export class ConsultationResolver {
   }
 
   @FieldResolver(() => Appointment)
-  async appointment(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Appointment> {
-    return Appointment.from(present(await ctx.loaders.appointment.load(consultation.appointmentId), "appointment"));
+  appointment(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Appointment | Promise<Appointment> {
+    return mapLoaded(ctx.loaders.appointment.get(consultation.appointmentId), (a) => Appointment.from(present(a, "appointment")));
   }
 
   @FieldResolver(() => Doctor)
-  async doctor(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Doctor> {
-    return Doctor.from(present(await ctx.loaders.doctor.load(consultation.doctorId), "doctor"));
+  doctor(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Doctor | Promise<Doctor> {
+    return mapLoaded(ctx.loaders.doctor.get(consultation.doctorId), (d) => Doctor.from(present(d, "doctor")));
   }
 
   @FieldResolver(() => Patient)
-  async patient(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Patient> {
-    return Patient.from(present(await ctx.loaders.patient.load(consultation.patientId), "patient"));
+  patient(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Patient | Promise<Patient> {
+    return mapLoaded(ctx.loaders.patient.get(consultation.patientId), (p) => Patient.from(present(p, "patient")));
   }
 
   @FieldResolver(() => [Participant], {
     description: "Always two entries, the doctor's and the patient's, with live presence.",
   })
-  async participants(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Participant[]> {
-    const [doctor, patient, live] = await Promise.all([
-      ctx.loaders.doctor.load(consultation.doctorId),
-      ctx.loaders.patient.load(consultation.patientId),
-      ctx.loaders.live.load(consultation.id),
-    ]);
-    return [
-      participantOf("doctor", present(doctor, "doctor"), presenceOf("doctor", live)),
-      participantOf("patient", present(patient, "patient"), presenceOf("patient", live)),
-    ];
+  participants(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Participant[] | Promise<Participant[]> {
+    const doctor = ctx.loaders.doctor.get(consultation.doctorId);
+    const patient = ctx.loaders.patient.get(consultation.patientId);
+    const live = ctx.loaders.live.get(consultation.id);
+    if (doctor instanceof Promise || patient instanceof Promise || live instanceof Promise) {
+      return Promise.all([doctor, patient, live]).then(([d, p, l]) => participantsOf(d, p, l));
+    }
+    return participantsOf(doctor, patient, live);
   }
 
   @FieldResolver(() => Int, {
     nullable: true,
     description: "Seconds during which doctor and patient were both in the room; null before anyone joined.",
   })
-  async connectedSeconds(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<number | null> {
-    const live = await ctx.loaders.live.load(consultation.id);
-    return live && connectedSecondsAt(live.connectedMs, live.bothSince, new Date());
+  connectedSeconds(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): number | null | Promise<number | null> {
+    return mapLoaded(ctx.loaders.live.get(consultation.id), (live) => live && connectedSecondsAt(live.connectedMs, live.bothSince, new Date()));
   }
 
   @FieldResolver(() => [Prescription], { description: "Prescriptions written for this consultation, newest first." })

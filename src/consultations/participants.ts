@@ -1,3 +1,4 @@
+import { present } from "../graphql/loaders.js";
 import type { LiveRow } from "../live/live-state.repo.js";
 import type { Side } from "../live/presence.js";
 import { Participant, ParticipantRole } from "./consultation.type.js";
@@ -31,4 +32,12 @@ export function presenceOf(side: Side, live: LiveRow | null): Presence {
   return side === "doctor"
     ? { online: live.doctorOnline, peerId: live.doctorPeerId, joinedAt: live.doctorJoinedAt, leftAt: live.doctorLeftAt }
     : { online: live.patientOnline, peerId: live.patientPeerId, joinedAt: live.patientJoinedAt, leftAt: live.patientLeftAt };
+}
+
+/** The two entries of `Consultation.participants`: the doctor's, then the patient's. */
+export function participantsOf(doctor: Person | null, patient: Person | null, live: LiveRow | null): Participant[] {
+  return [
+    participantOf("doctor", present(doctor, "doctor"), presenceOf("doctor", live)),
+    participantOf("patient", present(patient, "patient"), presenceOf("patient", live)),
+  ];
 }

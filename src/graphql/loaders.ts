@@ -6,8 +6,45 @@
 import DataLoader from "dataloader";
 import type { Repos } from "../services.js";
 
-function oneByKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (value: V) => K): DataLoader<K, V | null> {
-  return new DataLoader(async (keys) => {
+/**
+ * A DataLoader that also answers synchronously for what this request already holds (primed
+ * from a page, or loaded before): a field over a 50-row page then resolves without 50 promises.
+ */
+export class Loader<K, V> extends DataLoader<K, V> {
+  readonly #known: Map<K, V>;
+
+  constructor(batch: (keys: readonly K[]) => Promise<V[]>) {
+    const known = new Map<K, V>();
+    super(async (keys) => {
+      const values = await batch(keys);
+      keys.forEach((key, i) => known.set(key, values[i]!));
+      return values;
+    });
+    this.#known = known;
+  }
+
+  override prime(key: K, value: V | PromiseLike<V> | Error): this {
+    if (!(value instanceof Error) && !isPromiseLike(value)) this.#known.set(key, value);
+    return super.prime(key, value);
+  }
+
+  /** The value now when this request already has it, else a promise of it. */
+  get(key: K): V | Promise<V> {
+    return this.#known.has(key) ? this.#known.get(key)! : this.load(key);
+  }
+}
+
+/** `fn` of a value that may still be on its way, without a promise when it is not. (Not named `then`: a module exporting `then` is a thenable.) */
+export function mapLoaded<T, U>(value: T | Promise<T>, fn: (value: T) => U): U | Promise<U> {
+  return isPromiseLike(value) ? Promise.resolve(value).then(fn) : fn(value);
+}
+
+function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === "function";
+}
+
+function oneByKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (value: V) => K): Loader<K, V | null> {
+  return new Loader(async (keys) => {
     const byKey = new Map((await fetch(keys)).map((v) => [keyOf(v), v] as const));
     return keys.map((k) => byKey.get(k) ?? null);
   });

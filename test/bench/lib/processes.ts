@@ -101,6 +101,9 @@ export async function startApiProcess(options: ApiOptions): Promise<ServerProces
   }
   const env = {
     ...clean,
+    // As deployed: production mode (graphql-js also drops its development-only checks).
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
     DATABASE_URL: options.databaseUrl,
     AUTH_JWT_SECRET: BENCH_JWT_SECRET,
     HMS_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
