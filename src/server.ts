@@ -3,13 +3,13 @@
  * (database reachable). Later slices add graphql-ws on /graphql and /webhooks/100ms here.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
-import express, { type ErrorRequestHandler, type Request } from "express";
+import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
@@ -26,6 +26,7 @@ import type { WebhookConfig } from "./config.js";
 import { webhookEndpoint } from "./webhooks/webhook.route.js";
 import { dashboardRouter } from "./dashboard/dashboard.route.js";
 import { graphqlWsOptions, type WsLimits } from "./graphql/ws.js";
+import { graphqlFastPath } from "./graphql/http-fast-path.js";
 import { costLimitPlugin, limitRules, type QueryLimits } from "./graphql/limits.js";
 
 export interface ApiServerOptions {
@@ -60,6 +61,8 @@ export interface ApiServer {
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const app = express();
   app.disable("x-powered-by");
+  // No ETags: GraphQL answers are POSTs (never revalidated), and hashing every 20 KB page costs CPU.
+  app.set("etag", false);
   if (options.trustProxy) app.set("trust proxy", /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
   const webhooks = webhookEndpoint({
     config: options.webhooks,
@@ -69,8 +72,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     logger: options.logger,
     metrics: options.services.metrics,
   });
+  let graphqlFast: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
   const httpServer = createServer((req, res) => {
-    if (!webhooks.tryFastPath(req, res)) app(req, res);
+    if (webhooks.tryFastPath(req, res) || graphqlFast?.(req, res)) return;
+    app(req, res);
   });
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: 64 * 1024 });
   const wsCleanup = useServer(graphqlWsOptions(options), wsServer);
@@ -111,6 +116,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     ],
   });
   await apollo.start();
+  /** One context builder for both ways into Apollo (the Express route and the fast path). */
+  const graphqlContext = async (request: { headers: IncomingHttpHeaders; clientIp: string | null; setHeader: (name: string, value: string) => void }) => {
+    const requestId = requestIdFrom(request.headers["x-request-id"]);
+    request.setHeader("x-request-id", requestId);
+    const auth = await authenticate(request.headers.authorization, options.verifyToken, options.services.findViewer);
+    if (!auth.viewer) await limitAnonymous(options.services, request.clientIp, request.setHeader);
+    return createContext({ requestId, clientIp: request.clientIp, auth, services: options.services });
+  };
 
   app.use((req, res, next) => {
     const started = performance.now();
@@ -151,15 +164,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     cors(options.corsOrigins ?? []),
     express.json({ limit: "100kb" }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const requestId = requestIdOf(req);
-        res.setHeader("x-request-id", requestId);
-        const auth = await authenticate(req.headers.authorization, options.verifyToken, options.services.findViewer);
-        if (!auth.viewer) await limitAnonymous(options.services, req.ip ?? null, res);
-        return createContext({ requestId, clientIp: req.ip ?? null, auth, services: options.services });
-      },
+      context: ({ req, res }) => graphqlContext({ headers: req.headers, clientIp: req.ip ?? null, setHeader: (name, value) => res.setHeader(name, value) }),
     }),
   );
+  graphqlFast = graphqlFastPath({ apollo, context: graphqlContext, trustProxy: app.get("trust proxy fn") as (address: string, hop: number) => boolean, logger: options.logger });
   app.use(jsonErrors(options.logger));
 
   return {
@@ -235,20 +243,16 @@ function cors(origins: readonly string[]): import("express").RequestHandler {
 }
 
 /** Requests without a valid token are limited per client IP: 429 with Retry-After. */
-async function limitAnonymous(services: Services, clientIp: string | null, res: import("express").Response) {
+async function limitAnonymous(services: Services, clientIp: string | null, setHeader: (name: string, value: string) => void) {
   const decision = await services.rateLimits.anonymous(clientIp);
   if (decision.allowed) return;
-  res.setHeader("retry-after", String(decision.retryAfterSeconds));
+  setHeader("retry-after", String(decision.retryAfterSeconds));
   throw new GraphQLError("Too many requests", {
     extensions: { code: "RATE_LIMITED", retryAfterSeconds: decision.retryAfterSeconds, http: { status: 429 } },
   });
 }
 
 /** A client-supplied request id is kept when it is short and plain; otherwise a new one. */
-function requestIdOf(req: Request): string {
-  return requestIdFrom(req.headers["x-request-id"]);
-}
-
 export function requestIdFrom(given: string | string[] | undefined): string {
   return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
 }
