@@ -10,7 +10,9 @@ import { Repeater } from "@graphql-yoga/subscription";
 import type { EventHub } from "./event-hub.js";
 import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
 
-const REPLAY_PAGE = 500;
+/** A small first page gets the first frame out quickly; big pages then catch up in few queries. */
+const FIRST_REPLAY_PAGE = 250;
+const REPLAY_PAGE = 2000;
 
 export interface StreamOptions<T extends RoutedEvent> {
   hub: EventHub;
@@ -62,10 +64,10 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
     };
     try {
       if (options.afterId !== null) {
-        for (;;) {
-          const page = await withRetry(() => log.after(scope, cursor, REPLAY_PAGE), () => stopped);
+        for (let size = FIRST_REPLAY_PAGE; ; size = REPLAY_PAGE) {
+          const page = await withRetry(() => log.after(scope, cursor, size), () => stopped);
           await sendAll(page);
-          if (page.length < REPLAY_PAGE || stopped) break;
+          if (page.length < size || stopped) break;
         }
       }
       while (!stopped) {
