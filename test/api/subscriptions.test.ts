@@ -12,6 +12,7 @@ import { createCareTeam, createUser } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
 import { createTestDatabase, serverUrl, type TestDatabase } from "../support/db.js";
 import { subscribe } from "../support/ws.js";
+import { encodeEventId } from "../../src/live/event-cursor.js";
 
 let test: TestDatabase;
 let a: TestApi;
@@ -126,6 +127,28 @@ describe("live delivery", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(resumed.results.map((r) => r.consultationEvents.id)).toEqual(expected);
     expect(got.length).toBeGreaterThan(40);
+    await resumed.dispose();
+  }, 40_000);
+
+  it("replays a backlog longer than several replay pages in order, then goes live", async () => {
+    const call = await callWithRoom();
+    // 2,600 logged events (past the first page of 250 and a page of 2,000), written directly.
+    await test.database.db.execute(sql`
+      insert into consultation_events (consultation_id, type, occurred_at, status, dedupe_key)
+      select ${call.consultation.id}::uuid, 'PARTICIPANT_JOINED', now() - make_interval(secs => 3000 - g), 'pending', 'bulk:' || g
+      from generate_series(1, 2600) g`);
+    const allIds = async () =>
+      (await test.database.rows<{ id: number }>(sql`select id::int as id from consultation_events where consultation_id = ${call.consultation.id} order by id`)).map((r) => encodeEventId(r.id));
+    expect(await allIds()).toHaveLength(2600);
+    const resumed = subscribe(b.url, call.doctorToken, ConsultationEventsDocument, { consultationId: call.consultation.id, after: encodeEventId(0) });
+    await resumed.waitFor(2600, 20_000);
+    await a.webhook(call.webhooks[0]);
+    await a.webhook(call.webhooks[1]);
+    const all = await allIds();
+    expect(all.length).toBeGreaterThan(2600);
+    await resumed.waitFor(all.length, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(resumed.results.map((r) => r.consultationEvents.id)).toEqual(all);
     await resumed.dispose();
   }, 40_000);
 
