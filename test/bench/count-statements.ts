@@ -7,8 +7,9 @@
  *   BENCH_MODE=dashboard  BENCH_USER_ID, BENCH_QUERY → { inRequest, background }
  *   BENCH_MODE=webhook    BENCH_USER_ID (the doctor), BENCH_WEBHOOKS (two patient webhooks
  *                         for that doctor's consultation), BENCH_SUBSCRIPTION
- *                         → { inRequest, toDeliver }: statements while the webhook is
- *                         handled, then from its 200 until the doctor's dashboard has the frame
+ *                         → { inRequest, toApply, toDeliver }: statements until the client has
+ *                         the 200, then until the webhook queue is idle (applied), then until
+ *                         the doctor's dashboard has the frame
  */
 import "reflect-metadata";
 import { startApi } from "../../src/app.js";

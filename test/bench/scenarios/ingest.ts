@@ -97,7 +97,8 @@ export const ingest: Scenario = {
             scenario, metric: "SQL statements/webhook", ours: statements?.inRequest ?? null, baseline: 1, unit: "",
             oursText: statements ? `${statements.inRequest} (+${statements.toApply} to apply, +${statements.toDeliver} to deliver)` : "n/a",
             note: "a waiting patient's join sent alone (a batch of one), counted in-process with openDatabase's onQuery, BEGIN/COMMIT not included; " +
-              "'to apply' = the queue's batch; 'to deliver' = until one subscribed dashboard has the frame (the hub's read of the log, the event's data)",
+              "the first figure runs until the client has the 200 (the inbox INSERT, and the batch's first statement when it starts before the client reads the answer); " +
+              "'to apply' = the rest of the queue's batch; 'to deliver' = until one subscribed dashboard has the frame (the hub's read of the log, the event's data)",
           },
         ] satisfies Row[];
       } finally {
