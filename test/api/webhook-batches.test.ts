@@ -100,8 +100,10 @@ describe("the webhook queue", () => {
     expect(answers.every((a) => a.status === 200)).toBe(true);
     await api.settled();
     const batches = (await batchCount()) - batchesBefore;
+    // How many share a batch depends on timing (and on the driver: embedded PGlite has one
+    // connection); that some did is certain with this many at once.
     expect(batches).toBeGreaterThan(0);
-    expect(batches).toBeLessThan(bodies.length / 2);
+    expect(batches).toBeLessThan(bodies.length);
 
     for (const c of burst) {
       expect(await stateOf(c.id)).toEqual(expected);
@@ -110,6 +112,23 @@ describe("the webhook queue", () => {
     const unprocessed = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.outcome, "failed"));
     expect(unprocessed).toEqual([]);
   }, 60_000);
+
+  it("applies events queued together in one batch (one transaction)", async () => {
+    const c = await consultationWithRoom();
+    const events = scriptedCall(c.parties, new Date(Date.now() - 400_000)) as unknown as Envelope[];
+    await new InboxRepo(test.database.db).storeMany(events);
+    const sizes: number[] = [];
+    const real = realProcessor();
+    const queue = new WebhookQueue({
+      db: test.database.db,
+      logger: createLogger("silent"),
+      processor: { processBatch: (batch: readonly Envelope[]) => (sizes.push(batch.length), real.processBatch(batch)) } as unknown as WebhookProcessor,
+    });
+    for (const event of events) queue.enqueue(event);
+    await queue.idle();
+    expect(sizes).toEqual([events.length]);
+    expect((await stateOf(c.id)).events).toHaveLength(5);
+  });
 
   it("retries a failed batch one event at a time: the bad event is marked failed, the rest applied", async () => {
     const c = await consultationWithRoom();
