@@ -2,12 +2,14 @@
  * Reads of `video_consultations`. Every query is scoped to what the viewer may see: a
  * patient their own, a doctor theirs, an admin all. Business rules live in the service.
  */
-import { and, asc, eq, gt, gte, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, or, sql } from "drizzle-orm";
 import { ownedBy } from "../auth/scope.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns, doctorColumns, doctorUsers, patientColumns, patientUsers } from "../clinic/clinic.repo.js";
-import { anyOf, arrayLiteral } from "../db/batch-sql.js";
+import { anyOf, arrayLiteral, packed } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
+import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
+import type { LiveRow } from "../live/live-state.repo.js";
 import type { RoomMembers } from "../live/presence.js";
 import { appointments, consultationLive, doctors, patients, videoConsultations as vc } from "../db/schema.js";
 import type {
@@ -147,7 +149,13 @@ function prepareList(db: Db, shape: ListShape) {
     .orderBy(...order)
     .limit(p("limit"));
   return db
-    .select({ consultation: consultationColumns, appointment: appointmentColumns, doctor: doctorColumns, patient: patientColumns, live: consultationLive })
+    .select({
+      consultation: packed<ConsultationRecord>(consultationColumns),
+      appointment: packed<AppointmentRecord>(appointmentColumns),
+      doctor: packed<DoctorRecord>(doctorColumns),
+      patient: packed<PatientRecord>(patientColumns),
+      live: packed<LiveRow | null>(getTableColumns(consultationLive), consultationLive.consultationId),
+    })
     .from(vc)
     .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
     .innerJoin(doctors, eq(doctors.id, vc.doctorId))

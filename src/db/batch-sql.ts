@@ -49,3 +49,26 @@ export function setExcluded<T extends PgTable>(table: T, keys: ReadonlyArray<key
 export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
+
+/**
+ * A whole record as one selected value: `json_build_array` of its columns, mapped back to an
+ * object with each column's own decoding. drizzle maps every selected column of every row with
+ * several type checks; a 50-row page of five records of ~40 columns spent a tenth of a
+ * dashboard request there, and five values per row cost a fraction of it. `nullWhen`: the
+ * record is null when that column is (a left join found nothing).
+ */
+export function packed<T>(columns: Record<string, PgColumn>, nullWhen?: PgColumn): SQL<T> {
+  const entries = Object.entries(columns);
+  const values = sql.join(entries.map(([, column]) => sql`${column}`), sql`, `);
+  const array = nullWhen ? sql`case when ${nullWhen} is null then null else json_build_array(${values}) end` : sql`json_build_array(${values})`;
+  return array.mapWith((raw: unknown) => {
+    const list = (typeof raw === "string" ? JSON.parse(raw) : raw) as unknown[] | null;
+    if (list === null) return null;
+    const record: Record<string, unknown> = {};
+    entries.forEach(([key, column], i) => {
+      const value = list[i];
+      record[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    });
+    return record;
+  }) as SQL<T>;
+}

@@ -143,3 +143,34 @@ describe("consultation", () => {
     expect(result.data?.consultation?.appointment.consultation).toEqual({ id: first.id, status: first.status });
   });
 });
+
+describe("the list's packed rows", () => {
+  it("carry exactly the records the single-record reads return (types included)", async () => {
+    const repos = api.api.services.repos;
+    const doctor = await createDoctor(test.database.db);
+    const patient = await createPatient(test.database.db);
+    const { consultation } = await createConsultation(test.database.db, { doctorId: doctor.doctor.id, patientId: patient.patient.id });
+    await repos.live.save(consultation.id, {
+      sides: {
+        doctor: { online: true, peerId: "peer-d", joinedAt: new Date("2026-11-24T10:00:00.123Z"), leftAt: null },
+        patient: { online: false, peerId: null, joinedAt: null, leftAt: null },
+      },
+      connectedMs: 2 ** 40,
+      bothSince: null,
+    } as never);
+    const viewer = { userId: doctor.user.id, role: "doctor" as const, doctorId: doctor.doctor.id, patientId: null };
+    const [row] = await repos.consultations.listVisible(viewer, { limit: 10 });
+    expect(row!.consultation).toEqual((await repos.consultations.byIds([consultation.id]))[0]);
+    expect(row!.appointment).toEqual((await repos.clinic.appointmentsByIds([row!.consultation.appointmentId]))[0]);
+    expect(row!.doctor).toEqual((await repos.clinic.doctorsByIds([doctor.doctor.id]))[0]);
+    expect(row!.patient).toEqual((await repos.clinic.patientsByIds([patient.patient.id]))[0]);
+    expect(row!.live).toEqual((await repos.live.byConsultationIds([consultation.id]))[0]);
+    expect(row!.live!.doctorJoinedAt).toBeInstanceOf(Date);
+    expect(row!.live!.connectedMs).toBe(2 ** 40);
+    expect(row!.appointment.scheduledAt).toBeInstanceOf(Date);
+    // No presence yet: null, not a record of nulls.
+    const other = await createConsultation(test.database.db, { doctorId: doctor.doctor.id, patientId: patient.patient.id });
+    const rows = await repos.consultations.listVisible(viewer, { limit: 10 });
+    expect(rows.find((r) => r.consultation.id === other.consultation.id)!.live).toBeNull();
+  });
+});
