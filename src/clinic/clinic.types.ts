@@ -1,5 +1,5 @@
 /** GraphQL types of the clinic's people. Only the fields partners need: no email, phone or DOB. */
-import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../graphql/relay.types.js";
 import type { DoctorRecord, PatientRecord, UserRecord } from "./clinic.model.js";
 

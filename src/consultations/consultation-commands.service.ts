@@ -7,7 +7,6 @@
 import { entry, SYSTEM_ACTOR, type Actor } from "../audit/audit.model.js";
 import { AuditRepo } from "../audit/audit.repo.js";
 import type { Viewer } from "../auth/viewer.js";
-import type { Db } from "../db/client.js";
 import type { AppointmentRecord } from "../clinic/clinic.model.js";
 import type { ClinicRepo } from "../clinic/clinic.repo.js";
 import type { VideoPolicy } from "../config.js";

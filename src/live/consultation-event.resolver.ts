@@ -6,7 +6,6 @@
  */
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type ResolverData } from "type-graphql";
 import type { Viewer } from "../auth/viewer.js";
-import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { ConsultationEvent } from "../consultations/consultation-event.type.js";
 import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
 import { participantOf } from "../consultations/participants.js";

@@ -109,8 +109,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
     req.on("data", (chunk: Buffer) => {
       length += chunk.length;
       if (length > limit) {
+        // Answer now; the rest of the body is read and dropped, as body-parser does.
         req.removeAllListeners("data");
-        req.pause();
+        req.resume();
         resolve(null);
         return;
       }
