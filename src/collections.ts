@@ -11,8 +11,9 @@ export function mergeBy<T>(items: readonly T[], key: (item: T) => string, merge:
   return [...byKey.values()];
 }
 
-export function groupBy<T, U>(items: readonly T[], key: (item: T) => string, map: (item: T) => U): Map<string, U[]> {
-  const groups = new Map<string, U[]>();
+/** Items by key, in order, each mapped. */
+export function groupBy<T, K, U>(items: readonly T[], key: (item: T) => K, map: (item: T) => U): Map<K, U[]> {
+  const groups = new Map<K, U[]>();
   for (const item of items) {
     const k = key(item);
     const list = groups.get(k);

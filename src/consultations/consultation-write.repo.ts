@@ -79,11 +79,6 @@ export class ConsultationWriteRepo {
     return row ?? null;
   }
 
-  async lockById(id: string): Promise<ConsultationRecord | null> {
-    const [row] = await this.lockByIds([id]);
-    return row ?? null;
-  }
-
   /** Row-locks in id order, so two batches over the same consultations cannot deadlock. */
   lockByIds(ids: readonly string[]): Promise<ConsultationRecord[]> {
     return this.db.select(consultationColumns).from(vc).where(anyOf(vc.id, ids)).orderBy(asc(vc.id)).for("update");

@@ -4,6 +4,7 @@
  * Loaders are not scoped by viewer: they are only reached from records the viewer may see.
  */
 import DataLoader from "dataloader";
+import { groupBy } from "../collections.js";
 import type { Repos } from "../services.js";
 
 /**
@@ -52,11 +53,7 @@ function oneByKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (val
 
 function manyByKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (value: V) => K): DataLoader<K, V[]> {
   return new DataLoader(async (keys) => {
-    const groups = new Map<K, V[]>();
-    for (const value of await fetch(keys)) {
-      const key = keyOf(value);
-      groups.set(key, [...(groups.get(key) ?? []), value]);
-    }
+    const groups = groupBy(await fetch(keys), keyOf, (value) => value);
     return keys.map((k) => groups.get(k) ?? []);
   });
 }

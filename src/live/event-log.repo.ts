@@ -54,10 +54,6 @@ export class EventLogRepo {
     await this.db.execute(sql`${insertRows(events, EVENT_KEYS, newEvents)} on conflict do nothing`);
   }
 
-  async keysOf(consultationId: string): Promise<Set<string>> {
-    return (await this.keysOfMany([consultationId])).get(consultationId) ?? new Set();
-  }
-
   /** The dedupe keys already logged, per consultation. */
   async keysOfMany(consultationIds: readonly string[]): Promise<Map<string, Set<string>>> {
     const rows = await this.db

@@ -10,10 +10,6 @@ export type LiveRow = typeof live.$inferSelect;
 export class LiveStateRepo {
   constructor(private readonly db: Db) {}
 
-  save(consultationId: string, timeline: Timeline): Promise<void> {
-    return this.saveMany([{ consultationId, timeline }]);
-  }
-
   /** One upsert for many consultations. */
   async saveMany(items: ReadonlyArray<{ consultationId: string; timeline: Timeline }>): Promise<void> {
     if (items.length === 0) return;
@@ -45,4 +41,3 @@ export class LiveStateRepo {
     return this.db.select().from(live).where(anyOf(live.consultationId, ids));
   }
 }
-

@@ -72,10 +72,6 @@ export class PeerFactsRepo {
     await this.db.update(peers).set({ role, side, flagged: side === null, updatedAt: new Date() }).where(eq(peers.peerId, peerId));
   }
 
-  recordSession(fact: SessionFact): Promise<void> {
-    return this.recordSessions([fact]);
-  }
-
   async recordSessions(facts: readonly SessionFact[]): Promise<void> {
     if (facts.length === 0) return;
     const values = mergeBy(
@@ -95,10 +91,6 @@ export class PeerFactsRepo {
         room_ended_at = coalesce(${sessions.roomEndedAt}, excluded.room_ended_at)`);
   }
 
-  async connectionsOf(consultationId: string): Promise<Connection[]> {
-    return (await this.connectionsOfMany([consultationId])).get(consultationId) ?? [];
-  }
-
   async connectionsOfMany(consultationIds: readonly string[]): Promise<Map<string, Connection[]>> {
     const rows = await this.db
       .select({ consultationId: peers.consultationId, peerId: peers.peerId, side: peers.side, joinedAt: peers.joinedAt, leftAt: peers.leftAt, userId: peers.userId })
@@ -107,11 +99,7 @@ export class PeerFactsRepo {
     return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...connection }) => connection);
   }
 
-  /** Session stops and room ends: moments after which nobody of that session was in the room. */
-  async closesOf(consultationId: string): Promise<Date[]> {
-    return (await this.closesOfMany([consultationId])).get(consultationId) ?? [];
-  }
-
+  /** Session stops and room ends, per consultation: moments after which nobody of that session was in the room. */
   async closesOfMany(consultationIds: readonly string[]): Promise<Map<string, Date[]>> {
     const rows = await this.db
       .select({ consultationId: sessions.consultationId, stoppedAt: sessions.stoppedAt, roomEndedAt: sessions.roomEndedAt })

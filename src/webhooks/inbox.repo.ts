@@ -11,11 +11,6 @@ export type InboxRow = typeof inbox.$inferSelect;
 export class InboxRepo {
   constructor(private readonly db: Db) {}
 
-  /** True when this delivery is the first with its id. */
-  async store(envelope: Envelope): Promise<boolean> {
-    return (await this.storeMany([envelope])).has(envelope.id);
-  }
-
   /**
    * Stores many deliveries in one statement (one parameter, whatever the count); returns the
    * ids stored now, i.e. not stored before. Envelopes are storable JSON (parseEnvelope).
@@ -38,10 +33,6 @@ export class InboxRepo {
   async isProcessed(id: string): Promise<boolean> {
     const [row] = await this.db.select({ at: inbox.processedAt }).from(inbox).where(eq(inbox.id, id));
     return row?.at != null;
-  }
-
-  async markProcessed(id: string, outcome: InboxOutcome): Promise<void> {
-    await this.claim([{ id, outcome }]);
   }
 
   /**

@@ -47,12 +47,6 @@ export class WebhookProcessor {
     },
   ) {}
 
-  /** Applies one stored event. Throws when it should be retried. */
-  async process(envelope: Envelope): Promise<ProcessOutcome> {
-    const [outcome] = await this.processBatch([envelope]);
-    return outcome!;
-  }
-
   /** Applies stored events in one transaction; outcomes in input order. Throws when they should be retried. */
   async processBatch(envelopes: readonly Envelope[]): Promise<ProcessOutcome[]> {
     const roomIds = new Set(envelopes.filter((e) => ACTED_ON.has(e.type)).map(roomIdOf).filter((id) => id !== null));

@@ -150,14 +150,14 @@ describe("the list's packed rows", () => {
     const doctor = await createDoctor(test.database.db);
     const patient = await createPatient(test.database.db);
     const { consultation } = await createConsultation(test.database.db, { doctorId: doctor.doctor.id, patientId: patient.patient.id });
-    await repos.live.save(consultation.id, {
+    await repos.live.saveMany([{ consultationId: consultation.id, timeline: {
       sides: {
         doctor: { online: true, peerId: "peer-d", joinedAt: new Date("2026-11-24T10:00:00.123Z"), leftAt: null },
         patient: { online: false, peerId: null, joinedAt: null, leftAt: null },
       },
       connectedMs: 2 ** 40,
       bothSince: null,
-    } as never);
+    } as never }]);
     const viewer = { userId: doctor.user.id, role: "doctor" as const, doctorId: doctor.doctor.id, patientId: null };
     const [row] = await repos.consultations.listVisible(viewer, { limit: 10 });
     expect(row!.consultation).toEqual((await repos.consultations.byIds([consultation.id]))[0]);
