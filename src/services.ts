@@ -4,38 +4,20 @@ import { AuditRepo } from "./audit/audit.repo.js";
 import { AuditQueries } from "./audit/audit.service.js";
 import type { Viewer } from "./auth/viewer.js";
 import { PrescriptionService } from "./prescriptions/prescription.service.js";
-import { ClinicRepo } from "./clinic/clinic.repo.js";
 import type { HmsConfig, RateLimitConfig, VideoPolicy } from "./config.js";
 import { RateLimits } from "./rate-limit/rate-limits.js";
 import { ConsultationCommands } from "./consultations/consultation-commands.service.js";
-import { ConsultationWriteRepo } from "./consultations/consultation-write.repo.js";
-import { ConsultationRepo } from "./consultations/consultation.repo.js";
 import { ConsultationService } from "./consultations/consultation.service.js";
 import { VideoRooms } from "./consultations/video-rooms.js";
 import type { Db } from "./db/client.js";
 import type { EventHub } from "./live/event-hub.js";
-import { EventLogRepo } from "./live/event-log.repo.js";
 import { LiveStatus } from "./live/live-status.service.js";
 import { WebhookProcessor } from "./webhooks/webhook-processor.js";
+import { WebhookIntake } from "./webhooks/webhook-intake.service.js";
 import { WebhookQueue } from "./webhooks/webhook-queue.js";
-import { LiveStateRepo } from "./live/live-state.repo.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
-import { PrescriptionRepo } from "./prescriptions/prescription.repo.js";
-
-export function createRepos(db: Db) {
-  return {
-    clinic: new ClinicRepo(db),
-    consultations: new ConsultationRepo(db),
-    consultationWrites: new ConsultationWriteRepo(db),
-    prescriptions: new PrescriptionRepo(db),
-    live: new LiveStateRepo(db),
-    audit: new AuditRepo(db),
-    eventLog: new EventLogRepo(db),
-  };
-}
-
-export type Repos = ReturnType<typeof createRepos>;
+import { createRepos, unitOfWork } from "./repos.js";
 
 export interface ServiceOptions {
   metrics: Metrics;
@@ -52,11 +34,12 @@ export interface ServiceOptions {
 
 export function createServices(db: Db, options: ServiceOptions) {
   const repos = createRepos(db);
+  const transaction = unitOfWork(db);
   const rooms = new VideoRooms(options.hms, options.video, options.logger, undefined, (call) =>
     options.metrics.hmsCalls.inc({ endpoint: call.endpoint, status: String(call.status ?? 0) }),
   );
   const audit = new AuditWriter(new AuditRepo(db), options.logger, { onFailure: () => options.metrics.auditWriteFailures.inc() });
-  const live = new LiveStatus({ db, rooms, logger: options.logger, completionGraceSeconds: options.completionGraceSeconds });
+  const live = new LiveStatus({ transaction, rooms, logger: options.logger, completionGraceSeconds: options.completionGraceSeconds });
   const webhooks = new WebhookQueue({
     processor: new WebhookProcessor({ db, consultations: repos.consultations, live, roles: options.video.roles }),
     db,
@@ -65,18 +48,25 @@ export function createServices(db: Db, options: ServiceOptions) {
     onBatch: (size) => options.metrics.webhookBatchSize.observe(size),
   });
   options.metrics.queuedWebhooks = () => webhooks.size;
+  const webhookIntake = new WebhookIntake({
+    db,
+    queue: webhooks,
+    logger: options.logger,
+    count: (type, outcome) => options.metrics.webhooks.inc({ type: options.metrics.webhookType(type), outcome }),
+  });
   return {
     metrics: options.metrics,
     audit,
     auditTrail: new AuditQueries(repos.audit, options.maxPageSize),
     rateLimits: new RateLimits(options.rateLimits, db),
     prescriptions: new PrescriptionService({
-      db,
+      transaction,
       consultations: repos.consultations,
       windowHours: options.prescriptionWindowHours,
     }),
     live,
     webhooks,
+    webhookIntake,
     hub: (): EventHub => {
       if (!options.hub) throw new Error("no event hub in this process");
       return options.hub;
@@ -88,6 +78,7 @@ export function createServices(db: Db, options: ServiceOptions) {
     commands: new ConsultationCommands({
       reads: repos.consultations,
       writes: repos.consultationWrites,
+      transaction,
       clinic: repos.clinic,
       rooms,
       policy: options.video,

@@ -5,7 +5,7 @@
  * leaves the database as it was and the same call succeeds once 100ms is back.
  */
 import { entry, SYSTEM_ACTOR, type Actor } from "../audit/audit.model.js";
-import { AuditRepo } from "../audit/audit.repo.js";
+import type { AuditRepo } from "../audit/audit.repo.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AppointmentRecord } from "../clinic/clinic.model.js";
 import type { ClinicRepo } from "../clinic/clinic.repo.js";
@@ -17,7 +17,8 @@ import type { ConsultationRecord } from "./consultation.model.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
 import type { ConsultationWriteRepo, LegacyTokens } from "./consultation-write.repo.js";
 import { assertCanJoin, joinTokenExpiry, joinWindow } from "./join-window.js";
-import { isClosed, transition, type LifecycleAction } from "./lifecycle.js";
+import type { UnitOfWork } from "../repos.js";
+import { isClosed, secondsBetween, statusEvent, transition, type LifecycleAction } from "./lifecycle.js";
 import type { Side, VideoRooms } from "./video-rooms.js";
 
 export interface JoinTokenResult {
@@ -31,6 +32,7 @@ export interface JoinTokenResult {
 export interface ConsultationCommandDeps {
   reads: ConsultationRepo;
   writes: ConsultationWriteRepo;
+  transaction: UnitOfWork;
   clinic: ClinicRepo;
   rooms: VideoRooms;
   policy: VideoPolicy;
@@ -129,7 +131,7 @@ export class ConsultationCommands {
     // Read before the transaction: on embedded PGlite (one connection) a query on the outer
     // handle during a transaction waits for that transaction forever.
     const sides = await this.#sideUserIds(appointment);
-    return this.deps.writes.transaction(async (tx) => {
+    return this.deps.transaction(async ({ consultationWrites: tx, audit }) => {
       if (options.create) await tx.insertIfAbsent(appointment);
       const consultation = await tx.lockByAppointmentId(appointment.id);
       if (!consultation) throw notFound("Consultation");
@@ -137,7 +139,7 @@ export class ConsultationCommands {
       if (consultation.roomId || isClosed(consultation.status)) return consultation;
       const room = await this.deps.rooms.createRoom(consultation.id, appointment.durationMinutes);
       const tokens = await this.#legacyTokens(consultation, appointment, room.id, sides);
-      await tx.audit.insert([entry(options.actor, "consultation.start", consultation)]);
+      await audit.insert([entry(options.actor, "consultation.start", consultation)]);
       return (await tx.setRoom(consultation.id, room.id, tokens)) ?? consultation;
     });
   }
@@ -183,8 +185,8 @@ export class ConsultationCommands {
       }
       const ending = next.to === "completed";
       const endedAt = ending ? this.#now() : null;
-      const closed = await this.deps.writes.transaction(async (tx) => {
-        const row = await tx.close(current.id, current.appointmentId, {
+      const closed = await this.deps.transaction(async ({ consultationWrites, eventLog, audit }) => {
+        const row = await consultationWrites.close(current.id, current.appointmentId, {
           from: current.status,
           to: next.to as "completed" | "cancelled",
           endedAt,
@@ -193,7 +195,9 @@ export class ConsultationCommands {
           closedByUserId: actor.userId,
           reason,
         });
-        if (row) await tx.audit.insert([entry(actor, `consultation.${action === "endByDoctor" ? "end" : action}`, row)]);
+        if (!row) return null;
+        await eventLog.append([statusEvent(row.id, current.status, row.status, endedAt ?? new Date())]);
+        await audit.insert([entry(actor, `consultation.${action === "endByDoctor" ? "end" : action}`, row)]);
         return row;
       });
       if (closed) return closed;
@@ -209,8 +213,4 @@ export function sideOf(viewer: Viewer, consultation: ConsultationRecord): Side |
   if (viewer.doctorId !== null && viewer.doctorId === consultation.doctorId) return "doctor";
   if (viewer.patientId !== null && viewer.patientId === consultation.patientId) return "patient";
   return null;
-}
-
-function secondsBetween(from: Date, to: Date): number {
-  return Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
 }

@@ -13,8 +13,6 @@ import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { appointments, consultationClosures, videoConsultations as vc } from "../db/schema.js";
 import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
-import { AuditRepo } from "../audit/audit.repo.js";
-import { EventLogRepo, type NewEvent } from "../live/event-log.repo.js";
 import { consultationColumns } from "./consultation.repo.js";
 
 export interface LegacyTokens {
@@ -33,18 +31,7 @@ export interface Closure {
 }
 
 export class ConsultationWriteRepo {
-  readonly events: EventLogRepo;
-  readonly audit: AuditRepo;
-
-  constructor(private readonly db: Db) {
-    this.events = new EventLogRepo(db);
-    this.audit = new AuditRepo(db);
-  }
-
-  /** Runs `fn` in one transaction with a repo bound to it. */
-  transaction<T>(fn: (repo: ConsultationWriteRepo) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new ConsultationWriteRepo(tx as unknown as Db)));
-  }
+  constructor(private readonly db: Db) {}
 
   /** The appointment when the viewer is its doctor or patient, or an admin; else null. */
   async findVisibleAppointment(viewer: Viewer, appointmentId: string): Promise<AppointmentRecord | null> {
@@ -94,28 +81,21 @@ export class ConsultationWriteRepo {
     return row ?? null;
   }
 
-  /** PENDING -> ACTIVE (CAS) when both sides were first in the room together, with its event. */
-  async activate(id: string, startedAt: Date, options: { log: boolean } = { log: true }): Promise<ConsultationRecord | null> {
+  /** PENDING -> ACTIVE (CAS). Null when the status had moved on. */
+  async activate(id: string, startedAt: Date): Promise<ConsultationRecord | null> {
     const [row] = await this.db
       .update(vc)
       .set({ status: "active", startedAt, updatedAt: new Date() })
       .where(and(eq(vc.id, id), eq(vc.status, "pending")))
       .returning(consultationColumns);
-    if (row && options.log) await this.events.append([statusEvent(id, "pending", "active", startedAt)]);
     return row ?? null;
   }
 
   /**
-   * CAS from `closure.from`; clears the legacy tokens, sets the appointment's status,
-   * records who closed it and appends the STATUS_CHANGED event. Null when the status had
-   * moved on (the caller decides again).
+   * CAS from `closure.from`; clears the legacy tokens, sets the appointment's status and
+   * records who closed it. Null when the status had moved on (the caller decides again).
    */
-  async close(
-    id: string,
-    appointmentId: string,
-    closure: Closure,
-    options: { log: boolean } = { log: true },
-  ): Promise<ConsultationRecord | null> {
+  async close(id: string, appointmentId: string, closure: Closure): Promise<ConsultationRecord | null> {
     const [row] = await this.db
       .update(vc)
       .set({
@@ -137,7 +117,6 @@ export class ConsultationWriteRepo {
       .insert(consultationClosures)
       .values({ consultationId: id, outcome: closure.to, closedByUserId: closure.closedByUserId, reason: closure.reason })
       .onConflictDoNothing();
-    if (options.log) await this.events.append([statusEvent(id, closure.from, closure.to, closure.endedAt ?? new Date())]);
     return row;
   }
 }
@@ -149,15 +128,4 @@ export function consultationIdFor(appointmentId: string): string {
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-export function statusEvent(consultationId: string, from: ConsultationStatus, to: ConsultationStatus, occurredAt: Date): NewEvent {
-  return {
-    consultationId,
-    type: "STATUS_CHANGED",
-    occurredAt,
-    previousStatus: from,
-    status: to,
-    dedupeKey: `status:${to}`,
-  };
 }

@@ -1,5 +1,6 @@
 /**
- * The consultation lifecycle as a pure state machine:
+ * The consultation lifecycle as a pure state machine, the only place a status transition is
+ * decided (commands, webhooks, the reconciler and completion timers all ask it):
  *
  *   PENDING --both sides in the room--> ACTIVE --call over (session closed / doctor ends)--> COMPLETED
  *   PENDING --cancel / no-show expiry--> CANCELLED
@@ -10,7 +11,8 @@
  * so that a client's retry after a lost response gets the same answer.
  */
 import { AppError } from "../errors.js";
-import type { ConsultationStatus } from "./consultation.model.js";
+import type { NewEvent } from "../live/event-log.repo.js";
+import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
 
 export type LifecycleAction =
   /** Doctor and patient are in the room together for the first time. */
@@ -70,4 +72,54 @@ function describe(action: LifecycleAction): string {
 /** No join token is ever issued again once a consultation is over. */
 export function isClosed(status: ConsultationStatus): boolean {
   return status === "completed" || status === "cancelled";
+}
+
+/** What the call's presence facts say about it (from the order-independent timeline). */
+export interface CallFacts {
+  /** When doctor and patient were first in the room together. */
+  firstTogetherAt: Date | null;
+  /** When the last person left (null while someone is in the room). */
+  lastPresenceAt: Date | null;
+}
+
+/** The next step the facts call for: an action with its time, or when to look again. */
+export type LiveStep =
+  | { action: "bothJoined"; at: Date }
+  | { action: "callFinished"; at: Date }
+  | { action: null; completesAt: Date | null };
+
+/**
+ * PENDING becomes ACTIVE once both sides were in together; ACTIVE becomes COMPLETED once
+ * the room has been empty for the grace period (a dropped side may come back meanwhile).
+ * Apply a step through `transition` and ask again: late facts may call for both at once.
+ */
+export function nextLiveStep(
+  c: Pick<ConsultationRecord, "status" | "startedAt">,
+  facts: CallFacts,
+  now: Date,
+  graceSeconds: number,
+): LiveStep {
+  if (c.status === "pending") {
+    return facts.firstTogetherAt ? { action: "bothJoined", at: facts.firstTogetherAt } : { action: null, completesAt: null };
+  }
+  if (c.status !== "active" || !facts.lastPresenceAt || !c.startedAt) return { action: null, completesAt: null };
+  const completesAt = new Date(facts.lastPresenceAt.getTime() + graceSeconds * 1000);
+  return now < completesAt ? { action: null, completesAt } : { action: "callFinished", at: facts.lastPresenceAt };
+}
+
+/** Whole seconds from `from` to `to`, never negative. */
+export function secondsBetween(from: Date, to: Date): number {
+  return Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+}
+
+/** The timeline's STATUS_CHANGED event for a transition (one per target status). */
+export function statusEvent(consultationId: string, from: ConsultationStatus, to: ConsultationStatus, occurredAt: Date): NewEvent {
+  return {
+    consultationId,
+    type: "STATUS_CHANGED",
+    occurredAt,
+    previousStatus: from,
+    status: to,
+    dedupeKey: `status:${to}`,
+  };
 }

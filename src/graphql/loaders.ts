@@ -5,7 +5,7 @@
  */
 import DataLoader from "dataloader";
 import { groupBy } from "../collections.js";
-import type { Repos } from "../services.js";
+import type { Repos } from "../repos.js";
 
 /**
  * A DataLoader that also answers synchronously for what this request already holds (primed

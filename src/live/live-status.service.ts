@@ -6,20 +6,22 @@
  * not yet in the log. Webhooks, the reconciler and timers all go through `update`.
  */
 import { entry, SYSTEM_ACTOR, WEBHOOK_ACTOR } from "../audit/audit.model.js";
-import type { Db } from "../db/client.js";
 import type { ConsultationRecord, ConsultationStatus } from "../consultations/consultation.model.js";
-import { ConsultationWriteRepo, statusEvent } from "../consultations/consultation-write.repo.js";
+import type { ConsultationWriteRepo } from "../consultations/consultation-write.repo.js";
+import { nextLiveStep, secondsBetween, statusEvent, transition } from "../consultations/lifecycle.js";
 import type { VideoRooms } from "../consultations/video-rooms.js";
 import type { Logger } from "../logger.js";
+import type { Repos, UnitOfWork } from "../repos.js";
 import type { NewEvent } from "./event-log.repo.js";
-import { LiveStateRepo } from "./live-state.repo.js";
-import { PeerFactsRepo } from "./peer-facts.repo.js";
 import { deriveTimeline, type PresenceTransition, type Timeline } from "./presence.js";
 
 const MAX_TIMER_MS = 24 * 3_600_000;
 
+/** Records facts inside `update`'s transaction, after the consultations are locked. */
+export type ApplyFacts = (repos: Repos, locked: ReadonlySet<string>) => Promise<void>;
+
 export interface LiveStatusOptions {
-  db: Db;
+  transaction: UnitOfWork;
   rooms: VideoRooms;
   logger: Logger;
   completionGraceSeconds: number;
@@ -41,10 +43,7 @@ export class LiveStatus {
   }
 
   /** Merges facts (if any) and brings the consultation's live state up to date. */
-  async update(
-    consultationId: string,
-    apply?: (facts: PeerFactsRepo, tx: Db) => Promise<void>,
-  ): Promise<UpdateResult | null> {
+  async update(consultationId: string, apply?: ApplyFacts): Promise<UpdateResult | null> {
     const [result] = await this.updateMany([consultationId], apply);
     return result ?? null;
   }
@@ -54,22 +53,17 @@ export class LiveStatus {
    * same as for one, so a burst of webhooks costs little more than a single one. `apply`
    * runs once, after the consultations are locked (`locked` says which exist).
    */
-  async updateMany(
-    consultationIds: readonly string[],
-    apply?: (facts: PeerFactsRepo, tx: Db, locked: ReadonlySet<string>) => Promise<void>,
-  ): Promise<UpdateResult[]> {
+  async updateMany(consultationIds: readonly string[], apply?: ApplyFacts): Promise<UpdateResult[]> {
     const ids = [...new Set(consultationIds)];
-    const results = await this.options.db.transaction(async (tx) => {
-      const db = tx as unknown as Db;
-      const writes = new ConsultationWriteRepo(db);
+    const results = await this.options.transaction(async (repos) => {
+      const writes = repos.consultationWrites;
       const lockedRows = await writes.lockByIds(ids);
-      const facts = new PeerFactsRepo(db);
-      if (apply) await apply(facts, db, new Set(lockedRows.map((c) => c.id)));
+      if (apply) await apply(repos, new Set(lockedRows.map((c) => c.id)));
       if (lockedRows.length === 0) return [];
       const lockedIds = lockedRows.map((c) => c.id);
-      const connections = await facts.connectionsOfMany(lockedIds);
-      const closes = await facts.closesOfMany(lockedIds);
-      const known = await writes.events.keysOfMany(lockedIds);
+      const connections = await repos.peerFacts.connectionsOfMany(lockedIds);
+      const closes = await repos.peerFacts.closesOfMany(lockedIds);
+      const known = await repos.eventLog.keysOfMany(lockedIds);
       const saves: Array<{ consultationId: string; timeline: Timeline }> = [];
       const audits = [];
       const fresh: NewEvent[] = [];
@@ -96,9 +90,9 @@ export class LiveStatus {
           .sort(byTimeThenPresenceFirst));
         outcomes.push(outcome);
       }
-      await new LiveStateRepo(db).saveMany(saves);
-      await writes.audit.insert(audits);
-      await writes.events.append(fresh);
+      await repos.live.saveMany(saves);
+      await repos.audit.insert(audits);
+      await repos.eventLog.append(fresh);
       return outcomes;
     });
     for (const { consultation, completesAt } of results) this.#schedule(consultation.id, completesAt);
@@ -113,27 +107,30 @@ export class LiveStatus {
     this.#timers.clear();
   }
 
+  /** Applies the lifecycle's steps for what the timeline now says (activation, completion). */
   async #advance(writes: ConsultationWriteRepo, c: ConsultationRecord, timeline: Timeline) {
     let consultation = c;
-    if (consultation.status === "pending" && timeline.firstTogetherAt) {
-      consultation = (await writes.activate(consultation.id, timeline.firstTogetherAt, { log: false })) ?? consultation;
+    for (;;) {
+      const step = nextLiveStep(consultation, timeline, this.#now(), this.options.completionGraceSeconds);
+      if (step.action === null) return { consultation, completesAt: step.completesAt, completedNow: false };
+      const { to } = transition(consultation.status, step.action);
+      if (step.action === "bothJoined") {
+        const activated = await writes.activate(consultation.id, step.at);
+        if (!activated) return { consultation, completesAt: null, completedNow: false };
+        consultation = activated;
+        continue;
+      }
+      const closed = await writes.close(consultation.id, consultation.appointmentId, {
+        from: consultation.status,
+        to: to as "completed",
+        endedAt: step.at,
+        durationSeconds: secondsBetween(consultation.startedAt ?? step.at, step.at),
+        appointmentStatus: "completed",
+        closedByUserId: null,
+        reason: null,
+      });
+      return { consultation: closed ?? consultation, completesAt: null, completedNow: closed !== null };
     }
-    const endedAt = timeline.lastPresenceAt;
-    if (consultation.status !== "active" || !endedAt || !consultation.startedAt) {
-      return { consultation, completesAt: null, completedNow: false };
-    }
-    const completesAt = new Date(endedAt.getTime() + this.options.completionGraceSeconds * 1000);
-    if (this.#now() < completesAt) return { consultation, completesAt, completedNow: false };
-    const closed = await writes.close(consultation.id, consultation.appointmentId, {
-      from: "active",
-      to: "completed",
-      endedAt,
-      durationSeconds: Math.max(0, Math.round((endedAt.getTime() - consultation.startedAt.getTime()) / 1000)),
-      appointmentStatus: "completed",
-      closedByUserId: null,
-      reason: null,
-    }, { log: false });
-    return { consultation: closed ?? consultation, completesAt: null, completedNow: closed !== null };
   }
 
   #schedule(consultationId: string, at: Date | null): void {

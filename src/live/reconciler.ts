@@ -114,7 +114,7 @@ export class Reconciler {
       // Read before the update's transaction (embedded PGlite has a single connection).
       const members = missedJoins.length > 0 ? await this.deps.consultations.findRoomMembers(roomId) : null;
       const sides = missedJoins.map((p) => (members ? peerSide(members, this.deps.policy.roles, p.userId, p.role) : null));
-      await this.deps.live.update(id, async (facts) => {
+      await this.deps.live.update(id, async ({ peerFacts: facts }) => {
         for (const peerId of missedLeaves) {
           await facts.recordPeer({ peerId, consultationId: id, sessionId: null, userId: null, role: null, side: null, joinedAt: null, leftAt: now, leftReason: "not in the room (reconciled)", source: "reconcile" });
         }

@@ -7,21 +7,18 @@
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../audit/audit.model.js";
 import { entry } from "../audit/audit.model.js";
-import { AuditRepo } from "../audit/audit.repo.js";
 import type { Viewer } from "../auth/viewer.js";
 import { sideOf } from "../consultations/consultation-commands.service.js";
 import type { ConsultationRecord } from "../consultations/consultation.model.js";
 import type { ConsultationRepo } from "../consultations/consultation.repo.js";
-import type { Db } from "../db/client.js";
 import { AppError, notFound } from "../errors.js";
 import { parseId } from "../ids.js";
-import { EventLogRepo } from "../live/event-log.repo.js";
+import type { UnitOfWork } from "../repos.js";
 import type { PrescriptionRecord } from "./prescription.model.js";
 import { validatePrescription, type PrescriptionInput } from "./prescription.validation.js";
-import { PrescriptionWriteRepo } from "./prescription-write.repo.js";
 
 export interface PrescriptionServiceDeps {
-  db: Db;
+  transaction: UnitOfWork;
   consultations: ConsultationRepo;
   windowHours: number;
   now?: () => Date;
@@ -43,8 +40,7 @@ export class PrescriptionService {
       throw new AppError("FORBIDDEN", "Only the consultation's doctor can write its prescriptions");
     }
     const id = randomUUID();
-    return this.deps.db.transaction(async (tx) => {
-      const repo = new PrescriptionWriteRepo(tx as unknown as Db);
+    return this.deps.transaction(async ({ prescriptionWrites: repo, eventLog, audit }) => {
       const owner = valid.idempotencyKey ? await repo.claimKey(consultation.doctorId, valid.idempotencyKey, id) : id;
       if (owner !== id) {
         const first = await repo.find(owner);
@@ -62,7 +58,7 @@ export class PrescriptionService {
         diagnosis: valid.diagnosis,
         notes: valid.notes,
       });
-      await new EventLogRepo(tx as unknown as Db).append([
+      await eventLog.append([
         {
           consultationId: consultation.id,
           type: "PRESCRIPTION_CREATED",
@@ -72,9 +68,7 @@ export class PrescriptionService {
           dedupeKey: `prescription:${prescription.id}`,
         },
       ]);
-      await new AuditRepo(tx as unknown as Db).insert([
-        entry(actor, "prescription.create", consultation),
-      ]);
+      await audit.insert([entry(actor, "prescription.create", consultation)]);
       return prescription;
     });
   }

@@ -58,9 +58,9 @@ export class WebhookProcessor {
       claimed = await new InboxRepo(this.deps.db).claim(plans);
     } else {
       claimed = new Set();
-      await this.deps.live.updateMany(toApply.map((p) => p.consultationId!), async (facts, tx, locked) => {
-        claimed = await new InboxRepo(tx).claim(plans);
-        await record(facts, toApply.filter((p) => claimed.has(p.id) && locked.has(p.consultationId!)).map((p) => p.fact!));
+      await this.deps.live.updateMany(toApply.map((p) => p.consultationId!), async (repos, locked) => {
+        claimed = await repos.inbox.claim(plans);
+        await record(repos.peerFacts, toApply.filter((p) => claimed.has(p.id) && locked.has(p.consultationId!)).map((p) => p.fact!));
       });
     }
     return plans.map((p) => (claimed.has(p.id) ? p.outcome : "duplicate"));
