@@ -66,11 +66,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   if (options.trustProxy) app.set("trust proxy", /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
   const webhooks = webhookEndpoint({
     config: options.webhooks,
-    db: options.database.db,
-    queue: options.services.webhooks,
+    intake: options.services.webhookIntake,
     rateLimits: options.services.rateLimits,
     logger: options.logger,
-    metrics: options.services.metrics,
   });
   let graphqlFast: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
   const httpServer = createServer((req, res) => {
