@@ -21,7 +21,7 @@ export interface Database {
   readonly db: Db;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(timeoutMs?: number): Promise<void>;
-  /** Runs `SELECT`-free statements and returns rows, normalised across drivers. */
+  /** Runs one raw SQL statement and returns its rows, normalised across drivers. */
   rows<T = Record<string, unknown>>(query: ReturnType<typeof sql>): Promise<T[]>;
   /**
    * Runs `fn` while holding a session-level advisory lock, so that only one process at a
@@ -66,7 +66,7 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
   });
-  const db = drizzlePostgres(preparing(client), { schema, logger }) as unknown as Db;
+  const db: Db = drizzlePostgres(preparing(client), { schema, logger });
   return {
     kind: "postgres",
     db,
@@ -135,7 +135,7 @@ async function openEmbedded(dataDir: string | undefined, logger: DrizzleLogger |
   if (dataDir) await mkdir(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   await client.waitReady;
-  const db = drizzlePglite({ client, schema, logger }) as unknown as Db;
+  const db: Db = drizzlePglite({ client, schema, logger });
   return {
     kind: "embedded",
     db,

@@ -1,0 +1,145 @@
+/**
+ * What the README promises about SQL, pinned: a dashboard page is the viewer and the page
+ * (+1 audit insert, written after the answer) whatever its size; the statements behind the
+ * hot paths have texts that do not depend on how many ids they carry (each connection
+ * prepares a bounded set); and on PostgreSQL drizzle's statements really run prepared.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/client.js";
+import { createRepos } from "../../src/repos.js";
+import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
+import type { Envelope } from "../../src/webhooks/envelope.js";
+import { ConsultationsDocument } from "../gql/graphql.js";
+import { startTestApi, type TestApi } from "../support/api.js";
+import { createCareTeamWithRoom, createConsultation, createDoctor, createPatient } from "../support/builders.js";
+import { scriptedCall } from "../support/call-script.js";
+import { createTestDatabase, type TestDatabase } from "../support/db.js";
+
+/**
+ * In-process work is recorded per async context, so background work (the event hub's reads)
+ * is not counted; a request served over HTTP runs in the server's context, so while one is
+ * measured every statement is recorded (nothing else runs then).
+ */
+const recording = new AsyncLocalStorage<string[]>();
+let everything: string[] | null = null;
+let test: TestDatabase;
+let api: TestApi;
+let doctorToken: string;
+const rooms: Array<Awaited<ReturnType<typeof createCareTeamWithRoom>>> = [];
+
+/** The statements drizzle sends while `work` runs (BEGIN and COMMIT are not seen). */
+async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  await recording.run(seen, work);
+  return seen;
+}
+
+async function allStatementsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  everything = [];
+  try {
+    await work();
+    return everything;
+  } finally {
+    everything = null;
+  }
+}
+
+const isAudit = (text: string) => /insert into "audit_events"/i.test(text);
+
+beforeAll(async () => {
+  test = await createTestDatabase({ onQuery: (text) => (recording.getStore() ?? everything)?.push(text) });
+  api = await startTestApi(test, { COMPLETION_GRACE_SECONDS: "3600" });
+  const db = test.database.db;
+  const doctor = await createDoctor(db);
+  doctorToken = await api.tokenFor(doctor.user.id);
+  for (let i = 0; i < 100; i++) {
+    const patient = await createPatient(db);
+    await createConsultation(db, { doctorId: doctor.doctor.id, patientId: patient.patient.id, scheduledAt: new Date(Date.UTC(2026, 11, 1) + i * 3_600_000) });
+  }
+  for (let i = 0; i < 100; i++) rooms.push(await createCareTeamWithRoom(db));
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await test?.close();
+});
+
+describe("a dashboard page", () => {
+  it("is exactly the viewer and the page, then one audit insert, for 1, 10 and 100 rows", async () => {
+    for (const first of [1, 10, 100]) {
+      await api.api.services.audit.flush();
+      const inRequest = await allStatementsDuring(async () => {
+        const result = await api.gql(ConsultationsDocument, { first }, doctorToken);
+        expect(result.data?.consultations.edges).toHaveLength(first);
+      });
+      const background = await allStatementsDuring(() => api.api.services.audit.flush());
+      expect(inRequest.filter((s) => !isAudit(s))).toHaveLength(2);
+      expect([...inRequest, ...background].filter(isAudit)).toHaveLength(1);
+    }
+  });
+});
+
+describe("statement texts", () => {
+  const sizes = [1, 10, 100];
+
+  it("do not grow with the number of consultations a webhook batch touches", async () => {
+    const texts = [];
+    let used = 0;
+    for (const size of sizes) {
+      const events = rooms.slice(used, used + size).flatMap((t) => scriptedCall(t.parties, new Date(Date.now() - 400_000))) as unknown as Envelope[];
+      used += size;
+      await createRepos(test.database.db).inbox.storeMany(events);
+      const processor = new WebhookProcessor({
+        db: test.database.db,
+        consultations: api.api.services.repos.consultations,
+        live: api.api.services.live,
+        roles: api.config.video.roles,
+      });
+      texts.push(new Set(await statementsOf(() => processor.processBatch(events))));
+    }
+    expect(texts[1]).toEqual(texts[0]);
+    expect(texts[2]).toEqual(texts[0]);
+  });
+
+  it("do not grow with the number of ids a read or an audit batch carries", async () => {
+    const repos = createRepos(test.database.db);
+    const ids = rooms.map((t) => t.consultation.id);
+    const texts = [];
+    for (const size of sizes) {
+      const some = ids.slice(0, size);
+      texts.push(
+        new Set(
+          await statementsOf(async () => {
+            const consultations = await repos.consultations.byIds(some);
+            await repos.clinic.doctorsByIds(consultations.map((c) => c.doctorId));
+            await repos.clinic.patientsByIds(consultations.map((c) => c.patientId));
+            await repos.live.byConsultationIds(some);
+            await repos.prescriptions.byConsultationIds(some);
+            await repos.eventLog.keysOfMany(some);
+          }),
+        ),
+      );
+    }
+    expect(texts[1]).toEqual(texts[0]);
+    expect(texts[2]).toEqual(texts[0]);
+  });
+});
+
+describe.runIf(Boolean(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL))("on PostgreSQL", () => {
+  it("drizzle's statements run as prepared statements on their connection", async () => {
+    const database = await openDatabase({ url: test.url!, poolMax: 1 });
+    try {
+      const repos = createRepos(database.db);
+      const id = rooms[0]!.consultation.id;
+      await repos.consultations.byIds([id]);
+      await repos.consultations.byIds([id]);
+      const prepared = await database.rows<{ statement: string }>(sql`select statement from pg_prepared_statements`);
+      const byIds = prepared.filter((p) => /from "video_consultations"/i.test(p.statement));
+      expect(byIds.length).toBeGreaterThan(0);
+    } finally {
+      await database.close();
+    }
+  });
+});
