@@ -1,7 +1,20 @@
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HmsApiError, HmsNotConfiguredError } from "./errors.js";
+import {
+  httpError,
+  parsePeers,
+  parseRoom,
+  readJson,
+  transportError,
+  withoutUndefined,
+  type ApiResponse,
+  type HmsActivePeer,
+  type HmsRoom,
+} from "./responses.js";
 import { mintManagementToken } from "./tokens.js";
+
+export type { HmsActivePeer, HmsRoom } from "./responses.js";
 import type { HmsCredentials, MintedToken } from "./tokens.js";
 
 /** One HTTP attempt, reported after it finishes (retries are reported one by one). */
@@ -25,18 +38,6 @@ export interface HmsClientOptions extends HmsCredentials {
   onCall?: (call: HmsCall) => void;
 }
 
-export interface HmsRoom {
-  id: string;
-  name: string;
-  enabled: boolean;
-  /** Null only if 100ms left `template_id` out of the response. */
-  templateId: string | null;
-  size?: number;
-  maxDurationSeconds?: number;
-  /** Null when 100ms sent the Go zero time or an unparsable value. */
-  createdAt?: Date | null;
-}
-
 export interface CreateRoomInput {
   /** Rooms are upserted by name (case-insensitive): an existing room is returned and updated. */
   name: string;
@@ -47,15 +48,6 @@ export interface CreateRoomInput {
   /** 120–43200; 100ms ends the session when it is reached. */
   maxDurationSeconds?: number;
   enabled?: boolean;
-}
-
-export interface HmsActivePeer {
-  /** New on every join; our stable id is `userId`. */
-  peerId: string;
-  userId: string | null;
-  role: string;
-  name: string;
-  joinedAt: Date | null;
 }
 
 export interface RemovePeersInput {
@@ -75,12 +67,6 @@ interface ApiRequest {
   idempotent?: boolean;
   /** Answer 404 with a result instead of an error. */
   allowNotFound?: boolean;
-}
-
-interface ApiResponse {
-  endpoint: string;
-  status: number;
-  body: unknown;
 }
 
 const DEFAULT_API_BASE_URL = "https://api.100ms.live/v2";
@@ -239,81 +225,3 @@ function activeRoomPath(roomId: string, action: string): string {
   return `/active-rooms/${encodeURIComponent(roomId)}${action}`;
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
-  try {
-    return text ? (JSON.parse(text) as unknown) : null;
-  } catch {
-    return null; // e.g. an HTML error page from a proxy
-  }
-}
-
-function httpError(endpoint: string, status: number, body: unknown): HmsApiError {
-  const fields = asRecord(body);
-  return new HmsApiError({
-    endpoint,
-    status,
-    // General REST rate limits are not confirmed; a 429 is read as "try again later".
-    retriable: status >= 500 || status === 429,
-    code: typeof fields.code === "number" ? fields.code : null,
-    hmsMessage: typeof fields.message === "string" ? fields.message : null,
-  });
-}
-
-function transportError(endpoint: string, error: unknown, timeoutMs: number): HmsApiError {
-  const timedOut = error instanceof Error && error.name === "TimeoutError";
-  const reason = timedOut ? `timed out after ${timeoutMs} ms` : "network error";
-  return new HmsApiError({ endpoint, status: null, retriable: true, reason, cause: error });
-}
-
-function parseRoom({ endpoint, status, body }: ApiResponse): HmsRoom {
-  const room = asRecord(body);
-  if (typeof room.id !== "string" || typeof room.name !== "string" || typeof room.enabled !== "boolean") {
-    throw new HmsApiError({ endpoint, status, retriable: false, reason: "unexpected response body" });
-  }
-  const { id, name, enabled } = room;
-  const size = numberOrUndefined(room.size);
-  const maxDurationSeconds = numberOrUndefined(room.max_duration_seconds);
-  const createdAt = room.created_at === undefined ? undefined : parseTime(room.created_at);
-  return { id, name, enabled, templateId: stringOr(room.template_id, null), size, maxDurationSeconds, createdAt };
-}
-
-/** Documented as `{ peers: { "<peer_id>": peer } }`; an array is accepted too, defensively. */
-function parsePeers(body: unknown): HmsActivePeer[] {
-  const peers = asRecord(body).peers;
-  const entries: Array<[string | undefined, unknown]> = Array.isArray(peers)
-    ? peers.map((peer: unknown) => [undefined, peer])
-    : Object.entries(asRecord(peers));
-  return entries.flatMap(([key, value]) => {
-    const peer = asRecord(value);
-    const peerId = stringOr(peer.id, key);
-    if (!peerId) return [];
-    const [userId, role, name] = [stringOr(peer.user_id, null), stringOr(peer.role, ""), stringOr(peer.name, "")];
-    return [{ peerId, userId, role, name, joinedAt: parseTime(peer.joined_at) }];
-  });
-}
-
-/** RFC 3339 → Date; the Go zero time ("not set") and anything unparsable → null. */
-function parseTime(value: unknown): Date | null {
-  if (typeof value !== "string" || value.startsWith("0001-01-01")) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
-function stringOr<T>(value: unknown, fallback: T): string | T {
-  return typeof value === "string" ? value : fallback;
-}
-
-function numberOrUndefined(value: unknown): number | undefined {
-  return typeof value === "number" ? value : undefined;
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-type Defined<T> = { [K in keyof T]: Exclude<T[K], undefined> };
-
-function withoutUndefined<T extends Record<string, unknown>>(record: T): Defined<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as never;
-}

@@ -1,9 +1,10 @@
 /**
- * 100ms webhook bodies (reference §4.3–4.4). The envelope is checked strictly (anything
+ * 100ms webhook bodies (the README's "100ms webhooks" lists the events we act on). The envelope is checked strictly (anything
  * else is a 400 and is not stored); `data` is parsed leniently per event type, because 100ms
  * documents several fields loosely ("parse defensively").
  */
 import { z } from "zod";
+import { parseHmsTime } from "../hms/responses.js";
 import { isSaneDate, isStorableJson } from "../text.js";
 
 export const envelopeSchema = z.looseObject({
@@ -33,16 +34,16 @@ export function parseEnvelope(body: Buffer): Envelope | null {
 }
 
 /**
- * RFC 3339 from 100ms; the Go zero time ("0001-01-01T00:00:00Z") means "not set". A time
- * that does not parse, or lies outside any plausible range, makes the event's data invalid.
+ * A 100ms time (parseHmsTime: the Go zero time means "not set"). A time that does not parse,
+ * or lies outside any plausible range, makes the event's data invalid.
  */
 const hmsTime = z
   .string()
   .nullish()
   .transform((v, ctx) => {
-    if (!v || v.startsWith("0001-01-01")) return null;
-    const date = new Date(Date.parse(v));
-    if (!isSaneDate(date)) {
+    const date = parseHmsTime(v);
+    if (date === null) return null;
+    if (date === undefined || !isSaneDate(date)) {
       ctx.addIssue({ code: "custom", message: "not a plausible date-time" });
       return z.NEVER;
     }
