@@ -29,7 +29,7 @@ let test: TestDatabase;
 let consultationIds: string[];
 
 beforeAll(async () => {
-  test = await createTestDatabase({ driver: "postgres" });
+  test = await createTestDatabase(); // embedded PGlite without a server: the in-process checks still run
   consultationIds = [];
   for (let i = 0; i < CONSULTATIONS; i++) consultationIds.push((await createCareTeam(test.database.db)).consultation.id);
   await seedEventLog(test.database.db, consultationIds, EVENTS_PER_CONSULTATION);
