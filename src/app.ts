@@ -67,6 +67,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       hub,
       hms: config.hms,
       video: config.video,
+      streams: config.streams,
       logger,
     });
     const reconciler = new Reconciler({

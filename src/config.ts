@@ -89,6 +89,17 @@ export const envSchema = z.object({
   WS_PING_INTERVAL_MS: int(0, 600_000)
     .default(30_000)
     .describe("Ping every socket this often and drop those that did not answer the last ping; 0 turns it off."),
+  REPLAY_MAX_EVENTS: int(0, 10_000_000)
+    .default(10_000)
+    .describe("Most events a subscription's `after` may replay; further back is refused (BAD_USER_INPUT, reason REPLAY_HORIZON)."),
+  REPLAY_MAX_AGE_HOURS: int(1, 24 * 365)
+    .default(24)
+    .describe("Oldest event (by when it was logged) a replay may send; an older resume point is refused the same way."),
+  REPLAY_MAX_CONCURRENT: int(1, 1000).default(4).describe("Replay pages read and sent at once in this process; more wait their turn."),
+  REPLAY_MAX_CONCURRENT_PER_USER: int(1, 1000).default(1).describe("Replay pages one user may have in flight at once; more wait their turn."),
+  SUBSCRIPTION_RECHECK_MS: int(100, 300_000)
+    .default(15_000)
+    .describe("How long an open subscription trusts its user's role before re-reading the users row; a change ends it (FORBIDDEN)."),
   RATE_LIMIT_STORE: z
     .enum(["memory", "postgres"])
     .default("memory")
@@ -143,6 +154,7 @@ export interface Config {
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number };
   ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number };
   rateLimits: RateLimitConfig;
+  streams: StreamLimits;
   trustProxy: string | undefined;
   corsOrigins: string[];
   metricsToken: string | undefined;
@@ -154,6 +166,15 @@ export interface RateLimitConfig {
   mutationsPerMinute: number;
   anonymousPerMinute: number;
   webhookFailuresPerMinute: number;
+}
+
+/** Bounds on subscription streams (see README, Security). */
+export interface StreamLimits {
+  replayMaxEvents: number;
+  replayMaxAgeHours: number;
+  replayMaxConcurrent: number;
+  replayMaxConcurrentPerUser: number;
+  recheckMs: number;
 }
 
 export interface WebhookConfig {
@@ -239,6 +260,13 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         mutationsPerMinute: e.RATE_LIMIT_MUTATIONS_PER_MINUTE,
         anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
         webhookFailuresPerMinute: e.RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE,
+      },
+      streams: {
+        replayMaxEvents: e.REPLAY_MAX_EVENTS,
+        replayMaxAgeHours: e.REPLAY_MAX_AGE_HOURS,
+        replayMaxConcurrent: e.REPLAY_MAX_CONCURRENT,
+        replayMaxConcurrentPerUser: e.REPLAY_MAX_CONCURRENT_PER_USER,
+        recheckMs: e.SUBSCRIPTION_RECHECK_MS,
       },
       trustProxy: e.TRUST_PROXY,
       metricsToken: e.METRICS_TOKEN,

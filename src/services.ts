@@ -4,13 +4,14 @@ import { AuditRepo } from "./audit/audit.repo.js";
 import { AuditQueries } from "./audit/audit.service.js";
 import type { Viewer } from "./auth/viewer.js";
 import { PrescriptionService } from "./prescriptions/prescription.service.js";
-import type { HmsConfig, RateLimitConfig, VideoPolicy } from "./config.js";
+import type { HmsConfig, RateLimitConfig, StreamLimits, VideoPolicy } from "./config.js";
 import { RateLimits } from "./rate-limit/rate-limits.js";
 import { ConsultationCommands } from "./consultations/consultation-commands.service.js";
 import { ConsultationService } from "./consultations/consultation.service.js";
 import { VideoRooms } from "./consultations/video-rooms.js";
 import type { Db } from "./db/client.js";
 import type { EventHub } from "./live/event-hub.js";
+import { ConsultationEventsService } from "./live/consultation-events.service.js";
 import { LiveStatus } from "./live/live-status.service.js";
 import { WebhookProcessor } from "./webhooks/webhook-processor.js";
 import { WebhookIntake } from "./webhooks/webhook-intake.service.js";
@@ -29,6 +30,8 @@ export interface ServiceOptions {
   hub?: EventHub;
   hms: HmsConfig | null;
   video: VideoPolicy;
+  /** Replay horizon, replay admission and rights re-check of subscriptions. */
+  streams: StreamLimits;
   logger: Logger;
 }
 
@@ -54,6 +57,16 @@ export function createServices(db: Db, options: ServiceOptions) {
     logger: options.logger,
     count: (type, outcome) => options.metrics.webhooks.inc({ type: options.metrics.webhookType(type), outcome }),
   });
+  const consultations = new ConsultationService(repos.consultations, options.maxPageSize, repos.eventLog);
+  const hub = (): EventHub => {
+    if (!options.hub) throw new Error("no event hub in this process");
+    return options.hub;
+  };
+  /** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
+  const findViewer = async (userId: string): Promise<Viewer | null> => {
+    const user = await repos.clinic.findUser(userId);
+    return user && { userId: user.id, role: user.role, doctorId: user.doctorId, patientId: user.patientId };
+  };
   return {
     metrics: options.metrics,
     audit,
@@ -67,14 +80,20 @@ export function createServices(db: Db, options: ServiceOptions) {
     live,
     webhooks,
     webhookIntake,
-    hub: (): EventHub => {
-      if (!options.hub) throw new Error("no event hub in this process");
-      return options.hub;
-    },
+    hub,
     repos,
     rooms,
     maxPageSize: options.maxPageSize,
-    consultations: new ConsultationService(repos.consultations, options.maxPageSize, repos.eventLog),
+    consultations,
+    consultationEvents: new ConsultationEventsService({
+      repos,
+      consultations,
+      audit,
+      metrics: options.metrics,
+      hub,
+      findViewer,
+      limits: options.streams,
+    }),
     commands: new ConsultationCommands({
       reads: repos.consultations,
       writes: repos.consultationWrites,
@@ -90,11 +109,7 @@ export function createServices(db: Db, options: ServiceOptions) {
       if (!user) throw new Error("the viewer's user row vanished");
       return user;
     },
-    /** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
-    findViewer: async (userId: string): Promise<Viewer | null> => {
-      const user = await repos.clinic.findUser(userId);
-      return user && { userId: user.id, role: user.role, doctorId: user.doctorId, patientId: user.patientId };
-    },
+    findViewer,
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { GraphQLContext } from "./context.js";
@@ -23,7 +23,7 @@ const REQUEST_ERROR_CODES = new Set([
 ]);
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const original = originalOf(error);
   const where = { locations: formatted.locations, path: formatted.path };
   if (original instanceof AppError) {
     return { message: original.message, ...where, extensions: { ...original.details, code: original.code } };
@@ -33,6 +33,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions };
   }
   return { message: "Internal server error", ...where, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+}
+
+/**
+ * The error a resolver threw; also an AppError that ended a subscription's source stream,
+ * which graphql-ws wraps in a GraphQLError without a path.
+ */
+function originalOf(error: unknown): unknown {
+  const unwrapped = unwrapResolverError(error);
+  return unwrapped instanceof GraphQLError && unwrapped.originalError instanceof AppError ? unwrapped.originalError : unwrapped;
 }
 
 /** A request error comes from graphql-js or Apollo itself, not from a resolver's failure. */

@@ -75,6 +75,29 @@ export class EventLogRepo {
     return rows.map(({ event, doctorId, patientId }) => ({ ...event, doctorId, patientId }));
   }
 
+  /**
+   * What a replay after `afterId` would send, counted up to `limit` + 1 rows (so the query
+   * stays bounded however far back `afterId` is): how many events, and how many of those were
+   * logged before `loggedBefore`.
+   */
+  async backlog(scope: EventScope, afterId: number, limit: number, loggedBefore: Date): Promise<{ events: number; older: number }> {
+    const window = this.db
+      .select({ createdAt: events.createdAt })
+      .from(events)
+      .innerJoin(vc, eq(vc.id, events.consultationId))
+      .where(and(gt(events.id, afterId), scopeCondition(scope)))
+      .orderBy(asc(events.id))
+      .limit(limit + 1)
+      .as("backlog");
+    const [row] = await this.db
+      .select({
+        events: sql<number>`count(*)::int`,
+        older: sql<number>`(count(*) filter (where ${window.createdAt} < ${loggedBefore.toISOString()}::timestamptz))::int`,
+      })
+      .from(window);
+    return { events: Number(row?.events ?? 0), older: Number(row?.older ?? 0) };
+  }
+
   /** One consultation's events after `afterId`, oldest first. */
   page(consultationId: string, afterId: number, limit: number): Promise<EventRow[]> {
     return this.db

@@ -4,15 +4,22 @@
  * loop sends everything in id order, dropping what was already sent. Each event is prepared
  * (its data loaded) before it is sent, retrying while the database is briefly away, so an
  * outage delays events instead of losing them.
+ *
+ * Replays are bounded: pages are small, each page waits for admission (see ReplayGate) and
+ * the stream yields to the event loop between pages, so many replays share the process
+ * instead of one hogging it. The caller refuses resume points past the horizon beforehand.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
 import { Repeater } from "@graphql-yoga/subscription";
 import type { EventHub } from "./event-hub.js";
 import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
 
-/** A small first page gets the first frame out quickly; big pages then catch up in few queries. */
-const FIRST_REPLAY_PAGE = 250;
-const REPLAY_PAGE = 2000;
+/**
+ * A small first page gets the first frame out quickly; later pages are still small enough that
+ * the events a process holds for replays stay bounded by its admission limit times this size.
+ */
+const FIRST_REPLAY_PAGE = 100;
+const REPLAY_PAGE = 250;
 
 export interface StreamOptions<T extends RoutedEvent> {
   hub: EventHub;
@@ -27,6 +34,13 @@ export interface StreamOptions<T extends RoutedEvent> {
    * queries, not one per event); retried with backoff while it fails.
    */
   prepare: (events: readonly RoutedEvent[]) => Promise<T[]>;
+  /**
+   * Runs before each batch is sent; what it throws ends the stream with that error (for
+   * example: the user's rights changed). Other failures end the stream quietly.
+   */
+  recheck?: () => Promise<void>;
+  /** Runs one replay page (read, prepare, send) when admitted; the default admits at once. */
+  admit?: <R>(page: () => Promise<R>) => Promise<R>;
   onEnd?: () => void;
   /** Called as each event is handed to the client (metrics). */
   onDeliver?: (event: RoutedEvent) => void;
@@ -47,10 +61,18 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
       queued.push(...events);
       wake?.();
     });
-    /** Sends events in order, skipping what was sent; false when the stream must end. */
+    let endWith: Error | undefined;
+    const admit = options.admit ?? ((page) => page());
+    /** Sends events in order, skipping what was sent; stops the stream when one is refused. */
     const sendAll = async (events: readonly RoutedEvent[]): Promise<void> => {
       const fresh = events.filter((e) => e.id > cursor);
       if (fresh.length === 0 || stopped) return;
+      try {
+        await options.recheck?.();
+      } catch (error) {
+        endWith = error as Error;
+        throw error;
+      }
       const allowed = fresh.findIndex((e) => !options.authorize(e));
       const sendable = allowed === -1 ? fresh : fresh.slice(0, allowed);
       const prepared = await withRetry(() => options.prepare(sendable), () => stopped);
@@ -65,9 +87,14 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
     try {
       if (options.afterId !== null) {
         for (let size = FIRST_REPLAY_PAGE; ; size = REPLAY_PAGE) {
-          const page = await withRetry(() => log.after(scope, cursor, size), () => stopped);
-          await sendAll(page);
-          if (page.length < size || stopped) break;
+          const more = await admit(async () => {
+            if (stopped) return false;
+            const page = await withRetry(() => log.after(scope, cursor, size), () => stopped);
+            await sendAll(page);
+            return page.length === size;
+          });
+          if (!more || stopped) break;
+          await yieldToLoop();
         }
       }
       while (!stopped) {
@@ -80,7 +107,7 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
         wake = null;
       }
     } catch {
-      stop();
+      stop(endWith);
     } finally {
       unsubscribe();
       options.onEnd?.();

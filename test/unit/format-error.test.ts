@@ -20,6 +20,11 @@ describe("formatError", () => {
     });
   });
 
+  it("keeps the code of an AppError that ended a subscription stream (graphql-ws wraps it without a path)", () => {
+    const wrapped = new GraphQLError("Your access changed", { originalError: new AppError("FORBIDDEN", "Your access changed") });
+    expect(formatError(wrapped.toJSON(), wrapped)).toMatchObject({ message: "Your access changed", extensions: { code: "FORBIDDEN" } });
+  });
+
   it("masks anything unexpected, SQL text included", () => {
     const dbError = new Error('Failed query: select "full_name" from "users" where id = $1 params: 42');
     const { formatted, wrapped } = resolverError(dbError);

@@ -1,0 +1,151 @@
+/**
+ * The subscription use case behind `consultationEvents` and `myConsultationEvents`: which
+ * events a caller's stream carries (scope), whether each may be delivered (visibility, the
+ * token's expiry, the user's current rights), how far back a resume may replay (horizon and
+ * admission), the audit of its start and end, and the loading of what its fields need.
+ */
+import { LRUCache } from "lru-cache";
+import type { FindViewer } from "../auth/authenticate.js";
+import type { Viewer } from "../auth/viewer.js";
+import type { AuditWriter } from "../audit/audit-writer.js";
+import { actorOf, entry } from "../audit/audit.model.js";
+import type { StreamLimits } from "../config.js";
+import type { ConsultationService } from "../consultations/consultation.service.js";
+import { AppError, notFound } from "../errors.js";
+import { createLoaders } from "../graphql/loaders.js";
+import { isUuid } from "../ids.js";
+import type { Metrics } from "../metrics.js";
+import type { Repos } from "../repos.js";
+import { decodeEventId } from "./event-cursor.js";
+import type { EventHub } from "./event-hub.js";
+import type { EventScope, RoutedEvent } from "./event-log.repo.js";
+import { eventStream } from "./event-stream.js";
+import { preparedEvents, type Prepared } from "./prepared-events.js";
+import { ReplayGate } from "./replay-gate.js";
+
+/** Who opens a stream: the signed-in viewer, the request's ids (audit) and the token's expiry. */
+export interface StreamCaller {
+  viewer: Viewer;
+  requestId: string;
+  clientIp: string | null;
+  expiresAt: Date | null;
+}
+
+/** An event with loaders already holding what its fields need. */
+export type PreparedEvent = Prepared;
+
+/** Refusal of a resume point past the horizon: the client refetches and subscribes from now. */
+export const replayHorizonError = () =>
+  new AppError("BAD_USER_INPUT", "Resume point too old: refetch the state and subscribe without `after`", {
+    field: "after",
+    reason: "REPLAY_HORIZON",
+  });
+
+export class ConsultationEventsService {
+  readonly #gate: ReplayGate;
+  /** Each user's current rights as last read, trusted for `recheckMs`. */
+  readonly #rights: LRUCache<string, { viewer: Viewer | null }>;
+  readonly #prepare: (events: readonly RoutedEvent[]) => Promise<PreparedEvent[]>;
+
+  constructor(
+    private readonly deps: {
+      repos: Repos;
+      consultations: ConsultationService;
+      audit: AuditWriter;
+      metrics: Metrics;
+      hub: () => EventHub;
+      findViewer: FindViewer;
+      limits: StreamLimits;
+    },
+  ) {
+    this.#gate = new ReplayGate(deps.limits.replayMaxConcurrent, deps.limits.replayMaxConcurrentPerUser);
+    this.#rights = new LRUCache({
+      max: 10_000,
+      ttl: deps.limits.recheckMs,
+      fetchMethod: async (userId) => ({ viewer: await deps.findViewer(userId) }),
+    });
+    this.#prepare = preparedEvents(() => createLoaders(deps.repos));
+  }
+
+  /** One consultation's events; NOT_FOUND (audited as denied) when the caller may not see it. */
+  async subscribeOne(caller: StreamCaller, consultationId: string, after: string | null): Promise<AsyncIterableIterator<PreparedEvent>> {
+    const consultation = await this.deps.consultations.findForViewer(caller.viewer, consultationId);
+    if (!consultation) {
+      const id = isUuid(consultationId) ? consultationId.toLowerCase() : null;
+      this.deps.audit.enqueue(entry(actorOf(caller.viewer, caller), "subscription.start", { consultationId: id }, "denied"));
+      throw notFound("Consultation");
+    }
+    const subject = { consultationId: consultation.id, patientId: consultation.patientId };
+    return this.#stream(caller, { consultationId: consultation.id }, subject, after);
+  }
+
+  /** All the caller's consultations' events: a doctor's or a patient's own; every one for an admin. */
+  subscribeMine(caller: StreamCaller, after: string | null): Promise<AsyncIterableIterator<PreparedEvent>> {
+    const { viewer } = caller;
+    const scope: EventScope =
+      viewer.role === "admin"
+        ? { all: true }
+        : viewer.role === "doctor"
+          ? { doctorId: viewer.doctorId ?? "" }
+          : { patientId: viewer.patientId ?? "" };
+    return this.#stream(caller, scope, {}, after);
+  }
+
+  /** Starts the stream once its resume point is within the horizon; start and end are audited. */
+  async #stream(
+    caller: StreamCaller,
+    scope: EventScope,
+    subject: { consultationId?: string; patientId?: string },
+    after: string | null,
+  ): Promise<AsyncIterableIterator<PreparedEvent>> {
+    const afterId = after != null ? decodeEventId(after) : null;
+    if (afterId !== null) await this.#checkHorizon(scope, afterId);
+    const { viewer, expiresAt } = caller;
+    const { audit, metrics } = this.deps;
+    const actor = actorOf(viewer, caller);
+    this.#rights.set(viewer.userId, { viewer });
+    audit.enqueue(entry(actor, "subscription.start", subject));
+    metrics.subscriptions.inc();
+    return eventStream({
+      onEnd: () => {
+        metrics.subscriptions.dec();
+        audit.enqueue(entry(actor, "subscription.end", subject));
+      },
+      prepare: this.#prepare,
+      onDeliver: (event) => metrics.deliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000),
+      hub: this.deps.hub(),
+      log: this.deps.repos.eventLog,
+      scope,
+      afterId,
+      authorize: (event) => (expiresAt === null || expiresAt > new Date()) && canSee(viewer, event),
+      recheck: () => this.#recheck(viewer),
+      admit: (page) => this.#gate.run(viewer.userId, page),
+    });
+  }
+
+  /** Refuses a replay of more than `replayMaxEvents` events or of events older than `replayMaxAgeHours`. */
+  async #checkHorizon(scope: EventScope, afterId: number): Promise<void> {
+    const { replayMaxEvents, replayMaxAgeHours } = this.deps.limits;
+    const loggedBefore = new Date(Date.now() - replayMaxAgeHours * 3_600_000);
+    const backlog = await this.deps.repos.eventLog.backlog(scope, afterId, replayMaxEvents, loggedBefore);
+    if (backlog.events > replayMaxEvents || backlog.older > 0) throw replayHorizonError();
+  }
+
+  /**
+   * Ends the stream when the user's row no longer grants what it did at the start: deleted
+   * (UNAUTHENTICATED) or another role or doctor/patient link (FORBIDDEN). Read at most once
+   * per `recheckMs` per user, however many streams the user has open.
+   */
+  async #recheck(started: Viewer): Promise<void> {
+    const current = (await this.#rights.fetch(started.userId))?.viewer ?? null;
+    if (current === null) throw new AppError("UNAUTHENTICATED", "Unknown user");
+    const same =
+      current.role === started.role && current.doctorId === started.doctorId && current.patientId === started.patientId;
+    if (!same) throw new AppError("FORBIDDEN", "Your access changed: subscribe again");
+  }
+}
+
+function canSee(viewer: Viewer, event: RoutedEvent): boolean {
+  if (viewer.role === "admin") return true;
+  return viewer.role === "doctor" ? event.doctorId === viewer.doctorId : event.patientId === viewer.patientId;
+}
