@@ -5,6 +5,7 @@
  * `first` per page through consultations, one consultation's timeline (events) and the
  * audit trail. Properties: the rows come in the connection's order with no repeat and no gap,
  * every page but the last is full, and paging ends (at most one page per row, plus one).
+ * The millisecond cursors issued before microsecond ones still resume without a gap.
  *
  * Runs on PostgreSQL when TEST_DATABASE_URL is set, and always on embedded PGlite.
  * CURSOR_RUNS=n overrides the number of runs, FC_SEED=n replays a seed fast-check printed.
@@ -100,7 +101,7 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
       .returning({ id: videoConsultations.id });
     const expected = made.map((c, i) => ({ step: steps[i]!, id: c.id }));
     expected.sort((a, b) => a.step - b.step || (a.id < b.id ? -1 : 1));
-    return { token: await api.tokenFor(doctor.user.id), consultationId: made[0]!.id, expected: expected.map((c) => c.id) };
+    return { token: await api.tokenFor(doctor.user.id), consultationId: made[0]!.id, rows: expected, expected: expected.map((c) => c.id) };
   }
 
   /** One event per step in the consultation's log; their GraphQL ids in log order. */
@@ -127,7 +128,7 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
       .returning({ id: auditEvents.id });
     const expected = rows.map((r, i) => ({ step: steps[i]!, id: r.id, action: `paging.${i}` }));
     expected.sort((a, b) => b.step - a.step || b.id - a.id);
-    return { consultationId, expected: expected.map((e) => e.action) };
+    return { consultationId, rows: expected, expected: expected.map((e) => e.action) };
   }
 
   async function check({ steps, sizes }: Run): Promise<void> {
@@ -166,6 +167,33 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
   it("visits every consultation, event and audit record exactly once, in order, and ends", async () => {
     await fc.assert(fc.asyncProperty(runs, check), { numRuns: RUNS, seed: SEED, endOnFailure: true });
   }, 120_000);
+
+  it("resumes from the millisecond cursors issued before: rows of that millisecond may repeat, none is skipped", async () => {
+    const run = runIndex++;
+    // Four rows in one millisecond (two tied), then one in the next.
+    const steps = [0, 1, 1, 2, 4];
+    const ms = (step: number) => timeOf(run, step).slice(0, 23) + "Z";
+    const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64url");
+    const seeded = await seedConsultations(run, steps);
+    const audit = await seedAudit(run, steps);
+    const filter = { consultationId: audit.consultationId, to: new Date(Date.UTC(2020, 0, 2) + run * DAY_MS).toISOString() };
+    for (const [i, row] of seeded.rows.entries()) {
+      const r = await api.gql(ConsultationsDocument, { first: 100, after: b64(`c1:${ms(row.step)}|${row.id}`) }, seeded.token);
+      const rest = r.data!.consultations.edges.map((e) => e.node.id);
+      const from = seeded.expected.length - rest.length;
+      expect(rest).toEqual(seeded.expected.slice(from));
+      expect(from).toBeLessThanOrEqual(i + 1);
+      expect(seeded.rows.slice(from, i + 1).every((s) => ms(s.step) === ms(row.step))).toBe(true);
+    }
+    for (const [i, row] of audit.rows.entries()) {
+      const r = await api.gql(AuditTrailDocument, { filter, first: 100, after: b64(`au2:${ms(row.step)}|${row.id}`) }, adminToken);
+      const rest = r.data!.auditEvents.edges.map((e) => e.node.action);
+      const from = audit.expected.length - rest.length;
+      expect(rest).toEqual(audit.expected.slice(from));
+      expect(from).toBeLessThanOrEqual(i + 1);
+      expect(audit.rows.slice(from, i + 1).every((s) => ms(s.step) === ms(row.step))).toBe(true);
+    }
+  });
 
   it("visits every row of 23 consultations at microsecond times with first: 4 (the reported case)", async () => {
     await check({ steps: Array.from({ length: 23 }, (_, i) => i * 5 + (i % 3 === 0 ? 0 : 1)), sizes: [4] });
