@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "../graphql/relay.types.js";
 import { encodeAuditCursor } from "./audit.cursor.js";
-import type { AuditRow } from "./audit.repo.js";
+import type { AuditPageRow } from "./audit.repo.js";
 
 export enum AuditOutcome {
   ALLOWED = "allowed",
@@ -42,8 +42,9 @@ export class AuditEvent {
   @Field(() => String, { nullable: true })
   clientIp!: string | null;
 
-  static from(row: AuditRow): AuditEvent {
-    return Object.assign(new AuditEvent(), { ...row, id: encodeAuditCursor(row), outcome: row.outcome as AuditOutcome });
+  static from({ occurredAtExact, ...row }: AuditPageRow): AuditEvent {
+    const id = encodeAuditCursor({ occurredAt: occurredAtExact, id: row.id });
+    return Object.assign(new AuditEvent(), { ...row, id, outcome: row.outcome as AuditOutcome });
   }
 }
 

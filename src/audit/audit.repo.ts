@@ -1,15 +1,23 @@
 /** The audit table: insert (append-only) and the admin's newest-first pages. */
-import { and, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, gte, lt, or, type SQL, sql } from "drizzle-orm";
+import type { ExactTime } from "../cursor.js";
 import { insertRows } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
+import { exactTime } from "../db/exact-time.js";
 import { auditEvents as audit } from "../db/schema.js";
 import type { AuditEntry } from "./audit.model.js";
 
 export type AuditRow = typeof audit.$inferSelect;
 
+/** A row of a page, with its place in the order at full precision. */
+export interface AuditPageRow extends AuditRow {
+  /** `occurredAt` to the microsecond (the Date has milliseconds). */
+  occurredAtExact: ExactTime;
+}
+
 /** A row's place in the newest-first order. */
 export interface AuditPosition {
-  occurredAt: Date;
+  occurredAt: ExactTime;
   id: number;
 }
 
@@ -35,24 +43,25 @@ export class AuditRepo {
     if (entries.length > 0) await this.db.execute(insertRows(audit, AUDIT_KEYS, entries));
   }
 
-  page(query: AuditQuery): Promise<AuditRow[]> {
+  page(query: AuditQuery): Promise<AuditPageRow[]> {
     const conditions: Array<SQL | undefined> = [
       query.consultationId ? eq(audit.consultationId, query.consultationId) : undefined,
       query.actorId ? eq(audit.actorId, query.actorId) : undefined,
       query.from ? gte(audit.occurredAt, query.from) : undefined,
       query.to ? lt(audit.occurredAt, query.to) : undefined,
-      query.before
-        ? or(
-            lt(audit.occurredAt, query.before.occurredAt),
-            and(eq(audit.occurredAt, query.before.occurredAt), lt(audit.id, query.before.id)),
-          )
-        : undefined,
+      query.before ? below(query.before) : undefined,
     ];
     return this.db
-      .select()
+      .select({ ...getTableColumns(audit), occurredAtExact: exactTime(audit.occurredAt) })
       .from(audit)
       .where(and(...conditions))
       .orderBy(desc(audit.occurredAt), desc(audit.id))
       .limit(query.limit);
   }
+}
+
+/** Rows after `position` in the newest-first order, compared at full precision. */
+function below(position: AuditPosition): SQL | undefined {
+  const at = sql`${position.occurredAt}::timestamptz`;
+  return or(lt(audit.occurredAt, at), and(eq(audit.occurredAt, at), lt(audit.id, position.id)));
 }

@@ -4,7 +4,7 @@ import { checkPageSize } from "../consultations/consultation.service.js";
 import { AppError } from "../errors.js";
 import { parseId } from "../ids.js";
 import { decodeAuditCursor } from "./audit.cursor.js";
-import type { AuditRepo, AuditRow } from "./audit.repo.js";
+import type { AuditPageRow, AuditRepo } from "./audit.repo.js";
 
 export interface AuditFilter {
   consultationId?: string | null;
@@ -20,7 +20,7 @@ export class AuditQueries {
   ) {}
 
   /** Admins only (FORBIDDEN otherwise). */
-  async page(viewer: Viewer, filter: AuditFilter | null, first: number, after: string | null): Promise<{ rows: AuditRow[]; hasNextPage: boolean }> {
+  async page(viewer: Viewer, filter: AuditFilter | null, first: number, after: string | null): Promise<{ rows: AuditPageRow[]; hasNextPage: boolean }> {
     if (viewer.role !== "admin") throw new AppError("FORBIDDEN", "Only admins can read the audit trail");
     const size = checkPageSize(first, this.maxPageSize);
     const rows = await this.repo.page({

@@ -1,25 +1,36 @@
 /**
- * Opaque cursors of the consultations connection. Clients must treat them as opaque; they
- * encode the sort key so that pages stay stable while rows are added.
+ * Cursors of the consultations connection: (scheduledAt to the microsecond, consultation id),
+ * the list's order. Clients must treat them as opaque.
  */
-import { badInput } from "../errors.js";
+import { cursorCodec, exactTimeOfMillis, readExactTime } from "../cursor.js";
 import { isUuid } from "../ids.js";
 import { isSaneDate } from "../text.js";
 import type { ConsultationCursor } from "./consultation.model.js";
 
-const PREFIX = "c1:";
+const consultationCursors = cursorCodec<ConsultationCursor>({
+  tag: "c2",
+  write: ({ scheduledAt, id }) => [scheduledAt, id],
+  read: ([at, id, ...rest]) => {
+    const scheduledAt = readExactTime(at);
+    return scheduledAt !== null && id !== undefined && isUuid(id) && rest.length === 0 ? { scheduledAt, id } : null;
+  },
+  older: {
+    // Milliseconds (issued until microsecond cursors). The list is ascending: resume from
+    // the first microsecond of that millisecond, so a client mid-pagination across the deploy
+    // sees rows of that one millisecond again at worst, never misses one.
+    c1: ([iso, id, ...rest]) => {
+      const date = new Date(iso ?? "");
+      if (id === undefined || !isUuid(id) || !isSaneDate(date) || rest.length > 0) return null;
+      return { scheduledAt: exactTimeOfMillis(date, "first"), id };
+    },
+  },
+});
 
 export function encodeConsultationCursor(cursor: ConsultationCursor): string {
-  return Buffer.from(`${PREFIX}${cursor.scheduledAt.toISOString()}|${cursor.id}`, "utf8").toString("base64url");
+  return consultationCursors.encode(cursor);
 }
 
 /** Throws BAD_USER_INPUT on anything this API did not issue. */
 export function decodeConsultationCursor(value: string): ConsultationCursor {
-  const text = Buffer.from(value, "base64url").toString("utf8");
-  if (text.startsWith(PREFIX)) {
-    const [iso, id] = text.slice(PREFIX.length).split("|");
-    const scheduledAt = new Date(iso ?? "");
-    if (id !== undefined && isUuid(id) && isSaneDate(scheduledAt)) return { scheduledAt, id };
-  }
-  throw badInput("after is not a valid cursor", "after");
+  return consultationCursors.decode(value, "after");
 }

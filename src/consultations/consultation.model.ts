@@ -1,5 +1,6 @@
 /** Domain records of video consultations, as the API uses them (not table rows). */
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
+import type { ExactTime } from "../cursor.js";
 import type { LiveRow } from "../live/live-state.repo.js";
 
 export type ConsultationStatus = "pending" | "active" | "completed" | "cancelled";
@@ -29,6 +30,8 @@ export interface ConsultationListRow extends ConsultationWithAppointment {
   patient: PatientRecord;
   /** Null until 100ms reported anything. */
   live: LiveRow | null;
+  /** `appointment.scheduledAt` to the microsecond (the Date has milliseconds): its cursor's key. */
+  scheduledAtExact: ExactTime;
 }
 
 export interface ConsultationListQuery {
@@ -43,6 +46,6 @@ export interface ConsultationListQuery {
 
 /** Position in the "soonest appointment first" order: (scheduledAt, consultation id). */
 export interface ConsultationCursor {
-  scheduledAt: Date;
+  scheduledAt: ExactTime;
   id: string;
 }

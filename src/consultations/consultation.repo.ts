@@ -8,6 +8,7 @@ import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns, doctorColumns, doctorUsers, patientColumns, patientUsers } from "../clinic/clinic.repo.js";
 import { anyOf, arrayLiteral, packed } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
+import { exactTime } from "../db/exact-time.js";
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
 import type { LiveRow } from "../live/live-state.repo.js";
 import type { RoomMembers } from "../live/presence.js";
@@ -87,7 +88,7 @@ export class ConsultationRepo {
       statuses: statuses ? arrayLiteral(statuses) : null,
       from: from?.toISOString() ?? null,
       to: to?.toISOString() ?? null,
-      afterAt: after?.scheduledAt.toISOString() ?? null,
+      afterAt: after?.scheduledAt ?? null,
       afterId: after?.id ?? null,
       limit,
     });
@@ -155,6 +156,7 @@ function prepareList(db: Db, shape: ListShape) {
       doctor: packed<DoctorRecord>(doctorColumns),
       patient: packed<PatientRecord>(patientColumns),
       live: packed<LiveRow | null>(getTableColumns(consultationLive), consultationLive.consultationId),
+      scheduledAtExact: exactTime(appointments.scheduledAt),
     })
     .from(vc)
     .innerJoin(appointments, eq(appointments.id, vc.appointmentId))

@@ -61,7 +61,7 @@ export class ConsultationService {
     });
     const items = rows.slice(0, first).map((row) => ({
       ...row,
-      cursor: encodeConsultationCursor({ scheduledAt: row.appointment.scheduledAt, id: row.consultation.id }),
+      cursor: encodeConsultationCursor({ scheduledAt: row.scheduledAtExact, id: row.consultation.id }),
     }));
     return { items, hasNextPage: rows.length > first };
   }

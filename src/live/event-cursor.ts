@@ -1,18 +1,22 @@
-/** Opaque, ordered event ids: what clients pass as `after` to resume a stream. */
-import { badInput } from "../errors.js";
+/**
+ * Opaque, ordered event ids: what clients pass as `after` to resume a stream, and the
+ * cursors of `Consultation.events`. The key is the log's bigserial id, which has no
+ * precision to lose.
+ */
+import { cursorCodec, readSerial } from "../cursor.js";
 
-const PREFIX = "ev1:";
+const eventIds = cursorCodec<number>({
+  tag: "ev1",
+  write: (id) => [id],
+  read: (parts) => (parts.length === 1 ? readSerial(parts[0]) : null),
+  noun: "event id",
+});
 
 export function encodeEventId(id: number): string {
-  return Buffer.from(`${PREFIX}${id}`, "utf8").toString("base64url");
+  return eventIds.encode(id);
 }
 
 /** Throws BAD_USER_INPUT on anything this API did not issue. */
 export function decodeEventId(value: string, field = "after"): number {
-  const text = Buffer.from(value, "base64url").toString("utf8");
-  if (text.startsWith(PREFIX)) {
-    const id = Number(text.slice(PREFIX.length));
-    if (Number.isSafeInteger(id) && id >= 0) return id;
-  }
-  throw badInput(`${field} is not a valid event id`, field);
+  return eventIds.decode(value, field);
 }

@@ -182,7 +182,15 @@ const dateStrings = fc.oneof(
   },
   { weight: 1, arbitrary: anyDate.map((d) => d.toISOString()) },
 );
+/** Microsecond times as today's cursors carry them, real and forged. */
+const exactDates = fc.oneof(
+  dateStrings,
+  anyDate.map((d) => d.toISOString().replace("Z", "123Z")),
+  fc.constantFrom("0000-01-01T00:00:00.000000Z", "0001-01-01T00:00:00.000000Z", "2026-02-30T00:00:00.000000Z", "2026-11-24T24:00:00.000000Z", "9999-12-31T23:59:59.999999Z", "2026-11-24T10:00:00.1234567Z"),
+);
 const forgedCursors = fc.oneof(
+  fc.tuple(exactDates, fc.oneof(fc.uuid(), fc.string({ maxLength: 10 }))).map(([d, id]) => cursor(`c2:${d}|${id}`)),
+  fc.tuple(exactDates, fc.oneof(fc.integer().map(String), fc.constantFrom("9007199254740993", "1e3", "-1", "", "x"))).map(([d, n]) => cursor(`au3:${d}|${n}`)),
   fc.tuple(fc.oneof(dateStrings, anyDate.map((d) => d.toISOString())), fc.oneof(fc.uuid(), fc.string({ maxLength: 10 }))).map(([d, id]) => cursor(`c1:${d}|${id}`)),
   fc.tuple(fc.oneof(dateStrings, anyDate.map((d) => d.toISOString())), fc.oneof(fc.integer().map(String), fc.constantFrom("9007199254740993", "1e3", "-1", "", "x"))).map(([d, n]) => cursor(`au2:${d}|${n}`)),
   fc.oneof(fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(String), fc.constantFrom("1e3", "-0", "0x10", "", "Infinity", "1.5")).map((n) => cursor(`ev1:${n}`)),

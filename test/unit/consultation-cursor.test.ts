@@ -4,7 +4,7 @@ import { AppError } from "../../src/errors.js";
 
 describe("consultation cursors", () => {
   it("round-trips the sort key", () => {
-    const cursor = { scheduledAt: new Date("2026-11-24T09:30:00.000Z"), id: "6f1c1c52-2a53-4b0e-9a51-3f0d1b2c3d4e" };
+    const cursor = { scheduledAt: "2026-11-24T09:30:00.123456Z", id: "6f1c1c52-2a53-4b0e-9a51-3f0d1b2c3d4e" };
     expect(decodeConsultationCursor(encodeConsultationCursor(cursor))).toEqual(cursor);
   });
 
