@@ -82,8 +82,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw unauthenticated("Invalid token");
     }
     // A leaked long-lived token is a long-lived breach: refuse what no identity provider
-    // should mint. Without `iat` the lifetime left counts, so such a token expires soon enough.
-    const issuedAt = typeof payload.iat === "number" ? payload.iat : now - options.clockToleranceSeconds;
+    // should mint. Without `iat` the lifetime left counts (our clock may lag the issuer's by
+    // the tolerance), so such a token still expires soon enough.
+    const issuedAt = typeof payload.iat === "number" ? payload.iat : now + options.clockToleranceSeconds;
     if (payload.exp! - issuedAt > options.maxLifetimeSeconds) throw unauthenticated("Token lifetime too long");
     return { subject: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
   }
