@@ -37,8 +37,13 @@ export const envSchema = z.object({
   ),
   AUTH_JWKS_URL: optionalString.describe("JWKS URL whose keys (RS256/ES256/EdDSA) verify bearer tokens."),
   AUTH_ISSUER: optionalString.describe("Required `iss` of bearer tokens, when set."),
-  AUTH_AUDIENCE: optionalString.describe("Required `aud` of bearer tokens, when set."),
+  AUTH_AUDIENCE: optionalString.describe(
+    "Required `aud` of bearer tokens, when set. Recommended: without it, any token your identity provider signs for another app is accepted here.",
+  ),
   AUTH_CLOCK_TOLERANCE_SECONDS: int(0, 300).default(5).describe("Clock skew allowed on `exp`/`nbf`."),
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: int(60, 31 * 86_400)
+    .default(86_400)
+    .describe("Longest lifetime a bearer token may have: `exp − iat` (without `iat`: `exp −` now); longer ones are refused."),
   MAX_PAGE_SIZE: int(1, 1000).default(100).describe("Largest `first` any connection accepts."),
   HMS_ACCESS_KEY: optionalString.describe("100ms app access key (Dashboard > Developer). Without the three HMS_ keys, video mutations answer UPSTREAM_UNAVAILABLE."),
   HMS_APP_SECRET: optionalString.describe("100ms app secret: signs room join tokens and management tokens. Never sent to clients."),
@@ -88,7 +93,7 @@ export const envSchema = z.object({
   WS_MAX_SOCKETS_PER_USER: int(1, 1000).default(10).describe("Open WebSockets one user may hold; more are closed with 4429."),
   WS_PING_INTERVAL_MS: int(0, 600_000)
     .default(30_000)
-    .describe("Ping every socket this often and drop those that did not answer the last ping; 0 turns it off."),
+    .describe("graphql-ws pings every socket this often and drops one that does not answer within the same time; 0 turns pings off."),
   REPLAY_MAX_EVENTS: int(0, 10_000_000)
     .default(10_000)
     .describe("Most events a subscription's `after` may replay; further back is refused (BAD_USER_INPUT, reason REPLAY_HORIZON)."),
@@ -141,6 +146,7 @@ export interface Config {
     issuer: string | undefined;
     audience: string | undefined;
     clockToleranceSeconds: number;
+    maxLifetimeSeconds: number;
   };
   maxPageSize: number;
   shutdownTimeoutMs: number;
@@ -230,6 +236,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         issuer: e.AUTH_ISSUER,
         audience: e.AUTH_AUDIENCE,
         clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_SECONDS,
+        maxLifetimeSeconds: e.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
       },
       maxPageSize: e.MAX_PAGE_SIZE,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

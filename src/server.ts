@@ -1,6 +1,7 @@
 /**
  * One HTTP server: POST/GET /graphql (Apollo), GET /healthz (process up), GET /readyz
- * (database reachable). Later slices add graphql-ws on /graphql and /webhooks/100ms here.
+ * (database reachable), graphql-ws on /graphql (src/graphql/ws-server.ts), /webhooks/100ms,
+ * /metrics and the dashboard.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -11,8 +12,7 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import proxyAddr from "proxy-addr";
 import { authenticate } from "./auth/authenticate.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Database } from "./db/client.js";
@@ -25,7 +25,8 @@ import type { Services } from "./services.js";
 import type { WebhookConfig } from "./config.js";
 import { webhookEndpoint } from "./webhooks/webhook.route.js";
 import { dashboardRouter } from "./dashboard/dashboard.route.js";
-import { graphqlWsOptions, type WsLimits } from "./graphql/ws.js";
+import type { WsLimits } from "./graphql/ws.js";
+import { attachGraphqlWs } from "./graphql/ws-server.js";
 import { graphqlFastPath } from "./graphql/http-fast-path.js";
 import { costLimitPlugin, limitRules, type QueryLimits } from "./graphql/limits.js";
 
@@ -75,11 +76,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     if (webhooks.tryFastPath(req, res) || graphqlFast?.(req, res)) return;
     app(req, res);
   });
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: 64 * 1024 });
-  const wsCleanup = useServer(graphqlWsOptions(options), wsServer);
-  const stopPinging = keepAlive(wsServer, options.ws.pingIntervalMs);
+  const trustProxy = app.get("trust proxy fn") as (address: string, hop: number) => boolean;
+  const ws = attachGraphqlWs(httpServer, { ...options, clientIp: (request) => proxyAddr(request, trustProxy) ?? null });
   const { metrics } = options.services;
-  metrics.openSockets = () => wsServer.clients.size;
+  metrics.openSockets = ws.openSockets;
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: !options.isProduction,
@@ -100,10 +100,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       // Subscriptions: close every socket with 1001 "Going away" on shutdown.
       {
         serverWillStart: async () => ({
-          drainServer: async () => {
-            stopPinging();
-            await wsCleanup.dispose();
-          },
+          drainServer: () => ws.dispose(),
         }),
       },
       errorLoggingPlugin(options.logger),
@@ -165,7 +162,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       context: ({ req, res }) => graphqlContext({ headers: req.headers, clientIp: req.ip ?? null, setHeader: (name, value) => res.setHeader(name, value) }),
     }),
   );
-  graphqlFast = graphqlFastPath({ apollo, context: graphqlContext, trustProxy: app.get("trust proxy fn") as (address: string, hop: number) => boolean, logger: options.logger });
+  graphqlFast = graphqlFastPath({ apollo, context: graphqlContext, trustProxy, logger: options.logger });
   app.use(jsonErrors(options.logger));
 
   return {
@@ -180,7 +177,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         });
       }),
     stop: () => apollo.stop(),
-    openSockets: () => wsServer.clients.size,
+    openSockets: ws.openSockets,
   };
 }
 
@@ -270,29 +267,4 @@ function jsonErrors(logger: Logger): ErrorRequestHandler {
             : "Bad request";
     res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST" } }] });
   };
-}
-
-/**
- * Pings every socket each interval and terminates those that did not answer the previous
- * ping: a peer that vanished without closing (a phone that lost its network) is dropped.
- */
-function keepAlive(server: WebSocketServer, intervalMs: number): () => void {
-  if (intervalMs <= 0) return () => {};
-  const alive = new WeakMap<object, boolean>();
-  server.on("connection", (socket) => {
-    alive.set(socket, true);
-    socket.on("pong", () => alive.set(socket, true));
-  });
-  const timer = setInterval(() => {
-    for (const socket of server.clients) {
-      if (alive.get(socket) === false) {
-        socket.terminate();
-        continue;
-      }
-      alive.set(socket, false);
-      socket.ping();
-    }
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
 }

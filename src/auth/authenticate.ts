@@ -23,9 +23,10 @@ export async function authenticate(
     const token = bearerToken(header);
     if (token === null) throw unauthenticated("Authentication required");
     const { subject, expiresAt } = await verify(token);
-    // `sub` is users.id (a uuid); anything else cannot be a user of this clinic.
+    // `sub` is users.id exactly as issued (a lower-case uuid). PostgreSQL's uuid type would
+    // also find the user for an upper-case or brace-wrapped spelling; such a token was not ours.
     const viewer = isUuid(subject) ? await findViewer(subject) : null;
-    if (viewer === null) throw unauthenticated("Unknown user");
+    if (viewer === null || viewer.userId !== subject) throw unauthenticated("Unknown user");
     return { viewer, error: null, expiresAt };
   } catch (error) {
     return { viewer: null, error: error as Error, expiresAt: null };

@@ -1,9 +1,12 @@
 /**
  * Verifies bearer JWTs with jose: HS256 with a shared secret, or asymmetric keys from a JWKS
  * URL. Algorithms are pinned (so `alg: none` and algorithm confusion are refused), `exp` and
- * `sub` are required, and issuer/audience are checked when configured.
+ * `sub` are required, issuer/audience are checked when configured, a `typ` other than JWT is
+ * refused (an `at+jwt`, `dpop+jwt` or logout token is not ours to accept), and no token may
+ * live longer than `maxLifetimeSeconds`.
  */
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
+import { LRUCache } from "lru-cache";
 import { unauthenticated } from "../errors.js";
 
 export interface TokenVerifierOptions {
@@ -12,10 +15,17 @@ export interface TokenVerifierOptions {
   issuer?: string | undefined;
   audience?: string | undefined;
   clockToleranceSeconds: number;
+  /** Longest `exp − iat` accepted; without `iat`, the longest `exp − now`. */
+  maxLifetimeSeconds: number;
 }
 
-/** Resolves to the token's `sub`; rejects with an UNAUTHENTICATED AppError. */
-export type TokenVerifier = (token: string) => Promise<{ subject: string; expiresAt: Date }>;
+export interface VerifiedToken {
+  subject: string;
+  expiresAt: Date;
+}
+
+/** Resolves to the token's `sub` and expiry; rejects with an UNAUTHENTICATED AppError. */
+export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
 
@@ -43,31 +53,39 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   // (with the clock tolerance, as jose checks it) or a minute, whichever comes first, so a
   // dashboard's every request does not pay for the signature again (a JWKS key that
   // rotates out stops working within that minute).
-  const verified = new Map<string, { subject: string; expiresAt: Date; until: number }>();
+  // Read on the wall clock, as `exp` is, and on every lookup (no cached "now"): a kept
+  // result must not outlive its token by even a millisecond.
+  const verified = new LRUCache<string, VerifiedToken>({ max: VERIFIED_MAX, ttl: VERIFIED_TTL_MS, perf: Date, ttlResolution: 0 });
   return async (token) => {
     const hit = verified.get(token);
-    if (hit && Date.now() < hit.until) return { subject: hit.subject, expiresAt: hit.expiresAt };
-    if (hit) verified.delete(token);
+    if (hit) return hit;
     const result = await verifyOnce(token);
-    verified.set(token, { ...result, until: Math.min(Date.now() + VERIFIED_TTL_MS, result.expiresAt.getTime() + options.clockToleranceSeconds * 1000) });
-    if (verified.size > VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    const untilExpiry = result.expiresAt.getTime() + options.clockToleranceSeconds * 1000 - Date.now();
+    verified.set(token, result, { ttl: Math.max(1, Math.min(VERIFIED_TTL_MS, untilExpiry)) });
     return result;
   };
 
-  async function verifyOnce(token: string): Promise<{ subject: string; expiresAt: Date }> {
-    let payload;
+  async function verifyOnce(token: string): Promise<VerifiedToken> {
+    let payload: JWTPayload;
+    let typ: string | undefined;
     try {
-      ({ payload } = await verify(token));
+      ({ payload, protectedHeader: { typ } } = await verify(token));
     } catch (error) {
       throw unauthenticated(describeJoseFailure(error));
     }
-    if (typeof payload.sub !== "string" || payload.sub.length === 0) {
-      throw unauthenticated("Invalid token");
-    }
+    if (typeof payload.sub !== "string" || payload.sub.length === 0) throw unauthenticated("Invalid token");
+    // RFC 7519 §5.1: `typ` is a media type, so compared case-insensitively.
+    if (typ !== undefined && typ.toUpperCase() !== "JWT") throw unauthenticated("Invalid token");
+    const now = Date.now() / 1000;
     // jose accepts an `iat` in the future; a token "issued" tomorrow is forged or from a broken clock.
-    if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + options.clockToleranceSeconds) {
+    if (typeof payload.iat === "number" && payload.iat > now + options.clockToleranceSeconds) {
       throw unauthenticated("Invalid token");
     }
+    // A leaked long-lived token is a long-lived breach: refuse what no identity provider
+    // should mint. Without `iat` the lifetime left counts (our clock may lag the issuer's by
+    // the tolerance), so such a token still expires soon enough.
+    const issuedAt = typeof payload.iat === "number" ? payload.iat : now + options.clockToleranceSeconds;
+    if (payload.exp! - issuedAt > options.maxLifetimeSeconds) throw unauthenticated("Token lifetime too long");
     return { subject: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
   }
 }

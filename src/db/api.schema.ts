@@ -188,13 +188,17 @@ export const prescriptionRequests = pgTable(
   (t) => [unique("prescription_requests_key").on(t.doctorId, t.idempotencyKey)],
 );
 
-/** Fixed-window request counters, when rate limits are shared across instances (RATE_LIMIT_STORE=postgres). */
-export const rateLimitCounters = pgTable(
-  "rate_limit_counters",
+/**
+ * Rate-limit counters when they are shared across instances (RATE_LIMIT_STORE=postgres), in
+ * the shape rate-limiter-flexible's RateLimiterDrizzle reads and writes: one row per
+ * `<policy>:<subject>` key, `points` used in the window that ends at `expire`.
+ */
+export const rateLimits = pgTable(
+  "rate_limits",
   {
-    key: text("key").notNull(),
-    windowStart: tz("window_start").notNull(),
-    count: integer("count").default(0).notNull(),
+    key: text("key").primaryKey(),
+    points: integer("points").notNull(),
+    expire: tz("expire"),
   },
-  (t) => [primaryKey({ name: "rate_limit_counters_pkey", columns: [t.key, t.windowStart] })],
+  (t) => [index("rate_limits_expire").on(t.expire)],
 );

@@ -1,8 +1,10 @@
 /**
  * GraphQL over WebSocket (graphql-ws) on /graphql. The bearer token travels in
- * `connection_init` (`connectionParams: { authorization: "Bearer …" }`): a bad one closes the
- * socket with 4403; it is verified again on every subscribe, and the socket closes with 4403
- * when the token expires. Results are formatted by the same `formatError` as HTTP.
+ * `connection_init` (`connectionParams: { authorization: "Bearer …" }`, or the other spellings
+ * `authorizationFromPayload` reads): a bad one closes the socket with 4403, or with 4429 once
+ * the client IP spent its anonymous budget (shared with HTTP requests without a valid token);
+ * it is verified again on every subscribe, and the socket closes with 4403 when the token
+ * expires. Results are formatted by the same `formatError` as HTTP.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -18,7 +20,9 @@ import {
 } from "graphql";
 import type { ServerOptions } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
+import type { IncomingMessage } from "node:http";
 import { authenticate } from "../auth/authenticate.js";
+import { authorizationFromPayload } from "../auth/connection-params.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
@@ -26,7 +30,7 @@ import { createContext } from "./context.js";
 import { formatError } from "./format-error.js";
 import { checkCost, limitRules, type QueryLimits } from "./limits.js";
 
-type ConnectionParams = Record<string, unknown> & { authorization?: string };
+type ConnectionParams = Record<string, unknown>;
 
 type SocketExtra = Extra & { expiryTimer?: NodeJS.Timeout; requestId?: string; userId?: string; active?: Set<string> };
 
@@ -48,6 +52,8 @@ export function graphqlWsOptions(options: {
   limits: QueryLimits;
   ws: WsLimits;
   isProduction: boolean;
+  /** The client's IP as HTTP sees it (behind TRUST_PROXY: from X-Forwarded-For). */
+  clientIp: (request: IncomingMessage) => string | null;
 }): ServerOptions<ConnectionParams, SocketExtra> {
   const socketsPerUser = new Map<string, number>();
   // graphql-ws validates with graphql's specified rules only: add the same limits as HTTP.
@@ -70,13 +76,22 @@ export function graphqlWsOptions(options: {
     );
   };
   const authOf = (params: ConnectionParams | undefined) =>
-    authenticate(typeof params?.authorization === "string" ? params.authorization : null, options.verifyToken, options.services.findViewer);
+    authenticate(authorizationFromPayload(params), options.verifyToken, options.services.findViewer);
+  /** Counts one anonymous attempt; true when the IP is over its budget. */
+  const overAnonymousBudget = async (request: IncomingMessage): Promise<boolean> => {
+    // A failing store fails open here: the attempt is refused (4403) either way.
+    const decision = await options.services.rateLimits.anonymous(options.clientIp(request)).catch(() => ({ allowed: true }));
+    return !decision.allowed;
+  };
   return {
     schema: options.schema,
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: async (ctx) => {
       const auth = await authOf(ctx.connectionParams);
-      if (!auth.viewer) return false; // graphql-ws closes with 4403 Forbidden
+      if (!auth.viewer) {
+        if (await overAnonymousBudget(ctx.extra.request)) ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many requests");
+        return false; // graphql-ws closes with 4403 Forbidden
+      }
       const open = socketsPerUser.get(auth.viewer.userId) ?? 0;
       if (open >= options.ws.maxSocketsPerUser) {
         ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many connections");
@@ -91,7 +106,7 @@ export function graphqlWsOptions(options: {
       ctx.extra.expiryTimer.unref();
       return true;
     },
-    onClose: (ctx) => {
+    onClose: async (ctx) => {
       clearTimeout(ctx.extra.expiryTimer);
       const userId = ctx.extra.userId;
       if (userId) {
@@ -99,6 +114,8 @@ export function graphqlWsOptions(options: {
         if (left > 0) socketsPerUser.set(userId, left);
         else socketsPerUser.delete(userId);
       }
+      // A socket closed before connection_init (timed out, garbage, gone) was an anonymous attempt too.
+      if (!ctx.connectionInitReceived) await overAnonymousBudget(ctx.extra.request);
     },
     onSubscribe: (ctx, id, payload) => {
       const active = ctx.extra.active ?? new Set<string>();
@@ -122,7 +139,7 @@ export function graphqlWsOptions(options: {
       const auth = await authOf(ctx.connectionParams);
       return createContext({
         requestId: ctx.extra.requestId ?? randomUUID(),
-        clientIp: ctx.extra.request.socket.remoteAddress ?? null,
+        clientIp: options.clientIp(ctx.extra.request),
         auth,
         services: options.services,
       });

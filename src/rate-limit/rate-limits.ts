@@ -1,32 +1,67 @@
-/** The API's rate-limit policies, over one limiter (in-process or shared via PostgreSQL). */
+/**
+ * The API's rate-limit policies, on rate-limiter-flexible: in-process by default; with
+ * RATE_LIMIT_STORE=postgres the counters live in the `rate_limits` table (RateLimiterDrizzle
+ * over our drizzle handle, so postgres.js and embedded PGlite alike), shared by every
+ * instance. Each policy allows its limit per 60-second window, counted from the window's
+ * first hit; over it: RATE_LIMITED with a retry hint (seconds until the window ends).
+ */
+import { RateLimiterDrizzle, RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { RateLimitConfig } from "../config.js";
 import type { Db } from "../db/client.js";
+import { rateLimits as rateLimitsTable } from "../db/schema.js";
 import { rateLimited } from "../errors.js";
-import { MemoryCounterStore, PostgresCounterStore, RateLimiter, type RateDecision } from "./rate-limiter.js";
+
+export interface RateDecision {
+  allowed: boolean;
+  retryAfterSeconds: number;
+}
+
+const WINDOW_SECONDS = 60;
 
 export class RateLimits {
-  readonly #limiter: RateLimiter;
+  readonly #mutations: RateLimiterAbstract;
+  readonly #anonymous: RateLimiterAbstract;
+  readonly #webhookFailures: RateLimiterAbstract;
 
-  constructor(
-    private readonly config: RateLimitConfig,
-    db: Db,
-  ) {
-    this.#limiter = new RateLimiter(config.store === "postgres" ? new PostgresCounterStore(db) : new MemoryCounterStore());
+  constructor(config: RateLimitConfig, db: Db) {
+    const limiter = (keyPrefix: string, points: number): RateLimiterAbstract =>
+      config.store === "postgres"
+        ? new RateLimiterDrizzle({ storeClient: db, schema: rateLimitsTable, keyPrefix, points, duration: WINDOW_SECONDS })
+        : new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SECONDS });
+    this.#mutations = limiter("mutation", config.mutationsPerMinute);
+    this.#anonymous = limiter("anonymous", config.anonymousPerMinute);
+    this.#webhookFailures = limiter("webhook-auth", config.webhookFailuresPerMinute);
   }
 
   /** Throws RATE_LIMITED when the user called this mutation too often. */
   async mutation(userId: string, action: string): Promise<void> {
-    const decision = await this.#limiter.hit(`mutation:${action}:${userId}`, this.config.mutationsPerMinute);
+    const decision = await hit(this.#mutations, `${action}:${userId}`);
     if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
   }
 
-  /** One request without a valid token, from this IP. */
+  /**
+   * One attempt without a valid token from this IP: an HTTP request or a WebSocket
+   * connection, which share one budget.
+   */
   anonymous(clientIp: string | null): Promise<RateDecision> {
-    return this.#limiter.hit(`anonymous:${clientIp ?? "unknown"}`, this.config.anonymousPerMinute);
+    return hit(this.#anonymous, clientIp ?? "unknown");
   }
 
   /** One failed webhook authentication, from this IP. */
   webhookFailure(clientIp: string | null): Promise<RateDecision> {
-    return this.#limiter.hit(`webhook-auth:${clientIp ?? "unknown"}`, this.config.webhookFailuresPerMinute);
+    return hit(this.#webhookFailures, clientIp ?? "unknown");
   }
 }
+
+/** Consumes one point; a store failure rejects (callers decide whether to fail open). */
+async function hit(limiter: RateLimiterAbstract, key: string): Promise<RateDecision> {
+  try {
+    const result = await limiter.consume(key);
+    return { allowed: true, retryAfterSeconds: seconds(result.msBeforeNext) };
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: seconds(rejection.msBeforeNext) };
+    throw rejection;
+  }
+}
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));

@@ -19,7 +19,7 @@ const LIMITS = {
   RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE: "2",
 };
 
-/** Fixed one-minute windows: start a burst with time to spare before the window turns. */
+/** One-minute windows: start a burst with time to spare before one turns. */
 async function freshWindowRoom() {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 50));

@@ -75,3 +75,52 @@ export function subscribe<T, V extends Record<string, unknown>>(
     },
   };
 }
+
+/**
+ * Opens a graphql-ws connection with these connection params and resolves with
+ * "connected" once acknowledged (then disconnects), or with the close code it got instead.
+ */
+export function connectOutcome(httpUrl: string, connectionParams: Record<string, unknown>): Promise<"connected" | number> {
+  return new Promise((resolve) => {
+    const client = createClient({
+      url: httpUrl.replace(/^http/, "ws") + "/graphql",
+      webSocketImpl: WebSocket,
+      connectionParams,
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => {},
+      on: {
+        connected: () => {
+          resolve("connected");
+          void client.dispose();
+        },
+        closed: (event) => resolve((event as { code: number }).code),
+      },
+    });
+  });
+}
+
+/**
+ * A raw `ws` client speaking graphql-transport-ws: sends connection_init with `payload` and
+ * counts the pings the server sends. `autoPong: false` plays a peer that vanished.
+ */
+export function rawGraphqlSocket(httpUrl: string, payload: Record<string, unknown>, options: { autoPong?: boolean } = {}) {
+  const socket = new WebSocket(httpUrl.replace(/^http/, "ws") + "/graphql", "graphql-transport-ws", { autoPong: options.autoPong ?? true });
+  const state = { pings: 0, closeCode: null as number | null };
+  socket.on("ping", () => state.pings++);
+  const closed = new Promise<number>((resolve) =>
+    socket.on("close", (code) => {
+      state.closeCode = code;
+      resolve(code);
+    }),
+  );
+  const acknowledged = new Promise<void>((resolve, reject) => {
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload })));
+    socket.on("message", (data) => {
+      if (JSON.parse(String(data)).type === "connection_ack") resolve();
+    });
+    socket.on("error", reject);
+    void closed.then((code) => reject(new Error(`closed ${code} before connection_ack`)));
+  });
+  return { socket, state, closed, acknowledged };
+}

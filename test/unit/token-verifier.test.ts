@@ -16,7 +16,7 @@ describe("createTokenVerifier", () => {
   it("answers a token seen before the same way, and refuses it once it expired", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-11-24T10:00:00Z"));
-    const verify = createTokenVerifier({ jwtSecret: SECRET, clockToleranceSeconds: 5 });
+    const verify = createTokenVerifier({ jwtSecret: SECRET, clockToleranceSeconds: 5, maxLifetimeSeconds: 86_400 });
     const token = await signAccessToken(SECRET, "8d3c1c2e-6a51-4a5e-9a53-0f1f2b2f7c11", { ttlSeconds: 30 });
     const first = await verify(token);
     expect(await verify(token)).toEqual(first);
@@ -29,7 +29,7 @@ describe("createTokenVerifier", () => {
   });
 
   it("keeps nothing for a token it refused, and does not take a tampered copy for a kept one", async () => {
-    const verify = createTokenVerifier({ jwtSecret: SECRET, clockToleranceSeconds: 0 });
+    const verify = createTokenVerifier({ jwtSecret: SECRET, clockToleranceSeconds: 0, maxLifetimeSeconds: 86_400 });
     const token = await signAccessToken(SECRET, "8d3c1c2e-6a51-4a5e-9a53-0f1f2b2f7c11");
     await verify(token);
     const [header, payload, signature] = token.split(".");
