@@ -47,72 +47,97 @@ export interface StreamOptions<T extends RoutedEvent> {
 }
 
 export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): AsyncIterableIterator<T> {
-  const { hub, log, scope } = options;
-  return new Repeater<T>(async (push, stop) => {
-    let stopped = false;
-    let wake: (() => void) | null = null;
+  return new Repeater<T>((push, stop) => new StreamRun(options, push, stop).run());
+}
+
+type Push<T> = (value: T) => Promise<unknown>;
+type Stop = ((error?: unknown) => void) & Promise<unknown>;
+
+/** One subscriber's run: the replay, then the live feed, one sender for both. */
+class StreamRun<T extends RoutedEvent> {
+  #stopped = false;
+  #wake: (() => void) | null = null;
+  #cursor: number;
+  readonly #queued: RoutedEvent[] = [];
+  #endWith: Error | undefined;
+
+  constructor(
+    private readonly options: StreamOptions<T>,
+    private readonly push: Push<T>,
+    private readonly stop: Stop,
+  ) {
+    this.#cursor = options.afterId ?? options.hub.lastId;
     void stop.then(() => {
-      stopped = true;
-      wake?.();
+      this.#stopped = true;
+      this.#wake?.();
     });
-    let cursor = options.afterId ?? hub.lastId;
-    const queued: RoutedEvent[] = [];
-    const unsubscribe = hub.subscribe(scope, (events) => {
-      queued.push(...events);
-      wake?.();
+  }
+
+  async run(): Promise<void> {
+    // The live feed is joined before the replay reads, so nothing falls between them.
+    const unsubscribe = this.options.hub.subscribe(this.options.scope, (events) => {
+      this.#queued.push(...events);
+      this.#wake?.();
     });
-    let endWith: Error | undefined;
-    const admit = options.admit ?? ((page) => page());
-    /** Sends events in order, skipping what was sent; stops the stream when one is refused. */
-    const sendAll = async (events: readonly RoutedEvent[]): Promise<void> => {
-      const fresh = events.filter((e) => e.id > cursor);
-      if (fresh.length === 0 || stopped) return;
-      try {
-        await options.recheck?.();
-      } catch (error) {
-        endWith = error as Error;
-        throw error;
-      }
-      const allowed = fresh.findIndex((e) => !options.authorize(e));
-      const sendable = allowed === -1 ? fresh : fresh.slice(0, allowed);
-      const prepared = await withRetry(() => options.prepare(sendable), () => stopped);
-      for (const [i, event] of sendable.entries()) {
-        if (stopped) return;
-        cursor = event.id;
-        options.onDeliver?.(event);
-        await push(prepared[i]!);
-      }
-      if (allowed !== -1) stop();
-    };
     try {
-      if (options.afterId !== null) {
-        for (let size = FIRST_REPLAY_PAGE; ; size = REPLAY_PAGE) {
-          const more = await admit(async () => {
-            if (stopped) return false;
-            const page = await withRetry(() => log.after(scope, cursor, size), () => stopped);
-            await sendAll(page);
-            return page.length === size;
-          });
-          if (!more || stopped) break;
-          await yieldToLoop();
-        }
-      }
-      while (!stopped) {
-        if (queued.length > 0) {
-          await sendAll(queued.splice(0));
-          continue;
-        }
-        // Woken by new events or by stop (one waiter at a time, none left behind on `stop`).
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-      }
+      if (this.options.afterId !== null) await this.#replay();
+      await this.#live();
     } catch {
-      stop(endWith);
+      this.stop(this.#endWith);
     } finally {
       unsubscribe();
-      options.onEnd?.();
+      this.options.onEnd?.();
     }
-  });
+  }
+
+  async #replay(): Promise<void> {
+    const { log, scope } = this.options;
+    const admit = this.options.admit ?? ((page) => page());
+    for (let size = FIRST_REPLAY_PAGE; ; size = REPLAY_PAGE) {
+      const more = await admit(async () => {
+        if (this.#stopped) return false;
+        const page = await withRetry(() => log.after(scope, this.#cursor, size), () => this.#stopped);
+        await this.#send(page);
+        return page.length === size;
+      });
+      if (!more || this.#stopped) return;
+      await yieldToLoop();
+    }
+  }
+
+  async #live(): Promise<void> {
+    while (!this.#stopped) {
+      if (this.#queued.length > 0) {
+        await this.#send(this.#queued.splice(0));
+        continue;
+      }
+      // Woken by new events or by stop (one waiter at a time, none left behind on `stop`).
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = null;
+    }
+  }
+
+  /** Sends events in order, skipping what was sent; stops the stream when one is refused. */
+  async #send(events: readonly RoutedEvent[]): Promise<void> {
+    const fresh = events.filter((e) => e.id > this.#cursor);
+    if (fresh.length === 0 || this.#stopped) return;
+    try {
+      await this.options.recheck?.();
+    } catch (error) {
+      this.#endWith = error as Error;
+      throw error;
+    }
+    const refused = fresh.findIndex((e) => !this.options.authorize(e));
+    const sendable = refused === -1 ? fresh : fresh.slice(0, refused);
+    const prepared = await withRetry(() => this.options.prepare(sendable), () => this.#stopped);
+    for (const [i, event] of sendable.entries()) {
+      if (this.#stopped) return;
+      this.#cursor = event.id;
+      this.options.onDeliver?.(event);
+      await this.push(prepared[i]!);
+    }
+    if (refused !== -1) this.stop();
+  }
 }
 
 /** Retries while the database is unreachable: up to ~30 s, with backoff. */
