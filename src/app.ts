@@ -14,7 +14,7 @@ import { createApiServer } from "./server.js";
 import { createServices, type Services } from "./services.js";
 import { EventHub } from "./live/event-hub.js";
 import { Metrics } from "./metrics.js";
-import { Reconciler } from "./live/reconciler.js";
+import type { Reconciler } from "./live/reconciler.js";
 
 export interface RunningApi {
   url: string;
@@ -44,61 +44,17 @@ export function isDemoMode(config: Config): boolean {
 
 export async function startApi(config: Config, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
   const ownsDatabase = options.database === undefined;
-  const database =
-    options.database ??
-    (await openDatabase({
-      url: config.database.url,
-      dataDir: config.database.embeddedDataDir,
-      poolMax: config.database.poolMax,
-    }));
+  const database = options.database ?? (await openDatabase({ url: config.database.url, dataDir: config.database.embeddedDataDir, poolMax: config.database.poolMax }));
   try {
     await migrateDatabase(database);
     const demo = isDemoMode(config) ? await prepareDemo(database, config.database.embeddedDataDir) : null;
     const verifyToken = createTokenVerifier({ ...config.auth, jwtSecret: demo?.secret ?? config.auth.jwtSecret });
-    const metrics = new Metrics();
     const hub = new EventHub(database, logger);
     await hub.start();
-    const services = createServices(database.db, {
-      maxPageSize: config.maxPageSize,
-      completionGraceSeconds: config.completionGraceSeconds,
-      prescriptionWindowHours: config.prescriptionWindowHours,
-      rateLimits: config.rateLimits,
-      metrics,
-      hub,
-      hms: config.hms,
-      video: config.video,
-      streams: config.streams,
-      logger,
-    });
-    const reconciler = new Reconciler({
-      database,
-      consultations: services.repos.consultations,
-      live: services.live,
-      rooms: services.rooms,
-      commands: services.commands,
-      webhooks: services.webhooks,
-      policy: config.video,
-      logger,
-      onCorrections: (n) => metrics.reconcileCorrections.inc(n),
-    });
+    const services = createServices(database, { ...serviceSettings(config), metrics: new Metrics(), hub, logger });
+    const { reconciler } = services;
     if (!config.hms) logger.warn("100ms is not configured (HMS_ACCESS_KEY, HMS_APP_SECRET, HMS_TEMPLATE_ID): video mutations will answer UPSTREAM_UNAVAILABLE");
-    const server = await createApiServer({
-      schema: await buildApiSchema(),
-      database,
-      services,
-      verifyToken,
-      logger,
-      isProduction: config.isProduction,
-      shutdownTimeoutMs: config.shutdownTimeoutMs,
-      webhooks: config.webhooks,
-      limits: config.limits,
-      ws: config.ws,
-      trustProxy: config.trustProxy,
-      corsOrigins: config.corsOrigins,
-      metricsToken: config.metricsToken,
-      dashboardEnabled: config.dashboardEnabled,
-      hmsConfigured: config.hms !== null,
-    });
+    const server = await createApiServer({ ...serverSettings(config), schema: await buildApiSchema(), database, services, verifyToken, logger });
     const { url } = await server.listen(config.port, config.host);
     services.webhooks.start();
     reconciler.start(config.reconcileIntervalSeconds);
@@ -127,6 +83,26 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     if (ownsDatabase) await database.close().catch(() => undefined);
     throw error;
   }
+}
+
+function serviceSettings(config: Config) {
+  const { maxPageSize, completionGraceSeconds, prescriptionWindowHours, rateLimits, hms, video, streams } = config;
+  return { maxPageSize, completionGraceSeconds, prescriptionWindowHours, rateLimits, hms, video, streams };
+}
+
+function serverSettings(config: Config) {
+  return {
+    isProduction: config.isProduction,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    webhooks: config.webhooks,
+    limits: config.limits,
+    ws: config.ws,
+    trustProxy: config.trustProxy,
+    corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
+    dashboardEnabled: config.dashboardEnabled,
+    hmsConfigured: config.hms !== null,
+  };
 }
 
 async function prepareDemo(database: Database, dataDir: string) {

@@ -1,24 +1,29 @@
-/** Builds the repositories and services over one database; app.ts and tests call this. */
+/**
+ * Builds the services (use cases) over one database: app.ts and tests call this. Services
+ * compose repositories; resolvers and routes reach data only through them, and through the
+ * per-request loaders they hand out.
+ */
 import { AuditWriter } from "./audit/audit-writer.js";
-import { AuditRepo } from "./audit/audit.repo.js";
 import { AuditQueries } from "./audit/audit.service.js";
 import type { Viewer } from "./auth/viewer.js";
-import { PrescriptionService } from "./prescriptions/prescription.service.js";
 import type { HmsConfig, RateLimitConfig, StreamLimits, VideoPolicy } from "./config.js";
-import { RateLimits } from "./rate-limit/rate-limits.js";
 import { ConsultationCommands } from "./consultations/consultation-commands.service.js";
 import { ConsultationService } from "./consultations/consultation.service.js";
 import { VideoRooms } from "./consultations/video-rooms.js";
-import type { Db } from "./db/client.js";
-import type { EventHub } from "./live/event-hub.js";
+import type { Database } from "./db/client.js";
 import { ConsultationEventsService } from "./live/consultation-events.service.js";
+import type { EventHub } from "./live/event-hub.js";
 import { LiveStatus } from "./live/live-status.service.js";
-import { WebhookProcessor } from "./webhooks/webhook-processor.js";
-import { WebhookIntake } from "./webhooks/webhook-intake.service.js";
-import { WebhookQueue } from "./webhooks/webhook-queue.js";
+import { Reconciler } from "./live/reconciler.js";
+import { createLoaders } from "./loaders.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
-import { createRepos, unitOfWork } from "./repos.js";
+import { PrescriptionService } from "./prescriptions/prescription.service.js";
+import { RateLimits } from "./rate-limit/rate-limits.js";
+import { createRepos, unitOfWork, type Repos, type UnitOfWork } from "./repos.js";
+import { WebhookIntake } from "./webhooks/webhook-intake.service.js";
+import { WebhookProcessor } from "./webhooks/webhook-processor.js";
+import { WebhookQueue } from "./webhooks/webhook-queue.js";
 
 export interface ServiceOptions {
   metrics: Metrics;
@@ -35,53 +40,39 @@ export interface ServiceOptions {
   logger: Logger;
 }
 
-export function createServices(db: Db, options: ServiceOptions) {
-  const repos = createRepos(db);
-  const transaction = unitOfWork(db);
+interface Parts {
+  database: Database;
+  repos: Repos;
+  transaction: UnitOfWork;
+  options: ServiceOptions;
+}
+
+export function createServices(database: Database, options: ServiceOptions) {
+  const parts: Parts = { database, repos: createRepos(database.db), transaction: unitOfWork(database.db), options };
+  const { repos } = parts;
   const rooms = new VideoRooms(options.hms, options.video, options.logger, undefined, (call) =>
     options.metrics.hmsCalls.inc({ endpoint: call.endpoint, status: String(call.status ?? 0) }),
   );
-  const audit = new AuditWriter(new AuditRepo(db), options.logger, { onFailure: () => options.metrics.auditWriteFailures.inc() });
-  const live = new LiveStatus({ transaction, rooms, logger: options.logger, completionGraceSeconds: options.completionGraceSeconds });
-  const webhooks = new WebhookQueue({
-    processor: new WebhookProcessor({ db, consultations: repos.consultations, live, roles: options.video.roles }),
-    db,
-    logger: options.logger,
-    onOutcome: (type, outcome) => options.metrics.webhooks.inc({ type: options.metrics.webhookType(type), outcome }),
-    onBatch: (size) => options.metrics.webhookBatchSize.observe(size),
-  });
-  options.metrics.queuedWebhooks = () => webhooks.size;
-  const webhookIntake = new WebhookIntake({
-    db,
-    queue: webhooks,
-    logger: options.logger,
-    count: (type, outcome) => options.metrics.webhooks.inc({ type: options.metrics.webhookType(type), outcome }),
-  });
+  const audit = new AuditWriter(repos.audit, options.logger, { onFailure: () => options.metrics.auditWriteFailures.inc() });
   const consultations = new ConsultationService(repos.consultations, options.maxPageSize, repos.eventLog);
-  const hub = (): EventHub => {
-    if (!options.hub) throw new Error("no event hub in this process");
-    return options.hub;
-  };
-  /** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
-  const findViewer = async (userId: string): Promise<Viewer | null> => {
-    const user = await repos.clinic.findUser(userId);
-    return user && { userId: user.id, role: user.role, doctorId: user.doctorId, patientId: user.patientId };
-  };
+  const commands = new ConsultationCommands({
+    reads: repos.consultations,
+    writes: repos.consultationWrites,
+    transaction: parts.transaction,
+    clinic: repos.clinic,
+    rooms,
+    policy: options.video,
+    audit: repos.audit,
+  });
+  const live = liveServices(parts, rooms, commands);
+  const findViewer = viewerLookup(repos);
   return {
     metrics: options.metrics,
     audit,
     auditTrail: new AuditQueries(repos.audit, options.maxPageSize),
-    rateLimits: new RateLimits(options.rateLimits, db),
-    prescriptions: new PrescriptionService({
-      transaction,
-      consultations: repos.consultations,
-      windowHours: options.prescriptionWindowHours,
-    }),
-    live,
-    webhooks,
-    webhookIntake,
-    hub,
-    repos,
+    rateLimits: new RateLimits(options.rateLimits, database.db),
+    prescriptions: new PrescriptionService({ transaction: parts.transaction, consultations: repos.consultations, windowHours: options.prescriptionWindowHours }),
+    ...live,
     rooms,
     maxPageSize: options.maxPageSize,
     consultations,
@@ -90,19 +81,13 @@ export function createServices(db: Db, options: ServiceOptions) {
       consultations,
       audit,
       metrics: options.metrics,
-      hub,
+      hub: live.hub,
       findViewer,
       limits: options.streams,
     }),
-    commands: new ConsultationCommands({
-      reads: repos.consultations,
-      writes: repos.consultationWrites,
-      transaction,
-      clinic: repos.clinic,
-      rooms,
-      policy: options.video,
-      audit: new AuditRepo(db),
-    }),
+    commands,
+    /** Fresh per-request DataLoaders (each request, and each subscription event, gets its own). */
+    loaders: () => createLoaders(repos),
     /** The signed-in user's own record. */
     me: async (viewer: Viewer) => {
       const user = await repos.clinic.findUser(viewer.userId);
@@ -114,3 +99,47 @@ export function createServices(db: Db, options: ServiceOptions) {
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+/** Webhooks in, presence and the lifecycle, the reconciler, and the event hub. */
+function liveServices({ database, repos, transaction, options }: Parts, rooms: VideoRooms, commands: ConsultationCommands) {
+  const { metrics, logger } = options;
+  const live = new LiveStatus({ transaction, rooms, logger, completionGraceSeconds: options.completionGraceSeconds });
+  const webhooks = new WebhookQueue({
+    processor: new WebhookProcessor({ db: database.db, consultations: repos.consultations, live, roles: options.video.roles }),
+    db: database.db,
+    logger,
+    onOutcome: (type, outcome) => metrics.webhooks.inc({ type: metrics.webhookType(type), outcome }),
+    onBatch: (size) => metrics.webhookBatchSize.observe(size),
+  });
+  metrics.queuedWebhooks = () => webhooks.size;
+  const webhookIntake = new WebhookIntake({
+    db: database.db,
+    queue: webhooks,
+    logger,
+    count: (type, outcome) => metrics.webhooks.inc({ type: metrics.webhookType(type), outcome }),
+  });
+  const reconciler = new Reconciler({
+    database,
+    consultations: repos.consultations,
+    live,
+    rooms,
+    commands,
+    webhooks,
+    policy: options.video,
+    logger,
+    onCorrections: (n) => metrics.reconcileCorrections.inc(n),
+  });
+  const hub = (): EventHub => {
+    if (!options.hub) throw new Error("no event hub in this process");
+    return options.hub;
+  };
+  return { live, webhooks, webhookIntake, reconciler, hub };
+}
+
+/** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
+function viewerLookup(repos: Repos) {
+  return async (userId: string): Promise<Viewer | null> => {
+    const user = await repos.clinic.findUser(userId);
+    return user && { userId: user.id, role: user.role, doctorId: user.doctorId, patientId: user.patientId };
+  };
+}

@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { Consultation } from "../consultations/consultation.type.js";
 import { recordRead, type GraphQLContext } from "../graphql/context.js";
-import { present } from "../graphql/loaders.js";
+import { present } from "../loaders.js";
 import { Appointment } from "./appointment.type.js";
 
 /** Appointments are only reachable from a consultation the viewer may see. */

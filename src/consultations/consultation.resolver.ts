@@ -3,7 +3,7 @@ import { Appointment } from "../appointments/appointment.type.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { actorOf, entry } from "../audit/audit.model.js";
 import { recordRead, requireViewer, type GraphQLContext } from "../graphql/context.js";
-import { mapLoaded, present } from "../graphql/loaders.js";
+import { mapLoaded, present } from "../loaders.js";
 import { PageInfo } from "../graphql/relay.types.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import { ConsultationEvent, ConsultationEventConnection, ConsultationEventEdge } from "./consultation-event.type.js";

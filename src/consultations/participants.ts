@@ -1,4 +1,4 @@
-import { present } from "../graphql/loaders.js";
+import { present } from "../loaders.js";
 import type { LiveRow } from "../live/live-state.repo.js";
 import type { Side } from "../live/presence.js";
 import { Participant, ParticipantRole } from "./consultation.type.js";

@@ -1,7 +1,7 @@
 import type { Authentication } from "../auth/authenticate.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { Services } from "../services.js";
-import { createLoaders, type Loaders } from "./loaders.js";
+import type { Loaders } from "../loaders.js";
 
 /** What every resolver receives; built once per HTTP request (per event on WebSocket). */
 export interface GraphQLContext {
@@ -20,7 +20,7 @@ export function createContext(input: {
   auth: Authentication;
   services: Services;
 }): GraphQLContext {
-  return { ...input, loaders: createLoaders(input.services.repos), reads: new Map() };
+  return { ...input, loaders: input.services.loaders(), reads: new Map() };
 }
 
 /** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */

@@ -9,7 +9,7 @@ import { ConsultationEvent } from "../consultations/consultation-event.type.js";
 import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
 import { participantOf } from "../consultations/participants.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
-import { present } from "../graphql/loaders.js";
+import { present } from "../loaders.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
 import { statusAt } from "./live-status.service.js";

@@ -12,7 +12,7 @@ import { actorOf, entry } from "../audit/audit.model.js";
 import type { StreamLimits } from "../config.js";
 import type { ConsultationService } from "../consultations/consultation.service.js";
 import { AppError, notFound } from "../errors.js";
-import { createLoaders } from "../graphql/loaders.js";
+import { createLoaders } from "../loaders.js";
 import { isUuid } from "../ids.js";
 import type { Metrics } from "../metrics.js";
 import type { Repos } from "../repos.js";

@@ -5,7 +5,7 @@
  * subscriber was authorized for the event before it gets here, and the loaders only hold the
  * event's own consultation, its people and its prescription.
  */
-import type { Loaders } from "../graphql/loaders.js";
+import type { Loaders } from "../loaders.js";
 import type { RoutedEvent } from "./event-log.repo.js";
 
 export type Prepared = RoutedEvent & { loaders: Loaders };

@@ -4,7 +4,7 @@ import { CreatePrescriptionInput } from "./prescription.input.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { Consultation } from "../consultations/consultation.type.js";
 import { recordRead, type GraphQLContext } from "../graphql/context.js";
-import { present } from "../graphql/loaders.js";
+import { present } from "../loaders.js";
 import { Prescription } from "./prescription.type.js";
 
 /** Prescriptions are only reachable from a consultation the viewer may see. */

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppointmentConsultationDocument, ConsultationDocument, ConsultationsDocument } from "../gql/graphql.js";
+import { createRepos } from "../../src/repos.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createConsultation, createDoctor, createPatient, createPrescription } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
@@ -148,7 +149,7 @@ describe("consultation", () => {
 
 describe("the list's packed rows", () => {
   it("carry exactly the records the single-record reads return (types included)", async () => {
-    const repos = api.api.services.repos;
+    const repos = createRepos(test.database.db);
     const doctor = await createDoctor(test.database.db);
     const patient = await createPatient(test.database.db);
     const { consultation } = await createConsultation(test.database.db, { doctorId: doctor.doctor.id, patientId: patient.patient.id });

@@ -93,7 +93,7 @@ describe("statement texts", () => {
       await createRepos(test.database.db).inbox.storeMany(events);
       const processor = new WebhookProcessor({
         db: test.database.db,
-        consultations: api.api.services.repos.consultations,
+        consultations: createRepos(test.database.db).consultations,
         live: api.api.services.live,
         roles: api.config.video.roles,
       });

@@ -16,6 +16,7 @@ import { InboxWriter } from "../../src/webhooks/inbox-writer.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
 import { WebhookQueue } from "../../src/webhooks/webhook-queue.js";
 import type { Envelope } from "../../src/webhooks/envelope.js";
+import { createRepos } from "../../src/repos.js";
 import { startTestApi, TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createUser } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
@@ -262,5 +263,5 @@ describe("the webhook fast path", () => {
 
 function realProcessor(): WebhookProcessor {
   const services = api.api.services;
-  return new WebhookProcessor({ db: test.database.db, consultations: services.repos.consultations, live: services.live, roles: api.config.video.roles });
+  return new WebhookProcessor({ db: test.database.db, consultations: createRepos(test.database.db).consultations, live: services.live, roles: api.config.video.roles });
 }

@@ -1,6 +1,6 @@
 /** The per-request loader: one batch per tick, and synchronous answers for what it already holds. */
 import { describe, expect, it } from "vitest";
-import { Loader, mapLoaded } from "../../src/graphql/loaders.js";
+import { Loader, mapLoaded } from "../../src/loaders.js";
 
 describe("Loader", () => {
   it("answers primed and already loaded keys synchronously, others with one batch", async () => {

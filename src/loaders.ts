@@ -4,8 +4,8 @@
  * Loaders are not scoped by viewer: they are only reached from records the viewer may see.
  */
 import DataLoader from "dataloader";
-import { groupBy } from "../collections.js";
-import type { Repos } from "../repos.js";
+import { groupBy } from "./collections.js";
+import type { Repos } from "./repos.js";
 
 /**
  * A DataLoader that also answers synchronously for what this request already holds (primed
