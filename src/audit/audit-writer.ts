@@ -5,6 +5,7 @@
  * is logged and counted. Mutations do not use this: they write their record in their own
  * transaction.
  */
+import { SerialWorker } from "../serial-worker.js";
 import type { Logger } from "../logger.js";
 import type { AuditEntry } from "./audit.model.js";
 import type { AuditRepo } from "./audit.repo.js";
@@ -20,7 +21,10 @@ export interface AuditWriterOptions {
 export class AuditWriter {
   #queue: AuditEntry[] = [];
   #timer: NodeJS.Timeout | null = null;
-  #flushing: Promise<void> | null = null;
+  readonly #worker = new SerialWorker(
+    () => this.#writeAll(),
+    (error) => this.logger.error({ errorClass: error.name }, "audit write failed; will retry"),
+  );
   #backoffMs = 0;
   #consecutiveFailures = 0;
   /** Failed write attempts (each logged). */
@@ -54,10 +58,8 @@ export class AuditWriter {
   async flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    await this.#flushing;
-    this.#flushing = this.#writeAll();
-    await this.#flushing;
-    this.#flushing = null;
+    this.#worker.poke();
+    await this.#worker.idle();
   }
 
   #schedule(delayMs: number): void {

@@ -6,6 +6,7 @@
  * reconnect (or if a NOTIFY was lost) it simply reads from where it was, so nothing is
  * skipped; a slow safety poll covers a silent connection.
  */
+import { SerialWorker } from "../serial-worker.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import { EVENTS_CHANNEL, EventLogRepo, type EventScope, type RoutedEvent } from "./event-log.repo.js";
@@ -19,8 +20,10 @@ export class EventHub {
   /** By scope key (see keyOf); `all` for the unscoped. */
   readonly #listeners = new Map<string, Set<BatchListener>>();
   #lastId = 0;
-  #pumping: Promise<void> | null = null;
-  #again = false;
+  readonly #worker = new SerialWorker(
+    () => this.#drain(),
+    (error) => this.logger.warn({ errorClass: error.name }, "event hub could not read the log; will retry"),
+  );
   #unlisten: (() => Promise<void>) | null = null;
   #poll: NodeJS.Timeout | null = null;
 
@@ -53,7 +56,7 @@ export class EventHub {
     if (this.#poll) clearInterval(this.#poll);
     this.#listeners.clear();
     await this.#unlisten?.().catch(() => undefined);
-    await this.#pumping?.catch(() => undefined);
+    await this.#worker.idle();
   }
 
   /** Calls `listener` with each batch's events in `scope`, in log order (never with none). */
@@ -70,19 +73,7 @@ export class EventHub {
 
   /** Reads and dispatches everything after the last id; concurrent calls coalesce. */
   pump(): void {
-    if (this.#pumping) {
-      this.#again = true;
-      return;
-    }
-    this.#pumping = this.#drain()
-      .catch((error: Error) => this.logger.warn({ errorClass: error.name }, "event hub could not read the log; will retry"))
-      .finally(() => {
-        this.#pumping = null;
-        if (this.#again) {
-          this.#again = false;
-          this.pump();
-        }
-      });
+    this.#worker.poke();
   }
 
   async #drain(): Promise<void> {

@@ -6,6 +6,7 @@
  * overflow leaves rows unprocessed in the inbox, and the queue's backlog pass or the
  * reconciler applies them later.
  */
+import { SerialWorker } from "../serial-worker.js";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import { envelopeSchema, type Envelope } from "./envelope.js";
@@ -31,14 +32,17 @@ export class WebhookQueue {
   readonly #ids = new Set<string>();
   readonly #batchSize: number;
   readonly #maxQueued: number;
-  #draining: Promise<void> | null = null;
+  readonly #worker: SerialWorker;
   #backlog = false;
   #stopped = false;
-  #idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: WebhookQueueOptions) {
     this.#batchSize = options.batchSize ?? 200;
     this.#maxQueued = options.maxQueued ?? 10_000;
+    this.#worker = new SerialWorker(
+      () => this.#drain(),
+      (error) => options.logger.warn({ errorClass: error.name }, "webhook queue could not drain; the reconciler retries"),
+    );
   }
 
   /** Applies what earlier runs left unprocessed in the inbox (a crash, a full queue), then keeps up. */
@@ -72,14 +76,13 @@ export class WebhookQueue {
 
   /** Resolves once nothing is queued or being applied. */
   idle(): Promise<void> {
-    if (!this.#draining) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#worker.idle();
   }
 
   /** Finishes the batch being applied; what is still queued stays in the inbox for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#draining;
+    await this.#worker.idle();
   }
 
   /**
@@ -108,11 +111,7 @@ export class WebhookQueue {
   }
 
   #kick(): void {
-    this.#draining ??= this.#drain().finally(() => {
-      this.#draining = null;
-      if (this.#pending.length > 0 && !this.#stopped) this.#kick();
-      else for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    });
+    if (!this.#stopped) this.#worker.poke();
   }
 
   async #drain(): Promise<void> {
