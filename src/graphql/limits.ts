@@ -60,7 +60,7 @@ export function limitRules(limits: QueryLimits, isProduction: boolean): Validati
     onReject: [report("Query is too deep")],
   });
   const aliases = maxAliasesRule({ n: limits.maxAliases, propagateOnRejection: false, onReject: [report("Too many aliases")] });
-  return [depth as unknown as ValidationRule, aliases as unknown as ValidationRule];
+  return [depth, aliases];
 }
 
 /**
