@@ -81,10 +81,12 @@ export const envSchema = z.object({
     .default(true)
     .describe("Also write join tokens to video_consultations.doctor_token/patient_token for older app versions."),
   GRAPHQL_MAX_DEPTH: int(2, 100).default(12).describe("Deepest selection a query may have (HTTP and WebSocket)."),
-  GRAPHQL_MAX_ALIASES: int(0, 1000).default(15).describe("Most aliases in one document."),
+  GRAPHQL_MAX_ALIASES: int(0, 1000).default(15).describe("Most aliases in one operation, a fragment's counted at each spread."),
   GRAPHQL_MAX_COST: int(10, 10_000_000)
     .default(20_000)
-    .describe("Highest query cost: 1 per field, multiplied by each enclosing list's `first` (10 for other lists)."),
+    .describe(
+      "Highest query cost: 1 per field, multiplied by each enclosing list's `first` as execution sees it (variables' defaults applied; MAX_PAGE_SIZE when it cannot be resolved; 10 for other lists).",
+    ),
   GRAPHQL_MAX_TOKENS: int(50, 100_000).default(2_000).describe("Most lexical tokens in one document."),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 120_000)
     .default(10_000)
@@ -157,7 +159,7 @@ export interface Config {
   completionGraceSeconds: number;
   reconcileIntervalSeconds: number;
   prescriptionWindowHours: number;
-  limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number };
+  limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number; maxPageSize: number };
   ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number };
   rateLimits: RateLimitConfig;
   streams: StreamLimits;
@@ -261,6 +263,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         maxCost: e.GRAPHQL_MAX_COST,
         maxTokens: e.GRAPHQL_MAX_TOKENS,
         defaultListSize: 10,
+        maxPageSize: e.MAX_PAGE_SIZE,
       },
       rateLimits: {
         store: e.RATE_LIMIT_STORE,

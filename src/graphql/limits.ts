@@ -1,27 +1,27 @@
 /**
- * Query limits, the same on HTTP and on WebSocket: depth, aliases and cost are checked here
- * (cost weighs a list by its `first`), tokens by graphql's parser (`maxTokens`). In
- * production the messages do not reveal the limits.
+ * Query limits, the same on every transport: depth and aliases as validation rules
+ * (graphql-armor's), cost once variables are known (query-cost.ts), tokens by graphql's own
+ * parser (`maxTokens`). Every check is linear in the document, whatever its fragments spread.
+ * In production the messages do not reveal the limits.
+ *
+ * graphql-armor's max-tokens is not used: graphql 16's parser counts the same tokens
+ * (`parse(…, { maxTokens })`, Apollo's `parseOptions`), where armor's needs envelop's parse hook.
  */
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import type { ApolloServerPlugin } from "@apollo/server";
 import {
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
-  getNamedType,
-  getNullableType,
-  isListType,
-  isObjectType,
-  isInterfaceType,
   Kind,
-  type ASTVisitor,
   type DocumentNode,
-  type FragmentDefinitionNode,
-  type GraphQLField,
-  type GraphQLNamedType,
   type GraphQLSchema,
-  type SelectionSetNode,
+  type OperationDefinitionNode,
   type ValidationContext,
   type ValidationRule,
-  valueFromAST,
 } from "graphql";
+import { measureCost } from "./query-cost.js";
 
 export interface QueryLimits {
   maxDepth: number;
@@ -30,65 +30,43 @@ export interface QueryLimits {
   maxTokens: number;
   /** Weight of a list field without `first`. */
   defaultListSize: number;
+  /** Weight of a `first` that cannot be resolved (MAX_PAGE_SIZE, the largest any connection accepts). */
+  maxPageSize: number;
 }
 
-export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 12, maxAliases: 15, maxCost: 20_000, maxTokens: 2_000, defaultListSize: 10 };
+export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 12, maxAliases: 15, maxCost: 20_000, maxTokens: 2_000, defaultListSize: 10, maxPageSize: 100 };
 
-function limitError(message: string, detail: string, isProduction: boolean): GraphQLError {
+export function limitError(message: string, detail: string, isProduction: boolean): GraphQLError {
   return new GraphQLError(isProduction ? message : `${message} (${detail})`, {
     extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } },
   });
 }
 
-/** Validation rules for depth and aliases (variables are not needed for these). */
+/**
+ * Validation rules for depth and aliases (variables are not needed for these), counted per
+ * operation with each fragment expanded where it is spread. Both armor rules remember each
+ * fragment's count by name, so a fragment spread many times is still walked once (the
+ * abuse tests hold them to that). Depth counts fields only (fragments are flattened);
+ * `__schema` (introspection, off in production) is not counted.
+ */
 export function limitRules(limits: QueryLimits, isProduction: boolean): ValidationRule[] {
-  const depthRule: ValidationRule = (context: ValidationContext): ASTVisitor => ({
-    OperationDefinition(node) {
-      const fragments = Object.fromEntries(
-        context.getDocument().definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-      );
-      const depth = depthOf(node.selectionSet, fragments, new Set());
-      if (depth > limits.maxDepth) context.reportError(limitError("Query is too deep", `depth ${depth} > ${limits.maxDepth}`, isProduction));
-    },
+  const report = (message: string) => (context: ValidationContext | null, error: GraphQLError) =>
+    context?.reportError(limitError(message, error.message.replace(/^Syntax Error: /, ""), isProduction));
+  const depth = maxDepthRule({
+    n: limits.maxDepth,
+    flattenFragments: true,
+    ignoreIntrospection: true,
+    propagateOnRejection: false,
+    onReject: [report("Query is too deep")],
   });
-  const aliasRule: ValidationRule = (context: ValidationContext): ASTVisitor => {
-    let aliases = 0;
-    return {
-      Field(node) {
-        if (node.alias) aliases++;
-      },
-      Document: {
-        leave() {
-          if (aliases > limits.maxAliases) context.reportError(limitError("Too many aliases", `${aliases} > ${limits.maxAliases}`, isProduction));
-        },
-      },
-    };
-  };
-  return [depthRule, aliasRule];
-}
-
-function depthOf(set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, seen: Set<string>): number {
-  if (!set) return 0;
-  let max = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith("__")) continue; // introspection is off in production
-      max = Math.max(max, 1 + depthOf(selection.selectionSet, fragments, seen));
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      max = Math.max(max, depthOf(selection.selectionSet, fragments, seen));
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments[name];
-      if (!fragment || seen.has(name)) continue;
-      max = Math.max(max, depthOf(fragment.selectionSet, fragments, new Set(seen).add(name)));
-    }
-  }
-  return max;
+  const aliases = maxAliasesRule({ n: limits.maxAliases, propagateOnRejection: false, onReject: [report("Too many aliases")] });
+  return [depth, aliases];
 }
 
 /**
- * The operation's cost: 1 per field, times the size of every list it sits in (`first`, or
- * `defaultListSize`). Returns a GraphQLError when over the limit.
+ * The cost limit for a valid document: the operation execution will pick (or every one,
+ * when none can be picked), weighed with the variables as execution will coerce them.
+ * Returns a GraphQLError when over the limit.
  */
 export function checkCost(
   schema: GraphQLSchema,
@@ -98,75 +76,20 @@ export function checkCost(
   limits: QueryLimits,
   isProduction: boolean,
 ): GraphQLError | null {
-  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operations.find((o) => !operationName || o.name?.value === operationName) ?? operations[0];
-  if (!operation) return null;
-  const root = operation.operation === "query" ? schema.getQueryType() : operation.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
-  if (!root) return null;
-  const fragments = Object.fromEntries(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-  );
-  const cost = costOf(schema, root, operation.selectionSet, fragments, variables ?? {}, limits, new Set());
-  return cost > limits.maxCost ? limitError("Query is too complex", `cost ${cost} > ${limits.maxCost}`, isProduction) : null;
-}
-
-function costOf(
-  schema: GraphQLSchema,
-  parent: GraphQLNamedType,
-  set: SelectionSetNode | undefined,
-  fragments: Record<string, FragmentDefinitionNode>,
-  variables: Record<string, unknown>,
-  limits: QueryLimits,
-  seen: Set<string>,
-): number {
-  if (!set) return 0;
-  let total = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const type = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) ?? parent) : parent;
-      total += costOf(schema, type, selection.selectionSet, fragments, variables, limits, seen);
-    } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
-      const fragment = fragments[selection.name.value];
-      if (!fragment || seen.has(fragment.name.value)) continue;
-      const type = schema.getType(fragment.typeCondition.name.value) ?? parent;
-      total += costOf(schema, type, fragment.selectionSet, fragments, variables, limits, new Set(seen).add(fragment.name.value));
-    } else {
-      const field = fieldOf(parent, selection.name.value);
-      if (!field) {
-        total += 1;
-        continue;
-      }
-      const child = getNamedType(field.type);
-      const inner = costOf(schema, child, selection.selectionSet, fragments, variables, limits, seen);
-      total += 1 + listSize(field, selection.arguments ?? [], variables, limits) * inner;
-    }
+  const picked = getOperationAST(document, operationName);
+  const operations = picked ? [picked] : document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  // Every selection is at least one token: a document within the token limit never reaches this cap.
+  const weights = { defaultListSize: limits.defaultListSize, maxPageSize: limits.maxPageSize, maxNodes: limits.maxTokens };
+  for (const operation of operations) {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+    const { cost } = measureCost(schema, document, operation, coerced.coerced ?? null, weights);
+    if (cost > limits.maxCost) return limitError("Query is too complex", `cost ${cost} > ${limits.maxCost}`, isProduction);
   }
-  return total;
-}
-
-function fieldOf(type: GraphQLNamedType, name: string): GraphQLField<unknown, unknown> | undefined {
-  return isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
-}
-
-/** How many items a field multiplies its selection by. Connections count their `first`. */
-function listSize(
-  field: GraphQLField<unknown, unknown>,
-  args: ReadonlyArray<{ name: { value: string }; value: import("graphql").ValueNode }>,
-  variables: Record<string, unknown>,
-  limits: QueryLimits,
-): number {
-  if (field.name === "edges") return 1; // the connection's `first` counted the page already
-  const firstArg = field.args.find((a) => a.name === "first");
-  if (firstArg) {
-    const node = args.find((a) => a.name.value === "first");
-    const value = node ? valueFromAST(node.value, firstArg.type, variables) : firstArg.defaultValue;
-    return typeof value === "number" && value > 0 ? value : 1;
-  }
-  return isListType(getNullableType(field.type)) ? limits.defaultListSize : 1;
+  return null;
 }
 
 /** An Apollo plugin that enforces the cost limit once variables are known. */
-export function costLimitPlugin(limits: QueryLimits, isProduction: boolean): import("@apollo/server").ApolloServerPlugin {
+export function costLimitPlugin(limits: QueryLimits, isProduction: boolean): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {

@@ -7,17 +7,7 @@
  * expires. Results are formatted by the same `formatError` as HTTP.
  */
 import { randomUUID } from "node:crypto";
-import {
-  GraphQLError,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type ExecutionResult,
-  type FormattedExecutionResult,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-} from "graphql";
+import { GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from "graphql";
 import type { ServerOptions } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import type { IncomingMessage } from "node:http";
@@ -28,7 +18,8 @@ import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import { createContext } from "./context.js";
 import { formatError } from "./format-error.js";
-import { checkCost, limitRules, type QueryLimits } from "./limits.js";
+import type { QueryLimits } from "./limits.js";
+import { createRequestCheck, hideFormattedSuggestions } from "./request-check.js";
 
 type ConnectionParams = Record<string, unknown>;
 
@@ -56,25 +47,8 @@ export function graphqlWsOptions(options: {
   clientIp: (request: IncomingMessage) => string | null;
 }): ServerOptions<ConnectionParams, SocketExtra> {
   const socketsPerUser = new Map<string, number>();
-  // graphql-ws validates with graphql's specified rules only: add the same limits as HTTP.
-  const rules = [...specifiedRules, ...limitRules(options.limits, options.isProduction)];
-  // Dashboards subscribe with the same few documents: parse and validate each text once, and
-  // share the (location-free) AST between sockets instead of holding one copy per socket.
-  const documents = new BoundedCache<string, DocumentNode>(500);
-  const checkDocument = (query: string): DocumentNode | GraphQLError[] => {
-    let document: DocumentNode;
-    try {
-      document = parse(query, { maxTokens: options.limits.maxTokens, noLocation: true });
-    } catch (error) {
-      const message = error instanceof GraphQLError ? error.message : "Syntax Error";
-      return [new GraphQLError(message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
-    }
-    const errors = validate(options.schema, document, rules);
-    if (errors.length === 0) return document;
-    return errors.map((e) =>
-      e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }),
-    );
-  };
+  // graphql-ws validates with graphql's specified rules only: check with the same limits as HTTP.
+  const checkRequest = createRequestCheck(options.limits, options.isProduction);
   const authOf = (params: ConnectionParams | undefined) =>
     authenticate(authorizationFromPayload(params), options.verifyToken, options.services.findViewer);
   /** Counts one anonymous attempt; true when the IP is over its budget. */
@@ -122,13 +96,9 @@ export function graphqlWsOptions(options: {
       if (active.size >= options.ws.maxSubscriptionsPerSocket) {
         return [limitError("Too many subscriptions on this connection")];
       }
-      const checked = documents.get(payload.query) ?? checkDocument(payload.query);
-      if (!Array.isArray(checked)) documents.set(payload.query, checked);
-      if (Array.isArray(checked)) return checked;
-      const document = checked;
       const variables = payload.variables ?? {};
-      const costError = checkCost(options.schema, document, payload.operationName, variables, options.limits, options.isProduction);
-      if (costError) return [costError];
+      const document = checkRequest(options.schema, payload.query, payload.operationName, variables);
+      if (Array.isArray(document)) return document;
       active.add(id);
       return { schema: options.schema, document, operationName: payload.operationName ?? null, variableValues: variables };
     },
@@ -147,14 +117,9 @@ export function graphqlWsOptions(options: {
     onNext: (_ctx, _id, _payload, _args, result) => formatResult(result),
     onError: (ctx, id, _payload, errors) => {
       ctx.extra.active?.delete(id);
-      return errors.map((e) => hideSuggestions(formatError(e.toJSON(), e), options.isProduction));
+      return errors.map((e) => hideFormattedSuggestions(formatError(e.toJSON(), e), options.isProduction));
     },
   };
-}
-
-/** As Apollo does on HTTP in production: no "Did you mean …?" schema hints. */
-function hideSuggestions(error: GraphQLFormattedError, isProduction: boolean): GraphQLFormattedError {
-  return isProduction ? { ...error, message: error.message.replace(/ ?Did you mean .*$/, "") } : error;
 }
 
 function limitError(message: string): GraphQLError {
@@ -164,17 +129,4 @@ function limitError(message: string): GraphQLError {
 function formatResult(result: ExecutionResult): FormattedExecutionResult {
   const { errors, ...rest } = result;
   return errors ? { ...rest, errors: errors.map((e) => formatError(e.toJSON(), e)) } : (rest as FormattedExecutionResult);
-}
-
-/** A Map that forgets its oldest entry beyond `max` entries. */
-class BoundedCache<K, V> {
-  readonly #map = new Map<K, V>();
-  constructor(private readonly max: number) {}
-  get(key: K): V | undefined {
-    return this.#map.get(key);
-  }
-  set(key: K, value: V): void {
-    this.#map.set(key, value);
-    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as K);
-  }
 }
