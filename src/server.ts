@@ -70,6 +70,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     intake: options.services.webhookIntake,
     rateLimits: options.services.rateLimits,
     logger: options.logger,
+    // Failures are counted per client address, by the same trust-proxy rules as Express's req.ip.
+    clientIp: (req) => proxyAddr(req, app.get("trust proxy fn") as (address: string, hop: number) => boolean) ?? null,
   });
   let graphqlFast: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
   const httpServer = createServer((req, res) => {

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from "node:crypto";
 import type { HmsWebhook } from "./hms-webhooks.js";
 
 /**
@@ -18,6 +19,10 @@ export interface WebhookTarget {
   retryDelaysMs?: number[];
   /** Per attempt; a timeout is recorded like a network error (status null). Default 5000. */
   timeoutMs?: number;
+  /** HIPAA workspace: sign every body (`x-100ms-signature`, lowercase hex HMAC-SHA256). */
+  signingSecret?: string;
+  /** HIPAA workspace: `room_name` and `user_name` arrive SHA-256-hashed (reference §5). */
+  hashNames?: boolean;
 }
 
 export interface WebhookChaos {
@@ -75,8 +80,8 @@ export class WebhookSender {
 
   /** Until this is called nothing is produced or sent. */
   configure(target: WebhookTarget): void {
-    const { url, headers = {}, retryDelaysMs = DEFAULT_RETRY_DELAYS_MS, timeoutMs = 5_000 } = target;
-    this.#target = { url, headers: { ...headers }, retryDelaysMs: [...retryDelaysMs], timeoutMs };
+    const { url, headers = {}, retryDelaysMs = DEFAULT_RETRY_DELAYS_MS, timeoutMs = 5_000, signingSecret = "", hashNames = false } = target;
+    this.#target = { url, headers: { ...headers }, retryDelaysMs: [...retryDelaysMs], timeoutMs, signingSecret, hashNames };
   }
 
   get configured(): boolean {
@@ -109,8 +114,9 @@ export class WebhookSender {
   }
 
   /** Entry point for the model: one produced event. */
-  emit(event: HmsWebhook): void {
+  emit(produced: HmsWebhook): void {
     if (!this.configured) return;
+    const event = this.#target!.hashNames ? hashNames(produced) : produced;
     this.produced.push(event);
     if (this.#toDrop > 0) return void (this.#toDrop -= 1);
     if (this.#held) return void this.#held.push(event);
@@ -228,11 +234,15 @@ export class WebhookSender {
 }
 
 async function send(target: Required<WebhookTarget>, event: HmsWebhook, closing: AbortSignal): Promise<number | null> {
+  const body = JSON.stringify(event);
+  const signature: Record<string, string> = target.signingSecret
+    ? { "x-100ms-signature": createHmac("sha256", target.signingSecret).update(body).digest("hex") }
+    : {};
   try {
     const response = await fetch(target.url, {
       method: "POST",
-      headers: { ...target.headers, "content-type": "application/json" },
-      body: JSON.stringify(event),
+      headers: { ...target.headers, ...signature, "content-type": "application/json" },
+      body,
       signal: AbortSignal.any([closing, AbortSignal.timeout(target.timeoutMs)]),
     });
     await response.arrayBuffer();
@@ -240,6 +250,13 @@ async function send(target: Required<WebhookTarget>, event: HmsWebhook, closing:
   } catch {
     return null;
   }
+}
+
+function hashNames(event: HmsWebhook): HmsWebhook {
+  const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
+  const data: Record<string, unknown> = { ...event.data };
+  for (const key of ["room_name", "user_name"]) if (typeof data[key] === "string") data[key] = sha256(data[key] as string);
+  return { ...event, data } as unknown as HmsWebhook;
 }
 
 /** Small, fast, seedable PRNG (mulberry32): uniform floats in [0, 1). */
