@@ -45,6 +45,8 @@ export interface WebhookDelivery {
   status: number | null;
   /** Date.now() when the attempt started. */
   at: number;
+  /** A replay from the delivery log (`is_replay: true`). */
+  replay?: boolean;
 }
 
 export type ReleaseOrder = "asis" | "reverse" | "shuffle";
@@ -63,6 +65,8 @@ export class WebhookSender {
   readonly deliveries: WebhookDelivery[] = [];
   /** Every event produced while configured, in production order (dropped ones included). */
   readonly produced: HmsWebhook[] = [];
+  /** Told of every delivery once it ended: 200, or its last retry failed (the delivery log). */
+  onDelivered: (event: HmsWebhook, status: number | null) => void = () => {};
   #target: Required<WebhookTarget> | null = null;
   #chaos = { duplicate: 0, shuffleWindow: 0, delayMs: 0 };
   #random = mulberry32(DEFAULT_SEED);
@@ -186,8 +190,21 @@ export class WebhookSender {
     const status = await this.#post(target, job.event);
     this.deliveries.push({ id: job.event.id, type: job.event.type, attempt: job.attempt, status, at });
     const retryDelay = target.retryDelaysMs[job.attempt - 1];
-    if (status === 200 || retryDelay === undefined || this.#closed) return this.#jobDone();
+    if (status === 200 || retryDelay === undefined || this.#closed) {
+      if (!this.#closed) this.onDelivered(job.event, status);
+      return this.#jobDone();
+    }
     void this.#sleep(retryDelay).then(() => this.#attempt({ ...job, attempt: job.attempt + 1 }));
+  }
+
+  /** One replayed delivery (no retries), recorded like any attempt. */
+  async replay(event: HmsWebhook & { is_replay: true }): Promise<number | null> {
+    const target = this.#target;
+    if (!target || this.#closed) return null;
+    const at = Date.now();
+    const status = await this.#post(target, event);
+    this.deliveries.push({ id: event.id, type: event.type, attempt: 1, status, at, replay: true });
+    return status;
   }
 
   /** Never rejects: a network error, timeout or abort is status null. */
