@@ -69,6 +69,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       video: config.video,
       streams: config.streams,
       logger,
+      webhookReplay: config.webhooks.replay,
     });
     const reconciler = new Reconciler({
       database,
@@ -77,6 +78,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       rooms: services.rooms,
       commands: services.commands,
       webhooks: services.webhooks,
+      recovery: services.webhookRecovery,
       policy: config.video,
       logger,
       onCorrections: (n) => metrics.reconcileCorrections.inc(n),
@@ -101,6 +103,8 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     });
     const { url } = await server.listen(config.port, config.host);
     services.webhooks.start();
+    // Before the reconciler's first pass (which waits for it): replays land on the server just started.
+    void services.webhookRecovery.recoverAtStart();
     reconciler.start(config.reconcileIntervalSeconds);
     if (!config.webhooks.secret) logger.warn("HMS_WEBHOOK_SECRET is not set: POST /webhooks/100ms answers 503");
     logger.info({ url, database: database.kind }, "API listening");
@@ -117,6 +121,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
         await server.stop();
         await services.webhooks.stop();
         await reconciler.stop();
+        await services.webhookRecovery.stop();
         await services.audit.flush();
         services.live.stop();
         await hub.stop();

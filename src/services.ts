@@ -16,6 +16,7 @@ import { LiveStatus } from "./live/live-status.service.js";
 import { WebhookProcessor } from "./webhooks/webhook-processor.js";
 import { WebhookIntake } from "./webhooks/webhook-intake.service.js";
 import { WebhookQueue } from "./webhooks/webhook-queue.js";
+import { WebhookRecovery } from "./webhooks/webhook-recovery.service.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { createRepos, unitOfWork } from "./repos.js";
@@ -33,6 +34,8 @@ export interface ServiceOptions {
   /** Replay horizon, replay admission and rights re-check of subscriptions. */
   streams: StreamLimits;
   logger: Logger;
+  /** Ask 100ms to replay failed webhook deliveries after an outage (HMS_WEBHOOK_REPLAY); default on. */
+  webhookReplay?: boolean;
 }
 
 export function createServices(db: Db, options: ServiceOptions) {
@@ -80,6 +83,7 @@ export function createServices(db: Db, options: ServiceOptions) {
     live,
     webhooks,
     webhookIntake,
+    webhookRecovery: new WebhookRecovery({ api: rooms.client, db, logger: options.logger, enabled: options.webhookReplay ?? true }),
     hub,
     repos,
     rooms,
