@@ -17,10 +17,11 @@ export const envelopeSchema = z.looseObject({
   data: z.record(z.string(), z.unknown()),
   /**
    * Set on deliveries 100ms re-sends from its delivery log (same `id` as the original; where
-   * the flag sits is not documented, so only its top-level spelling is read, leniently). A
-   * replay is applied like the original, and is a no-op when the original arrived.
+   * the flag sits is not documented, so only its top-level spelling is read, and any value is
+   * accepted: a replay must never be refused for its flag). A replay is applied like the
+   * original, and is a no-op when the original arrived.
    */
-  is_replay: z.union([z.boolean(), z.string().max(10)]).optional(),
+  is_replay: z.unknown().optional(),
 });
 
 export type Envelope = z.infer<typeof envelopeSchema>;
