@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { hashNames, send } from "./hms-webhook-post.js";
 import type { HmsWebhook } from "./hms-webhooks.js";
 
 /**
@@ -248,32 +248,6 @@ export class WebhookSender {
     }
     return out;
   }
-}
-
-async function send(target: Required<WebhookTarget>, event: HmsWebhook, closing: AbortSignal): Promise<number | null> {
-  const body = JSON.stringify(event);
-  const signature: Record<string, string> = target.signingSecret
-    ? { "x-100ms-signature": createHmac("sha256", target.signingSecret).update(body).digest("hex") }
-    : {};
-  try {
-    const response = await fetch(target.url, {
-      method: "POST",
-      headers: { ...target.headers, ...signature, "content-type": "application/json" },
-      body,
-      signal: AbortSignal.any([closing, AbortSignal.timeout(target.timeoutMs)]),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  } catch {
-    return null;
-  }
-}
-
-function hashNames(event: HmsWebhook): HmsWebhook {
-  const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
-  const data: Record<string, unknown> = { ...event.data };
-  for (const key of ["room_name", "user_name"]) if (typeof data[key] === "string") data[key] = sha256(data[key] as string);
-  return { ...event, data } as unknown as HmsWebhook;
 }
 
 /** Small, fast, seedable PRNG (mulberry32): uniform floats in [0, 1). */
