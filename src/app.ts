@@ -57,6 +57,8 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     const server = await createApiServer({ ...serverSettings(config), schema: await buildApiSchema(), database, services, verifyToken, logger });
     const { url } = await server.listen(config.port, config.host);
     services.webhooks.start();
+    // Before the reconciler's first pass (which waits for it): replays land on the server just started.
+    void services.webhookRecovery.recoverAtStart();
     reconciler.start(config.reconcileIntervalSeconds);
     if (!config.webhooks.secret) logger.warn("HMS_WEBHOOK_SECRET is not set: POST /webhooks/100ms answers 503");
     logger.info({ url, database: database.kind }, "API listening");
@@ -73,6 +75,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
         await server.stop();
         await services.webhooks.stop();
         await reconciler.stop();
+        await services.webhookRecovery.stop();
         await services.audit.flush();
         services.live.stop();
         await hub.stop();
@@ -87,7 +90,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
 
 function serviceSettings(config: Config) {
   const { maxPageSize, completionGraceSeconds, prescriptionWindowHours, rateLimits, hms, video, streams } = config;
-  return { maxPageSize, completionGraceSeconds, prescriptionWindowHours, rateLimits, hms, video, streams };
+  return { maxPageSize, completionGraceSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay };
 }
 
 function serverSettings(config: Config) {

@@ -61,6 +61,12 @@ export const envSchema = z.object({
   HMS_WEBHOOK_SECRET: optionalString.describe(
     "Value of that header (at least 16 characters). Absent: POST /webhooks/100ms answers 503.",
   ),
+  HMS_WEBHOOK_SIGNING_SECRET: optionalString.describe(
+    "HIPAA workspaces: the secret 100ms signs webhooks with. When set, every webhook must also carry `x-100ms-signature` = lowercase hex HMAC-SHA256 of the raw body, or it is a 401.",
+  ),
+  HMS_WEBHOOK_REPLAY: bool
+    .default(true)
+    .describe("After an outage (at start, or when the reconciler finds a room disagreeing), ask 100ms to replay the webhooks it failed to deliver; off: infer from the active room only."),
   COMPLETION_GRACE_SECONDS: int(0, 3600)
     .default(120)
     .describe("After the room empties, an ACTIVE consultation becomes COMPLETED once nobody is back for this long."),
@@ -188,6 +194,10 @@ export interface StreamLimits {
 export interface WebhookConfig {
   header: string;
   secret: string | undefined;
+  /** HIPAA workspaces: verifies `x-100ms-signature` on every delivery when set. */
+  signingSecret: string | undefined;
+  /** Ask 100ms to replay failed deliveries after an outage. */
+  replay: boolean;
 }
 
 export interface HmsConfig {
@@ -253,7 +263,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
               timeoutMs: e.HMS_TIMEOUT_MS,
             }
           : null,
-      webhooks: { header: e.HMS_WEBHOOK_HEADER.toLowerCase(), secret: e.HMS_WEBHOOK_SECRET },
+      webhooks: {
+        header: e.HMS_WEBHOOK_HEADER.toLowerCase(),
+        secret: e.HMS_WEBHOOK_SECRET,
+        signingSecret: e.HMS_WEBHOOK_SIGNING_SECRET,
+        replay: e.HMS_WEBHOOK_REPLAY,
+      },
       completionGraceSeconds: e.COMPLETION_GRACE_SECONDS,
       reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
       prescriptionWindowHours: e.PRESCRIPTION_WINDOW_HOURS,

@@ -62,7 +62,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   if (options.trustProxy) app.set("trust proxy", /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
   const trustProxy = app.get("trust proxy fn") as (address: string, hop: number) => boolean;
   const httpServer = createServer();
-  const ws = attachGraphqlWs(httpServer, { ...options, clientIp: (request) => proxyAddr(request, trustProxy) ?? null });
+  // Client addresses by the same trust-proxy rules as Express's req.ip, on every transport.
+  const clientIp = (request: IncomingMessage) => proxyAddr(request, trustProxy) ?? null;
+  const ws = attachGraphqlWs(httpServer, { ...options, clientIp });
   options.services.metrics.openSockets = ws.openSockets;
   const { apollo, context } = await startApollo({ ...options, httpServer, disposeSockets: () => ws.dispose() });
   const webhooks = webhookEndpoint({
@@ -70,6 +72,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     intake: options.services.webhookIntake,
     rateLimits: options.services.rateLimits,
     logger: options.logger,
+    clientIp,
   });
 
   app.use(requestLog(options.logger));

@@ -16,6 +16,7 @@ import type { EventHub } from "./live/event-hub.js";
 import { LiveStatus } from "./live/live-status.service.js";
 import { Reconciler } from "./live/reconciler.js";
 import { createLoaders } from "./loaders.js";
+import { WebhookRecovery } from "./webhooks/webhook-recovery.service.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { PrescriptionService } from "./prescriptions/prescription.service.js";
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   /** Replay horizon, replay admission and rights re-check of subscriptions. */
   streams: StreamLimits;
   logger: Logger;
+  /** Ask 100ms to replay failed webhook deliveries after an outage (HMS_WEBHOOK_REPLAY); default on. */
+  webhookReplay?: boolean;
 }
 
 interface Parts {
@@ -118,6 +121,7 @@ function liveServices({ database, repos, transaction, options }: Parts, rooms: V
     logger,
     count: (type, outcome) => metrics.webhooks.inc({ type: metrics.webhookType(type), outcome }),
   });
+  const webhookRecovery = new WebhookRecovery({ api: rooms.client, db: database.db, logger, enabled: options.webhookReplay ?? true });
   const reconciler = new Reconciler({
     database,
     consultations: repos.consultations,
@@ -125,6 +129,7 @@ function liveServices({ database, repos, transaction, options }: Parts, rooms: V
     rooms,
     commands,
     webhooks,
+    recovery: webhookRecovery,
     policy: options.video,
     logger,
     onCorrections: (n) => metrics.reconcileCorrections.inc(n),
@@ -133,7 +138,7 @@ function liveServices({ database, repos, transaction, options }: Parts, rooms: V
     if (!options.hub) throw new Error("no event hub in this process");
     return options.hub;
   };
-  return { live, webhooks, webhookIntake, reconciler, hub };
+  return { live, webhooks, webhookIntake, webhookRecovery, reconciler, hub };
 }
 
 /** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */

@@ -42,6 +42,11 @@ export class VideoRooms {
     return this.#client !== null;
   }
 
+  /** The same 100ms client, for the webhook delivery log and replay (webhook recovery); null when not configured. */
+  get client(): HmsClient | null {
+    return this.#client;
+  }
+
   /** Creates (or, by name, finds again) the consultation's room: idempotent. */
   createRoom(consultationId: string, durationMinutes: number): Promise<HmsRoom> {
     return this.#call("create room", (client, hms) =>

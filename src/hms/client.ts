@@ -13,6 +13,7 @@ import {
   type HmsRoom,
 } from "./responses.js";
 import { mintManagementToken } from "./tokens.js";
+import * as log from "./webhook-log.js";
 
 export type { HmsActivePeer, HmsRoom } from "./responses.js";
 import type { HmsCredentials, MintedToken } from "./tokens.js";
@@ -154,7 +155,23 @@ export class HmsClient {
     await this.#send({ endpoint: "removePeers", method: "POST", path, body, idempotent: false });
   }
 
-  /** Retries: once with a fresh token on 401/403; transient failures only when idempotent. */
+  /** One page of 100ms's webhook delivery log (kept 30 days). 429s carry `retryAfterSeconds`. */
+  async listWebhookDeliveries(query: log.WebhookDeliveryQuery = {}): Promise<log.WebhookDeliveryPage> {
+    return log.parseDeliveryPage(await this.#send({ endpoint: "listWebhookDeliveries", method: "GET", path: log.deliveriesPath(query) }));
+  }
+
+  /** Asks 100ms to re-send logged deliveries; an identical request while one runs reuses it, so a retry is safe. */
+  async replayWebhooks(request: log.ReplayRequest): Promise<log.ReplayStarted> {
+    const body = log.replayBody(request);
+    return log.parseReplayStarted(await this.#send({ endpoint: "replayWebhooks", method: "POST", path: "/analytics/webhooks/replay", body }));
+  }
+
+  async getWebhookReplay(workflowId: string): Promise<log.ReplayProgress> {
+    const path = `/analytics/webhooks/replay/${encodeURIComponent(workflowId)}`;
+    return log.parseReplayProgress(await this.#send({ endpoint: "getWebhookReplay", method: "GET", path }));
+  }
+
+  /** Retries: once with a fresh token on 401/403; transient failures only when idempotent (a 429 with a long hint: never). */
   async #send(request: ApiRequest): Promise<ApiResponse> {
     let tokenRefreshed = false;
     for (let retries = 0; ; ) {
@@ -166,7 +183,9 @@ export class HmsClient {
         continue;
       }
       if (!result.retriable || request.idempotent === false || retries >= this.#options.maxRetries) throw result;
-      await sleep(this.#backoffMs(retries));
+      const hintMs = (result.retryAfterSeconds ?? 0) * 1000;
+      if (hintMs > MAX_RETRY_DELAY_MS) throw result;
+      await sleep(Math.max(hintMs, this.#backoffMs(retries)));
       retries += 1;
     }
   }
@@ -185,7 +204,9 @@ export class HmsClient {
       });
       const body = await readJson(response);
       status = response.status;
-      if (!response.ok && !(status === 404 && request.allowNotFound)) return httpError(request.endpoint, status, body);
+      if (!response.ok && !(status === 404 && request.allowNotFound)) {
+        return httpError(request.endpoint, status, body, response.headers.get("retry-after"));
+      }
       return { endpoint: request.endpoint, status, body };
     } catch (error) {
       return transportError(request.endpoint, error, timeoutMs);

@@ -16,6 +16,8 @@ export class HmsApiError extends Error {
   readonly code: number | null;
   /** `message` from 100ms's error body, when present. */
   readonly hmsMessage: string | null;
+  /** A 429's hint ("retry after 45 seconds", or a Retry-After header), when given. */
+  readonly retryAfterSeconds: number | null;
 
   constructor(init: {
     endpoint: string;
@@ -23,6 +25,7 @@ export class HmsApiError extends Error {
     retriable: boolean;
     code?: number | null;
     hmsMessage?: string | null;
+    retryAfterSeconds?: number | null;
     reason?: string;
     cause?: unknown;
   }) {
@@ -32,6 +35,7 @@ export class HmsApiError extends Error {
     this.retriable = init.retriable;
     this.code = init.code ?? null;
     this.hmsMessage = init.hmsMessage ?? null;
+    this.retryAfterSeconds = init.retryAfterSeconds ?? null;
   }
 }
 

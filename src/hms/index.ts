@@ -7,6 +7,17 @@ export type {
   HmsRoom,
   RemovePeersInput,
 } from "./client.js";
+export type {
+  DeliveryStatus,
+  ReplayProgress,
+  ReplayRequest,
+  ReplayStarted,
+  ReplayState,
+  WebhookDelivery,
+  WebhookDeliveryPage,
+  WebhookDeliveryQuery,
+} from "./webhook-log.js";
+export { REPLAYABLE_EVENTS } from "./webhook-log.js";
 export { HmsApiError, HmsNotConfiguredError } from "./errors.js";
 export { DEFAULT_MANAGEMENT_TOKEN_TTL_SECONDS, mintAppToken, mintManagementToken } from "./tokens.js";
 export type { AppTokenInput, HmsCredentials, ManagementTokenInput, MintedToken } from "./tokens.js";

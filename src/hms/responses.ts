@@ -41,16 +41,24 @@ export async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-export function httpError(endpoint: string, status: number, body: unknown): HmsApiError {
+export function httpError(endpoint: string, status: number, body: unknown, retryAfterHeader: string | null = null): HmsApiError {
   const fields = asRecord(body);
+  const hmsMessage = typeof fields.message === "string" ? fields.message : null;
   return new HmsApiError({
     endpoint,
     status,
     // General REST rate limits are not confirmed; a 429 is read as "try again later".
     retriable: status >= 500 || status === 429,
     code: typeof fields.code === "number" ? fields.code : null,
-    hmsMessage: typeof fields.message === "string" ? fields.message : null,
+    hmsMessage,
+    retryAfterSeconds: status === 429 ? retryAfter(hmsMessage, retryAfterHeader) : null,
   });
+}
+
+/** The webhook-analytics 429 says "rate limit exceeded, retry after 45 seconds". */
+function retryAfter(message: string | null, header: string | null): number | null {
+  const seconds = Number(header ?? /retry after (\d+) seconds?/i.exec(message ?? "")?.[1] ?? NaN);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
 }
 
 export function transportError(endpoint: string, error: unknown, timeoutMs: number): HmsApiError {

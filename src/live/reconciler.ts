@@ -37,6 +37,8 @@ export interface ReconcilerDeps {
   rooms: VideoRooms;
   commands: ConsultationCommands;
   webhooks: WebhookQueue;
+  /** Asked first when a room disagrees with 100ms: a replay of the missed webhooks beats inferring. */
+  recovery?: { beforeInferring(roomId: string): Promise<"replaying" | "infer"> };
   policy: VideoPolicy;
   logger: Logger;
   now?: () => Date;
@@ -109,6 +111,7 @@ export class Reconciler {
       const known = await this.#repo.knownPeerIds(id);
       const missedJoins = active.filter((p) => !known.has(p.peerId));
       if (missedLeaves.length + missedJoins.length === 0) continue;
+      if ((await this.deps.recovery?.beforeInferring(roomId)) === "replaying") continue; // 100ms re-sends what we missed
       corrections += missedLeaves.length + missedJoins.length;
       const now = this.#now();
       // Read before the update's transaction (embedded PGlite has a single connection).

@@ -15,9 +15,20 @@ export const envelopeSchema = z.looseObject({
     .max(64)
     .refine((v) => isSaneDate(new Date(v)), "not a date-time in a plausible range"),
   data: z.record(z.string(), z.unknown()),
+  /**
+   * Set on deliveries 100ms re-sends from its delivery log (same `id` as the original; where
+   * the flag sits is not documented, so only its top-level spelling is read, and any value is
+   * accepted: a replay must never be refused for its flag). A replay is applied like the
+   * original, and is a no-op when the original arrived.
+   */
+  is_replay: z.unknown().optional(),
 });
 
 export type Envelope = z.infer<typeof envelopeSchema>;
+
+export function isReplay(envelope: Envelope): boolean {
+  return envelope.is_replay === true || envelope.is_replay === "true";
+}
 
 /** Parses raw bytes into an envelope; null when not JSON or not a 100ms envelope. */
 export function parseEnvelope(body: Buffer): Envelope | null {

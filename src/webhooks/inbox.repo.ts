@@ -1,5 +1,5 @@
 /** The webhook inbox: raw events keyed by envelope id, stored before they are acknowledged. */
-import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, max, sql } from "drizzle-orm";
 import { anyOf, arrayLiteral, insertRows, rowsOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { hmsWebhookEvents as inbox } from "../db/schema.js";
@@ -28,6 +28,15 @@ export class InboxRepo {
       sql`${insertRows(inbox, ["id", "type", "roomId", "sentAt", "payload"], records)} on conflict (id) do nothing returning id`,
     );
     return new Set(rowsOf<{ id: string }>(rows).map((r) => r.id));
+  }
+
+  /** When the newest delivery (of one room, when given) was received; null when none was. */
+  async lastReceivedAt(roomId?: string): Promise<Date | null> {
+    const [row] = await this.db
+      .select({ at: max(inbox.receivedAt) })
+      .from(inbox)
+      .where(roomId === undefined ? undefined : eq(inbox.roomId, roomId));
+    return row?.at ?? null;
   }
 
   async isProcessed(id: string): Promise<boolean> {

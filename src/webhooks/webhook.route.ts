@@ -3,8 +3,12 @@
  * webhook intake (stored before the 200, applied right after). A duplicate delivery is a
  * 200 that changes nothing; when the database cannot take the event the answer is 503
  * (never 200) so 100ms retries. Answers are plain HTTP statuses, never GraphQL errors.
+ *
+ * HIPAA workspaces also sign every delivery (`x-100ms-signature`); with a signing secret
+ * configured, a delivery whose signature does not match its raw body is refused like a wrong
+ * secret header (401, counted toward the failure limit) and nothing of it is stored.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import express, { type RequestHandler, type Router } from "express";
 import type { WebhookConfig } from "../config.js";
@@ -21,7 +25,11 @@ export interface WebhookDeps {
   intake: WebhookIntake;
   rateLimits: RateLimits;
   logger: Logger;
+  /** The client address failures are counted against (Express's `req.ip` rules); default: the socket's. */
+  clientIp?: (req: IncomingMessage) => string | null;
 }
+
+type Answer = { status: number; json: object; headers?: Record<string, string> };
 
 export interface WebhookEndpoint {
   /** The Express route: every request to the path, including refusals. */
@@ -35,13 +43,15 @@ export interface WebhookEndpoint {
   tryFastPath(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-const ANSWERS: Record<IntakeOutcome, { status: number; json: object }> = {
+export const SIGNATURE_HEADER = "x-100ms-signature";
+
+const ANSWERS: Record<IntakeOutcome, Answer> = {
   accepted: { status: 200, json: { status: "accepted" } },
   duplicate: { status: 200, json: { status: "duplicate" } },
   invalid: { status: 400, json: { error: "not a 100ms webhook envelope" } },
   unavailable: { status: 503, json: { error: "temporarily unavailable" } },
 };
-const UNREADABLE: Record<400 | 413 | 415, { status: number; json: object }> = {
+const UNREADABLE: Record<400 | 413 | 415, Answer> = {
   400: { status: 400, json: { error: "bad request body" } },
   413: { status: 413, json: { error: "request entity too large" } },
   415: { status: 415, json: { error: "unsupported content encoding" } },
@@ -53,16 +63,20 @@ export function webhookEndpoint(deps: WebhookDeps): WebhookEndpoint {
     const given = headers[deps.config.header];
     return expected !== null && typeof given === "string" && timingSafeEqual(digest(given), expected);
   };
-  const answer = async (req: IncomingMessage) => {
+  const signed = signatureCheck(deps.config.signingSecret);
+  const clientIp = deps.clientIp ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? null);
+  const refuse = (req: IncomingMessage) => refusal(deps.rateLimits, clientIp(req));
+  const answer = async (req: IncomingMessage): Promise<Answer> => {
     const read = await readBody(req, MAX_WEBHOOK_BYTES);
     if (!read.ok) return UNREADABLE[read.status];
+    if (!signed(req.headers, read.body)) return refuse(req);
     return ANSWERS[await deps.intake.accept(read.body)];
   };
 
   const router = express.Router();
-  router.post(WEBHOOK_PATH, authenticateSender(authentic, expected !== null, deps.rateLimits), async (req, res) => {
-    const { status, json } = await answer(req);
-    res.status(status).json(json);
+  router.post(WEBHOOK_PATH, authenticateSender(authentic, expected !== null, refuse), async (req, res) => {
+    const { status, json, headers = {} } = await answer(req);
+    res.status(status).set(headers).json(json);
   });
 
   const tryFastPath = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -71,8 +85,8 @@ export function webhookEndpoint(deps: WebhookDeps): WebhookEndpoint {
     if ((encoding && encoding !== "identity") || !authentic(req.headers)) return false;
     const started = performance.now();
     answer(req).then(
-      ({ status, json }) => {
-        sendJson(res, status, json);
+      ({ status, json, headers }) => {
+        sendJson(res, status, json, headers);
         logRequest(deps.logger, { method: "POST", path: WEBHOOK_PATH }, status, started);
       },
       () => req.destroy(),
@@ -87,7 +101,7 @@ export function webhookEndpoint(deps: WebhookDeps): WebhookEndpoint {
 function authenticateSender(
   authentic: (headers: IncomingHttpHeaders) => boolean,
   configured: boolean,
-  rateLimits: RateLimits,
+  refuse: (req: IncomingMessage) => Promise<Answer>,
 ): RequestHandler {
   return async (req, res, next) => {
     if (!configured) {
@@ -98,14 +112,34 @@ function authenticateSender(
       next();
       return;
     }
-    // Guessing the secret from one address is throttled.
-    const decision = await rateLimits.webhookFailure(req.ip ?? null).catch(() => ({ allowed: true, retryAfterSeconds: 0 }));
-    if (!decision.allowed) {
-      res.setHeader("retry-after", String(decision.retryAfterSeconds));
-      res.status(429).json({ error: "too many failed attempts" });
-      return;
-    }
-    res.status(401).json({ error: "unauthorized" });
+    const { status, json, headers = {} } = await refuse(req);
+    res.status(status).set(headers).json(json);
+  };
+}
+
+/** Guessing the secret (or a signature) from one address is throttled: 401, then 429. */
+async function refusal(rateLimits: RateLimits, ip: string | null): Promise<Answer> {
+  const decision = await rateLimits.webhookFailure(ip).catch(() => ({ allowed: true, retryAfterSeconds: 0 }));
+  if (!decision.allowed) {
+    return { status: 429, json: { error: "too many failed attempts" }, headers: { "retry-after": String(decision.retryAfterSeconds) } };
+  }
+  return { status: 401, json: { error: "unauthorized" } };
+}
+
+/**
+ * `x-100ms-signature`: HMAC-SHA256 of the raw body, lowercase hex (100ms's sample). The
+ * exact format is not documented beyond that, so upper case and a `sha256=` prefix are
+ * accepted too. Without a signing secret every delivery passes.
+ */
+function signatureCheck(secret: string | undefined): (headers: IncomingHttpHeaders, body: Buffer) => boolean {
+  if (!secret) return () => true;
+  return (headers, body) => {
+    const given = headers[SIGNATURE_HEADER];
+    if (typeof given !== "string") return false;
+    const hex = given.trim().toLowerCase().replace(/^sha256=/, "");
+    if (!/^[0-9a-f]{64}$/.test(hex)) return false;
+    const expected = createHmac("sha256", secret).update(body).digest();
+    return timingSafeEqual(Buffer.from(hex, "hex"), expected);
   };
 }
 

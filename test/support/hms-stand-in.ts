@@ -6,17 +6,21 @@ import { jwtVerify } from "jose";
 import { StandInModel, peersJson, roomBodyProblem, roomJson } from "./hms-stand-in-model.js";
 import type { PeerInput, StandInPeer, StandInRoom } from "./hms-stand-in-model.js";
 import { WebhookSender } from "./hms-webhook-sender.js";
+import { DeliveryLog } from "./hms-delivery-log.js";
 import type { ReleaseOrder, WebhookChaos, WebhookDelivery, WebhookTarget } from "./hms-webhook-sender.js";
 import type { HmsWebhook } from "./hms-webhooks.js";
+import type { LoggedDelivery } from "./hms-delivery-log.js";
 
 export type { PeerInput, StandInPeer, StandInRoom, StandInSession } from "./hms-stand-in-model.js";
 export type { ReleaseOrder, WebhookChaos, WebhookDelivery, WebhookTarget } from "./hms-webhook-sender.js";
+export type { LoggedDelivery } from "./hms-delivery-log.js";
 
 /**
  * A real HTTP stand-in for the 100ms REST API v2 (reference §2–§3): same paths under
  * /v2, snake_case JSON, error body `{ code, message, details }`, management-token checks,
  * and an in-memory room/peer model (hms-stand-in-model.ts) that emits webhooks (§4) once
- * `configureWebhooks` is called. Only the endpoints HmsClient uses exist; anything else is a 404.
+ * `configureWebhooks` is called, and the webhook delivery log and replay (hms-delivery-log.ts).
+ * Only the endpoints HmsClient uses exist; anything else is a 404.
  */
 export interface StandInCall {
   method: string;
@@ -65,8 +69,13 @@ export interface HmsStandIn {
   sentWebhooks(): HmsWebhook[];
   /** Resolves once no webhook is queued, in flight or awaiting a retry (held ones excepted). */
   flushWebhooks(): Promise<void>;
-  /** The next `count` requests answer `status` with an error body, touching nothing. */
-  failNext(count: number, status?: number): void;
+  /**
+   * The next `count` requests (only those whose path starts with `path`, when given) answer
+   * `status` with an error body, touching nothing. A 429 says "retry after 45 seconds", as 100ms.
+   */
+  failNext(count: number, status?: number, options?: { path?: string }): void;
+  /** Deliveries that ended (200, or failed after the last retry), as the delivery log lists them. */
+  readonly deliveryLog: readonly LoggedDelivery[];
   /** The next `count` requests are processed, but their responses are held for `ms`. */
   delayNext(count: number, ms: number): void;
   /** The next request fails token validation (401) whatever its token. */
@@ -89,18 +98,20 @@ class StandIn implements HmsStandIn {
   readonly calls: StandInCall[] = [];
   baseUrl = "";
   readonly #webhooks = new WebhookSender();
+  readonly #log = new DeliveryLog((event) => this.#webhooks.replay(event));
   readonly #model = new StandInModel((event) => this.#webhooks.emit(event));
   readonly rooms = this.#model.rooms;
   readonly #server = createServer((req, res) => void this.#serve(req, res));
   readonly #accessKey: string;
   readonly #key: Uint8Array;
   readonly #ids = this.#model.ids;
-  readonly #failures: number[] = [];
+  readonly #failures: Array<{ status: number; path: string }> = [];
   readonly #delays: number[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   #rejectToken = false;
 
   constructor(creds: { accessKey: string; appSecret: string }) {
+    this.#webhooks.onDelivered = (event, status) => this.#log.record(event, status);
     this.#accessKey = creds.accessKey;
     this.#key = new TextEncoder().encode(creds.appSecret);
   }
@@ -166,8 +177,12 @@ class StandIn implements HmsStandIn {
     return this.#webhooks.flush();
   }
 
-  failNext(count: number, status = 500): void {
-    this.#failures.push(...Array<number>(count).fill(status));
+  failNext(count: number, status = 500, options: { path?: string } = {}): void {
+    for (let i = 0; i < count; i++) this.#failures.push({ status, path: options.path ?? "" });
+  }
+
+  get deliveryLog(): readonly LoggedDelivery[] {
+    return this.#log.entries;
   }
 
   delayNext(count: number, ms: number): void {
@@ -182,6 +197,7 @@ class StandIn implements HmsStandIn {
   async close(): Promise<void> {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#model.close();
+    this.#log.close();
     await this.#webhooks.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -200,8 +216,11 @@ class StandIn implements HmsStandIn {
   }
 
   async #reply(req: IncomingMessage, url: URL, body: unknown, valid: boolean): Promise<Reply> {
-    const injected = this.#failures.shift();
-    if (injected !== undefined) return failure(injected, "injected failure");
+    const injected = this.#failures.findIndex((f) => url.pathname.startsWith(f.path));
+    if (injected !== -1) {
+      const { status } = this.#failures.splice(injected, 1)[0]!;
+      return failure(status, status === 429 ? "rate limit exceeded, retry after 45 seconds" : "injected failure");
+    }
     if (!(await this.#tokenIsValid(req.headers.authorization))) {
       return failure(401, "Token validation error", ["invalid management token"]);
     }
@@ -226,6 +245,9 @@ class StandIn implements HmsStandIn {
     const [version, collection, id, action, ...rest] = url.pathname.split("/").slice(1);
     const route = `${method} ${collection ?? ""}${id ? "/:id" : ""}${action ? `/${action}` : ""}`;
     const room = id ? this.rooms.get(id) : undefined;
+    if (version === "v2" && collection === "analytics") {
+      return this.#log.route(method, url.pathname.split("/").slice(3), url.searchParams, body) ?? failure(404, "route not found");
+    }
     if (version !== "v2" || rest.length > 0) return failure(404, "route not found");
     if (route === "POST rooms") return this.#upsertRoom(body);
     if (route === "GET rooms/:id" || route === "POST rooms/:id") {

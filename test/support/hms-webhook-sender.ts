@@ -1,3 +1,4 @@
+import { hashNames, send } from "./hms-webhook-post.js";
 import type { HmsWebhook } from "./hms-webhooks.js";
 
 /**
@@ -18,6 +19,10 @@ export interface WebhookTarget {
   retryDelaysMs?: number[];
   /** Per attempt; a timeout is recorded like a network error (status null). Default 5000. */
   timeoutMs?: number;
+  /** HIPAA workspace: sign every body (`x-100ms-signature`, lowercase hex HMAC-SHA256). */
+  signingSecret?: string;
+  /** HIPAA workspace: `room_name` and `user_name` arrive SHA-256-hashed (reference §5). */
+  hashNames?: boolean;
 }
 
 export interface WebhookChaos {
@@ -40,6 +45,8 @@ export interface WebhookDelivery {
   status: number | null;
   /** Date.now() when the attempt started. */
   at: number;
+  /** A replay from the delivery log (`is_replay: true`). */
+  replay?: boolean;
 }
 
 export type ReleaseOrder = "asis" | "reverse" | "shuffle";
@@ -58,6 +65,8 @@ export class WebhookSender {
   readonly deliveries: WebhookDelivery[] = [];
   /** Every event produced while configured, in production order (dropped ones included). */
   readonly produced: HmsWebhook[] = [];
+  /** Told of every delivery once it ended: 200, or its last retry failed (the delivery log). */
+  onDelivered: (event: HmsWebhook, status: number | null) => void = () => {};
   #target: Required<WebhookTarget> | null = null;
   #chaos = { duplicate: 0, shuffleWindow: 0, delayMs: 0 };
   #random = mulberry32(DEFAULT_SEED);
@@ -75,8 +84,8 @@ export class WebhookSender {
 
   /** Until this is called nothing is produced or sent. */
   configure(target: WebhookTarget): void {
-    const { url, headers = {}, retryDelaysMs = DEFAULT_RETRY_DELAYS_MS, timeoutMs = 5_000 } = target;
-    this.#target = { url, headers: { ...headers }, retryDelaysMs: [...retryDelaysMs], timeoutMs };
+    const { url, headers = {}, retryDelaysMs = DEFAULT_RETRY_DELAYS_MS, timeoutMs = 5_000, signingSecret = "", hashNames = false } = target;
+    this.#target = { url, headers: { ...headers }, retryDelaysMs: [...retryDelaysMs], timeoutMs, signingSecret, hashNames };
   }
 
   get configured(): boolean {
@@ -109,8 +118,9 @@ export class WebhookSender {
   }
 
   /** Entry point for the model: one produced event. */
-  emit(event: HmsWebhook): void {
+  emit(produced: HmsWebhook): void {
     if (!this.configured) return;
+    const event = this.#target!.hashNames ? hashNames(produced) : produced;
     this.produced.push(event);
     if (this.#toDrop > 0) return void (this.#toDrop -= 1);
     if (this.#held) return void this.#held.push(event);
@@ -180,8 +190,21 @@ export class WebhookSender {
     const status = await this.#post(target, job.event);
     this.deliveries.push({ id: job.event.id, type: job.event.type, attempt: job.attempt, status, at });
     const retryDelay = target.retryDelaysMs[job.attempt - 1];
-    if (status === 200 || retryDelay === undefined || this.#closed) return this.#jobDone();
+    if (status === 200 || retryDelay === undefined || this.#closed) {
+      if (!this.#closed) this.onDelivered(job.event, status);
+      return this.#jobDone();
+    }
     void this.#sleep(retryDelay).then(() => this.#attempt({ ...job, attempt: job.attempt + 1 }));
+  }
+
+  /** One replayed delivery (no retries), recorded like any attempt. */
+  async replay(event: HmsWebhook & { is_replay: true }): Promise<number | null> {
+    const target = this.#target;
+    if (!target || this.#closed) return null;
+    const at = Date.now();
+    const status = await this.#post(target, event);
+    this.deliveries.push({ id: event.id, type: event.type, attempt: 1, status, at, replay: true });
+    return status;
   }
 
   /** Never rejects: a network error, timeout or abort is status null. */
@@ -224,21 +247,6 @@ export class WebhookSender {
       [out[i], out[j]] = [out[j]!, out[i]!];
     }
     return out;
-  }
-}
-
-async function send(target: Required<WebhookTarget>, event: HmsWebhook, closing: AbortSignal): Promise<number | null> {
-  try {
-    const response = await fetch(target.url, {
-      method: "POST",
-      headers: { ...target.headers, "content-type": "application/json" },
-      body: JSON.stringify(event),
-      signal: AbortSignal.any([closing, AbortSignal.timeout(target.timeoutMs)]),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  } catch {
-    return null;
   }
 }
 
