@@ -5,11 +5,11 @@
  * (leave events carry `joined_at` too), a reported time replaces an inferred one and an
  * inferred time never replaces a reported one (nor an earlier inference).
  */
-import { eq, sql } from "drizzle-orm";
+import { eq, max, sql } from "drizzle-orm";
 import { groupBy, mergeBy } from "../collections.js";
 import { anyOf, insertRows } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
-import { hmsPeerConnections as peers, hmsSessions as sessions } from "../db/schema.js";
+import { hmsPeerConnections as peers, hmsSessions as sessions, hmsWebhookEvents as inbox } from "../db/schema.js";
 import type { ConnectionFact, Side } from "./presence.js";
 
 export interface PeerFact {
@@ -115,6 +115,17 @@ export class PeerFactsRepo {
       .where(anyOf(sessions.consultationId, consultationIds));
     const closes = groupBy(rows, (r) => r.consultationId, (r) => [r.stoppedAt, r.roomEndedAt].filter((d): d is Date => d !== null));
     return new Map([...closes].map(([id, dates]) => [id, dates.flat()]));
+  }
+
+  /** When 100ms last delivered a webhook for each room (rooms never heard from are absent). */
+  async lastDeliveriesOfMany(roomIds: readonly string[]): Promise<Map<string, Date>> {
+    if (roomIds.length === 0) return new Map();
+    const rows = await this.db
+      .select({ roomId: inbox.roomId, at: max(inbox.receivedAt) })
+      .from(inbox)
+      .where(anyOf(inbox.roomId, roomIds))
+      .groupBy(inbox.roomId);
+    return new Map(rows.flatMap((r) => (r.roomId && r.at ? [[r.roomId, r.at] as const] : [])));
   }
 }
 
