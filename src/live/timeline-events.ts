@@ -91,9 +91,9 @@ function freeKey(key: string, used: Set<string>): string {
   return candidate;
 }
 
-/** What an event says, whichever of its keys it was logged under: kind, side and time. */
-function identity(e: Pick<NewEvent, "dedupeKey" | "occurredAt">): string {
-  return `${baseKey(e.dedupeKey)}@${e.occurredAt.getTime()}`;
+/** What an event says, whichever of its keys it was logged under: kind, side, time and (for a leave) since when. */
+function identity(e: Pick<NewEvent, "dedupeKey" | "occurredAt" | "joinedAt">): string {
+  return `${baseKey(e.dedupeKey)}@${e.occurredAt.getTime()}@${e.joinedAt?.getTime() ?? ""}`;
 }
 
 function baseKey(key: string): string {
