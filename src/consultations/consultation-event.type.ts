@@ -9,8 +9,18 @@ export enum ConsultationEventType {
   PARTICIPANT_LEFT = "PARTICIPANT_LEFT",
   STATUS_CHANGED = "STATUS_CHANGED",
   PRESCRIPTION_CREATED = "PRESCRIPTION_CREATED",
+  EVENT_RETRACTED = "EVENT_RETRACTED",
 }
-registerEnumType(ConsultationEventType, { name: "ConsultationEventType", description: "What happened." });
+registerEnumType(ConsultationEventType, {
+  name: "ConsultationEventType",
+  description: "What happened.",
+  valuesConfig: {
+    EVENT_RETRACTED: {
+      description:
+        "Later facts from 100ms showed that the event `retracts` did not happen as pushed (a leave that was only inferred, a start that an earlier join moved back). Streams only: `Consultation.events` shows neither.",
+    },
+  },
+});
 
 @ObjectType({ simpleResolvers: true, description: "One entry of a consultation's timeline." })
 export class ConsultationEvent {
@@ -25,6 +35,9 @@ export class ConsultationEvent {
 
   @Field(() => ConsultationStatus, { nullable: true, description: "Set for STATUS_CHANGED." })
   previousStatus!: ConsultationStatus | null;
+
+  @Field(() => ID, { nullable: true, description: "Set for EVENT_RETRACTED: the id of the event to remove from the timeline." })
+  retracts!: string | null;
 
   /** As logged; for presence changes the resolver derives it from the consultation's timeline. */
   loggedStatus!: ConsultationStatus;
@@ -42,6 +55,7 @@ export class ConsultationEvent {
       occurredAt: row.occurredAt,
       loggedStatus: row.status as ConsultationStatus,
       previousStatus: (row.previousStatus as ConsultationStatus | null) ?? null,
+      retracts: row.retractsId === null ? null : encodeEventId(row.retractsId),
       consultationId: row.consultationId,
       side: row.side,
       peerId: row.peerId,

@@ -4,7 +4,7 @@
  * cannot both win; callers re-read and re-decide when a CAS loses.
  */
 import { createHash } from "node:crypto";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { ownedBy } from "../auth/scope.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AppointmentRecord, AppointmentStatus } from "../clinic/clinic.model.js";
@@ -13,6 +13,7 @@ import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { appointments, consultationClosures, videoConsultations as vc } from "../db/schema.js";
 import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
+import type { CallTimes } from "./lifecycle.js";
 import { consultationColumns } from "./consultation.repo.js";
 
 export interface LegacyTokens {
@@ -66,9 +67,31 @@ export class ConsultationWriteRepo {
     return row ?? null;
   }
 
-  /** Row-locks in id order, so two batches over the same consultations cannot deadlock. */
-  lockByIds(ids: readonly string[]): Promise<ConsultationRecord[]> {
-    return this.db.select(consultationColumns).from(vc).where(anyOf(vc.id, ids)).orderBy(asc(vc.id)).for("update");
+  /**
+   * Row-locks in id order, so two batches over the same consultations cannot deadlock; says
+   * which were completed by the call itself (closed by nobody) rather than by a person.
+   */
+  lockByIds(ids: readonly string[]): Promise<Array<ConsultationRecord & { endedByCall: boolean }>> {
+    return this.db
+      .select({
+        ...consultationColumns,
+        endedByCall: sql<boolean>`coalesce(${consultationClosures.outcome} = 'completed' and ${consultationClosures.closedByUserId} is null, false)`,
+      })
+      .from(vc)
+      .leftJoin(consultationClosures, eq(consultationClosures.consultationId, vc.id))
+      .where(anyOf(vc.id, ids))
+      .orderBy(asc(vc.id))
+      .for("update", { of: vc });
+  }
+
+  /** New times for a call that started, as its facts say (CAS on the status: times never move it). */
+  async retime(id: string, status: ConsultationStatus, times: CallTimes): Promise<ConsultationRecord | null> {
+    const [row] = await this.db
+      .update(vc)
+      .set({ ...times, updatedAt: new Date() })
+      .where(and(eq(vc.id, id), eq(vc.status, status)))
+      .returning(consultationColumns);
+    return row ?? null;
   }
 
   /** Sets the room once: a consultation that already has one keeps it. */

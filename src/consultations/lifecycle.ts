@@ -80,31 +80,61 @@ export interface CallFacts {
   firstTogetherAt: Date | null;
   /** When the last person left (null while someone is in the room). */
   lastPresenceAt: Date | null;
+  /** When 100ms last delivered a webhook for the room (null: never). */
+  lastDeliveryAt?: Date | null;
 }
 
-/** The next step the facts call for: an action with its time, or when to look again. */
+/** A consultation as the live steps need it. */
+export type LiveConsultation = Pick<ConsultationRecord, "status" | "startedAt" | "endedAt" | "durationSeconds"> & {
+  /** Completed because the call finished (not by a person): its end follows the facts. */
+  endedByCall?: boolean;
+};
+
+export interface CallTimes {
+  startedAt: Date;
+  endedAt: Date | null;
+  durationSeconds: number | null;
+}
+
+/** The next step the facts call for: an action with its time, new times, or when to look again. */
 export type LiveStep =
   | { action: "bothJoined"; at: Date }
   | { action: "callFinished"; at: Date }
+  | { action: "retime"; times: CallTimes }
   | { action: null; completesAt: Date | null };
 
 /**
  * PENDING becomes ACTIVE once both sides were in together; ACTIVE becomes COMPLETED once
- * the room has been empty for the grace period (a dropped side may come back meanwhile).
- * Apply a step through `transition` and ask again: late facts may call for both at once.
+ * the room has been empty for the grace period, counted both from the last presence (event
+ * time) and from the room's last delivery (a backlog or replay may still bring someone
+ * back). A started call's times follow the facts whatever its status ("retime"), which
+ * never moves the status. Apply a step and ask again: late facts may call for several.
  */
-export function nextLiveStep(
-  c: Pick<ConsultationRecord, "status" | "startedAt">,
-  facts: CallFacts,
-  now: Date,
-  graceSeconds: number,
-): LiveStep {
+export function nextLiveStep(c: LiveConsultation, facts: CallFacts, now: Date, graceSeconds: number): LiveStep {
   if (c.status === "pending") {
     return facts.firstTogetherAt ? { action: "bothJoined", at: facts.firstTogetherAt } : { action: null, completesAt: null };
   }
+  const times = callTimes(c, facts);
+  if (times) return { action: "retime", times };
   if (c.status !== "active" || !facts.lastPresenceAt || !c.startedAt) return { action: null, completesAt: null };
-  const completesAt = new Date(facts.lastPresenceAt.getTime() + graceSeconds * 1000);
+  const quietSince = Math.max(facts.lastPresenceAt.getTime(), facts.lastDeliveryAt?.getTime() ?? 0);
+  const completesAt = new Date(quietSince + graceSeconds * 1000);
   return now < completesAt ? { action: null, completesAt } : { action: "callFinished", at: facts.lastPresenceAt };
+}
+
+/**
+ * The times the facts give a call that started, when they differ from the recorded ones
+ * (null otherwise): the start is when both were first together; a call that finished by
+ * itself ended when the last person left. A doctor's end keeps the moment they ended it.
+ */
+export function callTimes(c: LiveConsultation, facts: CallFacts): CallTimes | null {
+  if (!c.startedAt || (c.status !== "active" && c.status !== "completed")) return null;
+  const startedAt = facts.firstTogetherAt ?? c.startedAt;
+  const follows = c.status === "completed" && c.endedByCall === true;
+  const endedAt = follows ? (facts.lastPresenceAt ?? c.endedAt) : c.endedAt;
+  const durationSeconds = follows && endedAt ? secondsBetween(startedAt, endedAt) : c.durationSeconds;
+  const same = startedAt.getTime() === c.startedAt.getTime() && endedAt?.getTime() === c.endedAt?.getTime() && durationSeconds === c.durationSeconds;
+  return same ? null : { startedAt, endedAt, durationSeconds };
 }
 
 /** Whole seconds from `from` to `to`, never negative. */

@@ -66,9 +66,13 @@ export const hmsPeerConnections = pgTable(
     side: text("side", { enum: ["doctor", "patient"] }),
     flagged: boolean("flagged").default(false).notNull(),
     joinedAt: tz("joined_at"),
+    /** True while `joined_at` is the API's inference (the reconciler's); a reported time replaces it. */
+    joinedInferred: boolean("joined_inferred").default(false).notNull(),
     leftAt: tz("left_at"),
+    /** True while `left_at` is the API's inference (not in 100ms's active peers); a reported time replaces it. */
+    leftInferred: boolean("left_inferred").default(false).notNull(),
     leftReason: text("left_reason"),
-    /** webhook | reconcile */
+    /** Who first recorded the connection: webhook | reconcile */
     source: text("source").default("webhook").notNull(),
     updatedAt: tz("updated_at").defaultNow().notNull(),
   },
@@ -104,6 +108,9 @@ export const consultationLive = pgTable("consultation_live", {
   patientPeerId: text("patient_peer_id"),
   patientJoinedAt: tz("patient_joined_at"),
   patientLeftAt: tz("patient_left_at"),
+  /** Why the side's last connection left (100ms's `reason`); null while online or when a session close ended it. */
+  doctorLeftReason: text("doctor_left_reason"),
+  patientLeftReason: text("patient_left_reason"),
   /** Milliseconds both sides were in the room, over overlaps that have ended. */
   connectedMs: bigint("connected_ms", { mode: "number" }).default(0).notNull(),
   /** Both sides have been in the room since then (null unless both are in now). */
@@ -111,7 +118,7 @@ export const consultationLive = pgTable("consultation_live", {
   updatedAt: tz("updated_at").defaultNow().notNull(),
 });
 
-export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "STATUS_CHANGED", "PRESCRIPTION_CREATED"] as const;
+export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED"] as const;
 
 /**
  * The durable, ordered log of everything a screen should see. `id` orders it (appends are
@@ -134,15 +141,18 @@ export const consultationEvents = pgTable(
     /** For PARTICIPANT_LEFT: when that side had joined. */
     joinedAt: tz("joined_at"),
     prescriptionId: uuid("prescription_id"),
+    /** For EVENT_RETRACTED: the event that later facts showed did not happen (as logged). */
+    retractsId: bigint("retracts_id", { mode: "number" }),
     dedupeKey: text("dedupe_key").notNull(),
     createdAt: tz("created_at").defaultNow().notNull(),
   },
   (t) => [
     unique("consultation_events_dedupe_key").on(t.consultationId, t.dedupeKey),
     index("consultation_events_consultation_idx").on(t.consultationId, t.id),
+    index("consultation_events_retracts_idx").on(t.retractsId).where(sql`${t.retractsId} IS NOT NULL`),
     check(
       "consultation_events_type_check",
-      sql`${t.type} IN ('PARTICIPANT_JOINED', 'PARTICIPANT_LEFT', 'STATUS_CHANGED', 'PRESCRIPTION_CREATED')`,
+      sql`${t.type} IN ('PARTICIPANT_JOINED', 'PARTICIPANT_LEFT', 'STATUS_CHANGED', 'PRESCRIPTION_CREATED', 'EVENT_RETRACTED')`,
     ),
   ],
 );

@@ -59,7 +59,7 @@ export class ConsultationEventResolver {
 
   @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED and PARTICIPANT_LEFT." })
   async participant(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<Participant | null> {
-    if (!event.side) return null;
+    if (!event.side || event.type === "EVENT_RETRACTED") return null;
     const consultation = present(await ctx.loaders.consultation.load(event.consultationId), "consultation");
     const person =
       event.side === "doctor"

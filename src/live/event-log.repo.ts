@@ -6,7 +6,8 @@
  * order: a reader that has seen id N has seen every id below N. That is what lets a
  * subscriber resume "after N" with no gap. NOTIFY is only a wake-up; the log is the truth.
  */
-import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import { and, asc, eq, gt, isNull, ne, type SQL, sql } from "drizzle-orm";
 import { anyOf, insertRows } from "../db/batch-sql.js";
 import { groupBy } from "../collections.js";
 import type { Db } from "../db/client.js";
@@ -17,6 +18,8 @@ const EVENT_LOG_LOCK = 7_301_942_119;
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = Omit<typeof events.$inferInsert, "id" | "createdAt">;
+
+export type LoggedEvent = Pick<EventRow, "id" | "type" | "dedupeKey" | "retractsId" | "occurredAt" | "side" | "peerId" | "joinedAt">;
 
 /** A log row with the consultation's two sides, so it can be routed without another query. */
 export interface RoutedEvent extends EventRow {
@@ -33,7 +36,7 @@ export type EventScope =
 
 /** Everything an event carries; id and created_at come from their defaults. */
 const EVENT_KEYS = [
-  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "prescriptionId", "dedupeKey",
+  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "prescriptionId", "retractsId", "dedupeKey",
 ] as const satisfies ReadonlyArray<keyof NewEvent>;
 
 const routedColumns = { event: events, doctorId: vc.doctorId, patientId: vc.patientId };
@@ -56,11 +59,17 @@ export class EventLogRepo {
 
   /** The dedupe keys already logged, per consultation. */
   async keysOfMany(consultationIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const logged = await this.loggedOfMany(consultationIds);
+    return new Map([...logged].map(([id, rows]) => [id, new Set(rows.map((r) => r.dedupeKey))]));
+  }
+
+  /** What is logged per consultation, as the live projection compares it with the facts. */
+  async loggedOfMany(consultationIds: readonly string[]): Promise<Map<string, LoggedEvent[]>> {
     const rows = await this.db
-      .select({ consultationId: events.consultationId, key: events.dedupeKey })
+      .select({ consultationId: events.consultationId, id: events.id, type: events.type, dedupeKey: events.dedupeKey, retractsId: events.retractsId, occurredAt: events.occurredAt, side: events.side, peerId: events.peerId, joinedAt: events.joinedAt })
       .from(events)
       .where(anyOf(events.consultationId, consultationIds));
-    return new Map([...groupBy(rows, (r) => r.consultationId, (r) => r.key)].map(([id, keys]) => [id, new Set(keys)]));
+    return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...row }) => row);
   }
 
   /** Events after `afterId` in log order, within `scope`. */
@@ -98,14 +107,20 @@ export class EventLogRepo {
     return { events: Number(row?.events ?? 0), older: Number(row?.older ?? 0) };
   }
 
-  /** One consultation's events after `afterId`, oldest first. */
-  page(consultationId: string, afterId: number, limit: number): Promise<EventRow[]> {
-    return this.db
-      .select()
+  /**
+   * One consultation's timeline after `afterId`, oldest first: what the facts now support,
+   * so without retracted events and their retractions (streams carry both).
+   */
+  async page(consultationId: string, afterId: number, limit: number): Promise<EventRow[]> {
+    const retraction = alias(events, "retraction");
+    const rows = await this.db
+      .select({ event: events })
       .from(events)
-      .where(and(eq(events.consultationId, consultationId), gt(events.id, afterId)))
+      .leftJoin(retraction, eq(retraction.retractsId, events.id))
+      .where(and(eq(events.consultationId, consultationId), gt(events.id, afterId), ne(events.type, "EVENT_RETRACTED"), isNull(retraction.id)))
       .orderBy(asc(events.id))
       .limit(limit);
+    return rows.map((r) => r.event);
   }
 
   async latestId(): Promise<number> {

@@ -6,14 +6,17 @@
  * not yet in the log. Webhooks, the reconciler and timers all go through `update`.
  */
 import { entry, SYSTEM_ACTOR, WEBHOOK_ACTOR } from "../audit/audit.model.js";
-import type { ConsultationRecord, ConsultationStatus } from "../consultations/consultation.model.js";
+import type { ConsultationRecord } from "../consultations/consultation.model.js";
 import type { ConsultationWriteRepo } from "../consultations/consultation-write.repo.js";
-import { nextLiveStep, secondsBetween, statusEvent, transition } from "../consultations/lifecycle.js";
+import { nextLiveStep, secondsBetween, transition, type CallFacts, type LiveStep } from "../consultations/lifecycle.js";
 import type { VideoRooms } from "../consultations/video-rooms.js";
 import type { Logger } from "../logger.js";
 import type { Repos, UnitOfWork } from "../repos.js";
 import type { NewEvent } from "./event-log.repo.js";
-import { deriveTimeline, type PresenceTransition, type Timeline } from "./presence.js";
+import { deriveTimeline, type Timeline } from "./presence.js";
+import { derivedEvents, reconcileLog, type ProjectedConsultation as LockedConsultation } from "./timeline-events.js";
+
+export { statusAt } from "./timeline-events.js";
 
 const MAX_TIMER_MS = 24 * 3_600_000;
 
@@ -56,49 +59,52 @@ export class LiveStatus {
   async updateMany(consultationIds: readonly string[], apply?: ApplyFacts): Promise<UpdateResult[]> {
     const ids = [...new Set(consultationIds)];
     const results = await this.options.transaction(async (repos) => {
-      const writes = repos.consultationWrites;
-      const lockedRows = await writes.lockByIds(ids);
+      const lockedRows = await repos.consultationWrites.lockByIds(ids);
       if (apply) await apply(repos, new Set(lockedRows.map((c) => c.id)));
       if (lockedRows.length === 0) return [];
-      const lockedIds = lockedRows.map((c) => c.id);
-      const connections = await repos.peerFacts.connectionsOfMany(lockedIds);
-      const closes = await repos.peerFacts.closesOfMany(lockedIds);
-      const known = await repos.eventLog.keysOfMany(lockedIds);
-      const saves: Array<{ consultationId: string; timeline: Timeline }> = [];
-      const audits = [];
-      const fresh: NewEvent[] = [];
-      const outcomes = [];
-      for (const locked of lockedRows) {
-        const own = connections.get(locked.id) ?? [];
-        const timeline = deriveTimeline(own, closes.get(locked.id) ?? []);
-        const outcome = await this.#advance(writes, locked, timeline);
-        const { consultation, completedNow } = outcome;
-        saves.push({ consultationId: locked.id, timeline });
-        // Events come from what each connection itself reported, so the log does not depend
-        // on delivery order. Leaves only implied by a session's close (the peer's own leave
-        // lost) are logged when the consultation completes, after the grace period let late
-        // ones in.
-        const reported = completedNow ? timeline : deriveTimeline(own, []);
-        // A presence change and the status change it causes: the presence change first.
-        const statusEvents = statusChanges(locked, consultation);
-        audits.push(...statusEvents.map((e) => e.status === "active"
-            ? entry(WEBHOOK_ACTOR, "consultation.activate", consultation)
-            : entry(SYSTEM_ACTOR, "consultation.complete", consultation)));
-        const keys = known.get(locked.id);
-        fresh.push(...[...participantEvents(consultation, reported.transitions), ...statusEvents]
-          .filter((e) => !keys?.has(e.dedupeKey))
-          .sort(byTimeThenPresenceFirst));
-        outcomes.push(outcome);
-      }
-      await repos.live.saveMany(saves);
-      await repos.audit.insert(audits);
-      await repos.eventLog.append(fresh);
-      return outcomes;
+      return this.#project(repos, lockedRows);
     });
     for (const { consultation, completesAt } of results) this.#schedule(consultation.id, completesAt);
     await Promise.all(results.flatMap(({ consultation, completedNow }) =>
       completedNow && consultation.roomId ? [this.#disableRoom(consultation.roomId)] : []));
     return results.map(({ consultation, completesAt }) => ({ consultation, completesAt }));
+  }
+
+  /**
+   * For locked consultations: derives each timeline from all its facts, applies the
+   * lifecycle's steps, saves the presence projection and brings the log to match the facts.
+   */
+  async #project(repos: Repos, lockedRows: readonly LockedConsultation[]) {
+    const lockedIds = lockedRows.map((c) => c.id);
+    const roomIds = lockedRows.flatMap((c) => (c.roomId ? [c.roomId] : []));
+    const connections = await repos.peerFacts.connectionsOfMany(lockedIds);
+    const closes = await repos.peerFacts.closesOfMany(lockedIds);
+    const deliveries = await repos.peerFacts.lastDeliveriesOfMany(roomIds);
+    const logged = await repos.eventLog.loggedOfMany(lockedIds);
+    const saves: Array<{ consultationId: string; timeline: Timeline }> = [];
+    const audits = [];
+    const fresh: NewEvent[] = [];
+    const outcomes = [];
+    for (const locked of lockedRows) {
+      const own = connections.get(locked.id) ?? [];
+      const timeline = deriveTimeline(own, closes.get(locked.id) ?? []);
+      const lastDeliveryAt = locked.roomId ? (deliveries.get(locked.roomId) ?? null) : null;
+      const outcome = await this.#advance(repos.consultationWrites, locked, { ...timeline, lastDeliveryAt });
+      const { consultation } = outcome;
+      saves.push({ consultationId: locked.id, timeline });
+      // Presence events come from what each connection itself reported, so the log does not
+      // depend on delivery order. Leaves only implied by a session's close (the peer's own
+      // leave lost) are logged once the consultation is over, after the grace period let
+      // late ones in.
+      const reported = consultation.status === "completed" ? timeline : deriveTimeline(own, []);
+      audits.push(...statusAudits(locked, consultation));
+      fresh.push(...reconcileLog(consultation, derivedEvents(consultation, reported.transitions), logged.get(locked.id) ?? []));
+      outcomes.push(outcome);
+    }
+    await repos.live.saveMany(saves);
+    await repos.audit.insert(audits);
+    await repos.eventLog.append(fresh);
+    return outcomes;
   }
 
   /** Stops completion timers (on shutdown). */
@@ -107,30 +113,40 @@ export class LiveStatus {
     this.#timers.clear();
   }
 
-  /** Applies the lifecycle's steps for what the timeline now says (activation, completion). */
-  async #advance(writes: ConsultationWriteRepo, c: ConsultationRecord, timeline: Timeline) {
-    let consultation = c;
+  /** Applies the lifecycle's steps for what the facts now say (activation, new times, completion). */
+  async #advance(writes: ConsultationWriteRepo, c: LockedConsultation, facts: CallFacts) {
+    let consultation: LockedConsultation = c;
     for (;;) {
-      const step = nextLiveStep(consultation, timeline, this.#now(), this.options.completionGraceSeconds);
+      const step = nextLiveStep(consultation, facts, this.#now(), this.options.completionGraceSeconds);
       if (step.action === null) return { consultation, completesAt: step.completesAt, completedNow: false };
-      const { to } = transition(consultation.status, step.action);
-      if (step.action === "bothJoined") {
-        const activated = await writes.activate(consultation.id, step.at);
-        if (!activated) return { consultation, completesAt: null, completedNow: false };
-        consultation = activated;
-        continue;
-      }
-      const closed = await writes.close(consultation.id, consultation.appointmentId, {
-        from: consultation.status,
-        to: to as "completed",
-        endedAt: step.at,
-        durationSeconds: secondsBetween(consultation.startedAt ?? step.at, step.at),
-        appointmentStatus: "completed",
-        closedByUserId: null,
-        reason: null,
-      });
-      return { consultation: closed ?? consultation, completesAt: null, completedNow: closed !== null };
+      const changed = await this.#apply(writes, consultation, step);
+      if (!changed) return { consultation, completesAt: null, completedNow: false };
+      consultation = changed;
+      if (step.action === "callFinished") return { consultation, completesAt: null, completedNow: true };
     }
+  }
+
+  /** One step through the write repo; null when the status had moved on (CAS lost). */
+  async #apply(writes: ConsultationWriteRepo, c: LockedConsultation, step: Exclude<LiveStep, { action: null }>): Promise<LockedConsultation | null> {
+    if (step.action === "retime") {
+      const row = await writes.retime(c.id, c.status, step.times);
+      return row && { ...row, endedByCall: c.endedByCall };
+    }
+    const { to } = transition(c.status, step.action);
+    if (step.action === "bothJoined") {
+      const row = await writes.activate(c.id, step.at);
+      return row && { ...row, endedByCall: false };
+    }
+    const row = await writes.close(c.id, c.appointmentId, {
+      from: c.status,
+      to: to as "completed",
+      endedAt: step.at,
+      durationSeconds: secondsBetween(c.startedAt ?? step.at, step.at),
+      appointmentStatus: "completed",
+      closedByUserId: null,
+      reason: null,
+    });
+    return row && { ...row, endedByCall: true };
   }
 
   #schedule(consultationId: string, at: Date | null): void {
@@ -160,46 +176,10 @@ export class LiveStatus {
   }
 }
 
-/** PARTICIPANT_JOINED/LEFT for each transition, with the status the timeline implies then. */
-export function participantEvents(c: ConsultationRecord, transitions: readonly PresenceTransition[]): NewEvent[] {
-  return transitions.map((t) => ({
-    consultationId: c.id,
-    type: t.kind === "joined" ? "PARTICIPANT_JOINED" : "PARTICIPANT_LEFT",
-    occurredAt: t.at,
-    status: statusAt(c, t.at),
-    side: t.side,
-    peerId: t.peerId,
-    joinedAt: t.joinedAt,
-    dedupeKey: `${t.kind}:${t.side}:${t.at.toISOString()}`,
-  }));
-}
-
-/** In time order; at the same instant, presence changes before the status change they cause. */
-function byTimeThenPresenceFirst(a: NewEvent, b: NewEvent): number {
-  const rank = (e: NewEvent) => (e.type === "STATUS_CHANGED" ? 1 : 0);
-  return a.occurredAt.getTime() - b.occurredAt.getTime() || rank(a) - rank(b);
-}
-
-/** STATUS_CHANGED events for what `update` just did (activation, completion). */
-function statusChanges(before: ConsultationRecord, after: ConsultationRecord): NewEvent[] {
-  const events: NewEvent[] = [];
-  if (before.status === "pending" && after.status !== "pending" && after.startedAt) {
-    events.push(statusEvent(after.id, "pending", "active", after.startedAt));
-  }
-  if (after.status === "completed" && before.status !== "completed" && after.endedAt) {
-    events.push(statusEvent(after.id, "active", "completed", after.endedAt));
-  }
-  return events;
-}
-
-/**
- * The status right after a presence change at `at`, from the consultation's timeline (a
- * change at the very instant of a status change comes first). Webhooks can reveal an
- * earlier start after the fact, so readers compute it from the current record too.
- */
-export function statusAt(c: Pick<ConsultationRecord, "status" | "startedAt" | "endedAt">, at: Date): ConsultationStatus {
-  if (c.status === "cancelled") return "cancelled";
-  if (c.status === "completed" && c.endedAt && at > c.endedAt) return "completed";
-  if (c.startedAt && at > c.startedAt) return "active";
-  return "pending";
+/** The audit records of what `update` just did (activation, completion). */
+function statusAudits(before: ConsultationRecord, after: ConsultationRecord) {
+  const audits = [];
+  if (before.status === "pending" && after.status !== "pending") audits.push(entry(WEBHOOK_ACTOR, "consultation.activate", after));
+  if (before.status !== "completed" && after.status === "completed") audits.push(entry(SYSTEM_ACTOR, "consultation.complete", after));
+  return audits;
 }

@@ -1,13 +1,15 @@
 /**
- * What 100ms reported about a consultation's peers and sessions. Every write is a merge that
- * gives the same row whatever order the webhooks arrive in: a join never erases a leave, a
- * leave fills in a join it overtook (leave events carry `joined_at` too).
+ * What 100ms reported about a consultation's peers and sessions, and what the API inferred
+ * where reports are missing. Every write is a merge that gives the same row whatever order
+ * the facts arrive in: a join never erases a leave, a leave fills in a join it overtook
+ * (leave events carry `joined_at` too), a reported time replaces an inferred one and an
+ * inferred time never replaces a reported one (nor an earlier inference).
  */
-import { eq, sql } from "drizzle-orm";
+import { eq, max, sql } from "drizzle-orm";
 import { groupBy, mergeBy } from "../collections.js";
 import { anyOf, insertRows } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
-import { hmsPeerConnections as peers, hmsSessions as sessions } from "../db/schema.js";
+import { hmsPeerConnections as peers, hmsSessions as sessions, hmsWebhookEvents as inbox } from "../db/schema.js";
 import type { ConnectionFact, Side } from "./presence.js";
 
 export interface PeerFact {
@@ -18,7 +20,11 @@ export interface PeerFact {
   role: string | null;
   side: Side | null;
   joinedAt: Date | null;
+  /** `joinedAt` is the API's inference, not a time 100ms reported. */
+  joinedInferred?: boolean;
   leftAt?: Date | null;
+  /** `leftAt` is the API's inference (e.g. the peer was missing from 100ms's active peers). */
+  leftInferred?: boolean;
   leftReason?: string | null;
   source?: "webhook" | "reconcile";
 }
@@ -40,30 +46,28 @@ export class PeerFactsRepo {
 
   /**
    * One statement for many facts. Facts about the same peer are merged first, the way the
-   * row merge would have merged them one by one (the earlier value of a column wins).
+   * row merge would have merged them one by one.
    */
   async recordPeers(facts: readonly PeerFact[]): Promise<void> {
     if (facts.length === 0) return;
-    const values = mergeBy(facts, (f) => f.peerId, (first, later) => ({
+    const values = mergeBy(facts.map(normalised), (f) => f.peerId, (first, later) => ({
       ...first,
       sessionId: first.sessionId ?? later.sessionId,
-      joinedAt: first.joinedAt ?? later.joinedAt,
-      leftAt: first.leftAt ?? later.leftAt ?? null,
-      leftReason: first.leftReason ?? later.leftReason ?? null,
-    })).map((fact) => ({
-      ...fact,
-      leftAt: fact.leftAt ?? null,
-      leftReason: fact.leftReason ?? null,
-      flagged: fact.side === null,
-      source: fact.source ?? "webhook",
-    }));
-    const keys = ["peerId", "consultationId", "sessionId", "userId", "role", "side", "joinedAt", "leftAt", "leftReason", "flagged", "source"] as const;
+      ...mergeTime(first, later, "joinedAt", "joinedInferred"),
+      ...mergeTime(first, later, "leftAt", "leftInferred"),
+      leftReason: replaces(first.leftAt, first.leftInferred, later.leftAt, later.leftInferred) && later.leftAt !== null ? later.leftReason : (first.leftReason ?? later.leftReason),
+    })).map((fact) => ({ ...fact, flagged: fact.side === null, source: fact.source ?? "webhook" }));
+    const keys = ["peerId", "consultationId", "sessionId", "userId", "role", "side", "joinedAt", "joinedInferred", "leftAt", "leftInferred", "leftReason", "flagged", "source"] as const;
+    const replaceJoin = sql`(${peers.joinedAt} is null or (${peers.joinedInferred} and excluded.joined_at is not null and not excluded.joined_inferred))`;
+    const replaceLeave = sql`(${peers.leftAt} is null or (${peers.leftInferred} and excluded.left_at is not null and not excluded.left_inferred))`;
     await this.db.execute(sql`${insertRows(peers, keys, values)}
       on conflict (peer_id) do update set
         session_id = coalesce(${peers.sessionId}, excluded.session_id),
-        joined_at = coalesce(${peers.joinedAt}, excluded.joined_at),
-        left_at = coalesce(${peers.leftAt}, excluded.left_at),
-        left_reason = coalesce(${peers.leftReason}, excluded.left_reason),
+        joined_at = case when ${replaceJoin} then excluded.joined_at else ${peers.joinedAt} end,
+        joined_inferred = case when ${replaceJoin} then excluded.joined_inferred else ${peers.joinedInferred} end,
+        left_at = case when ${replaceLeave} then excluded.left_at else ${peers.leftAt} end,
+        left_inferred = case when ${replaceLeave} then excluded.left_inferred else ${peers.leftInferred} end,
+        left_reason = case when ${replaceLeave} and excluded.left_at is not null then excluded.left_reason else coalesce(${peers.leftReason}, excluded.left_reason) end,
         updated_at = now()`);
   }
 
@@ -93,7 +97,11 @@ export class PeerFactsRepo {
 
   async connectionsOfMany(consultationIds: readonly string[]): Promise<Map<string, Connection[]>> {
     const rows = await this.db
-      .select({ consultationId: peers.consultationId, peerId: peers.peerId, side: peers.side, joinedAt: peers.joinedAt, leftAt: peers.leftAt, userId: peers.userId })
+      .select({
+        consultationId: peers.consultationId, peerId: peers.peerId, side: peers.side, userId: peers.userId,
+        joinedAt: peers.joinedAt, joinedInferred: peers.joinedInferred,
+        leftAt: peers.leftAt, leftInferred: peers.leftInferred, leftReason: peers.leftReason,
+      })
       .from(peers)
       .where(anyOf(peers.consultationId, consultationIds));
     return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...connection }) => connection);
@@ -108,6 +116,44 @@ export class PeerFactsRepo {
     const closes = groupBy(rows, (r) => r.consultationId, (r) => [r.stoppedAt, r.roomEndedAt].filter((d): d is Date => d !== null));
     return new Map([...closes].map(([id, dates]) => [id, dates.flat()]));
   }
+
+  /** When 100ms last delivered a webhook for each room (rooms never heard from are absent). */
+  async lastDeliveriesOfMany(roomIds: readonly string[]): Promise<Map<string, Date>> {
+    if (roomIds.length === 0) return new Map();
+    const rows = await this.db
+      .select({ roomId: inbox.roomId, at: max(inbox.receivedAt) })
+      .from(inbox)
+      .where(anyOf(inbox.roomId, roomIds))
+      .groupBy(inbox.roomId);
+    return new Map(rows.flatMap((r) => (r.roomId && r.at ? [[r.roomId, r.at] as const] : [])));
+  }
 }
 
 export type Connection = ConnectionFact & { userId: string | null };
+
+type NormalisedFact = Omit<PeerFact, "leftAt" | "leftReason" | "joinedInferred" | "leftInferred"> & {
+  leftAt: Date | null;
+  leftReason: string | null;
+  joinedInferred: boolean;
+  leftInferred: boolean;
+};
+
+function normalised(f: PeerFact): NormalisedFact {
+  return { ...f, leftAt: f.leftAt ?? null, leftReason: f.leftReason ?? null, joinedInferred: f.joinedInferred ?? false, leftInferred: f.leftInferred ?? false };
+}
+
+/** Whether a later value of a time replaces the current one: it fills a gap, or a report replaces an inference. */
+function replaces(current: Date | null, currentInferred: boolean, next: Date | null, nextInferred: boolean): boolean {
+  return current === null || (currentInferred && next !== null && !nextInferred);
+}
+
+function mergeTime<T extends "joinedAt" | "leftAt", F extends "joinedInferred" | "leftInferred">(
+  first: NormalisedFact,
+  later: NormalisedFact,
+  time: T,
+  inferred: F,
+) {
+  const take = replaces(first[time], first[inferred], later[time], later[inferred]);
+  const from = take ? later : first;
+  return { [time]: from[time], [inferred]: from[inferred] } as Pick<NormalisedFact, T | F>;
+}

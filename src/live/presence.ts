@@ -33,6 +33,10 @@ export interface ConnectionFact {
   side: Side | null;
   joinedAt: Date | null;
   leftAt: Date | null;
+  /** `leftAt` is the API's inference: a session close reported before it ends the connection then. */
+  leftInferred?: boolean;
+  /** 100ms's `reason` for the leave. */
+  leftReason?: string | null;
 }
 
 export interface SidePresence {
@@ -56,6 +60,8 @@ export interface PresenceTransition {
 
 export interface Timeline {
   sides: Record<Side, SidePresence>;
+  /** Why each side's last connection left (null while online, or when a session close ended it). */
+  leftReasons: Record<Side, string | null>;
   /** Every time a side came into or left the room, oldest first. */
   transitions: PresenceTransition[];
   /** When doctor and patient were first in the room together. */
@@ -73,6 +79,7 @@ interface Stretch {
   end: number | null;
   startPeer: string;
   endPeer: string | null;
+  endReason: string | null;
   lastJoin: number;
   lastJoinPeer: string;
 }
@@ -94,6 +101,7 @@ export function deriveTimeline(connections: readonly ConnectionFact[], closes: r
   const ends = SIDES.flatMap((s) => stretches[s].map((x) => x.end ?? 0));
   return {
     sides: { doctor: presenceOf(stretches.doctor), patient: presenceOf(stretches.patient) },
+    leftReasons: { doctor: leftReasonOf(stretches.doctor), patient: leftReasonOf(stretches.patient) },
     transitions: SIDES.flatMap((side) => transitionsOf(side, stretches[side])).sort(
       (a, b) => a.at.getTime() - b.at.getTime() || (a.kind === b.kind ? 0 : a.kind === "left" ? -1 : 1),
     ),
@@ -111,9 +119,21 @@ export function connectedSecondsAt(connectedMs: number, bothSince: Date | null, 
 }
 
 function intervalOf(c: ConnectionFact, closeTimes: readonly number[]): Stretch {
+  const { start, end, closedBySession } = connectionEnd(c, closeTimes);
+  const endReason = end === null || closedBySession ? null : (c.leftReason ?? null);
+  return { start, end, startPeer: c.peerId, endPeer: c.peerId, endReason, lastJoin: start, lastJoinPeer: c.peerId };
+}
+
+/**
+ * Where one connection's time in the room ends: its reported leave; else the first reported
+ * session close after it joined; an inferred leave only when no close came before it.
+ */
+export function connectionEnd(c: ConnectionFact, closeTimes: readonly number[]): { start: number; end: number | null; closedBySession: boolean } {
   const start = c.joinedAt!.getTime();
-  const end = c.leftAt?.getTime() ?? closeTimes.find((t) => t >= start) ?? null;
-  return { start, end: end === null ? null : Math.max(end, start), startPeer: c.peerId, endPeer: c.peerId, lastJoin: start, lastJoinPeer: c.peerId };
+  const close = closeTimes.find((t) => t >= start) ?? null;
+  const left = c.leftAt?.getTime() ?? null;
+  if (left !== null && (!c.leftInferred || close === null || left <= close)) return { start, end: Math.max(left, start), closedBySession: false };
+  return { start, end: close, closedBySession: close !== null };
 }
 
 /** Connections of one side overlap (two devices, a quick rejoin): one side online until the last leaves. */
@@ -133,6 +153,7 @@ function mergeStretches(intervals: Stretch[]): Stretch[] {
     if (current.end !== null && (next.end === null || next.end >= current.end)) {
       current.end = next.end;
       current.endPeer = next.endPeer;
+      current.endReason = next.endReason;
     }
   }
   return merged;
@@ -165,6 +186,11 @@ function presenceOf(stretches: readonly Stretch[]): SidePresence {
     joinedAt: new Date(last.lastJoin),
     leftAt: online ? null : new Date(last.end!),
   };
+}
+
+function leftReasonOf(stretches: readonly Stretch[]): string | null {
+  const last = stretches.at(-1);
+  return last && last.end !== null ? last.endReason : null;
 }
 
 function transitionsOf(side: Side, stretches: readonly Stretch[]): PresenceTransition[] {

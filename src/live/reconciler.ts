@@ -3,7 +3,7 @@
  * one instance at a time (advisory lock):
  *  1. retries webhooks stored but not processed;
  *  2. for consultations with anybody marked in the room, asks 100ms who really is, and records
- *     the missed leaves and joins as facts, exactly as a webhook would;
+ *     the missed leaves and joins as inferred facts (a webhook's report replaces them);
  *  3. completes ACTIVE consultations whose grace period has passed;
  *  4. expires PENDING consultations whose join window closed with nobody having joined.
  */
@@ -119,7 +119,7 @@ export class Reconciler {
       const sides = missedJoins.map((p) => (members ? peerSide(members, this.deps.policy.roles, p.userId, p.role) : null));
       await this.deps.live.update(id, async ({ peerFacts: facts }) => {
         for (const peerId of missedLeaves) {
-          await facts.recordPeer({ peerId, consultationId: id, sessionId: null, userId: null, role: null, side: null, joinedAt: null, leftAt: now, leftReason: "not in the room (reconciled)", source: "reconcile" });
+          await facts.recordPeer({ peerId, consultationId: id, sessionId: null, userId: null, role: null, side: null, joinedAt: null, leftAt: now, leftInferred: true, leftReason: "not in the room (reconciled)", source: "reconcile" });
         }
         for (const [i, peer] of missedJoins.entries()) {
           await facts.recordPeer({
@@ -130,6 +130,7 @@ export class Reconciler {
             role: peer.role,
             side: sides[i] ?? null,
             joinedAt: peer.joinedAt ?? now,
+            joinedInferred: true,
             source: "reconcile",
           });
         }

@@ -30,6 +30,8 @@ export type AuditOutcome =
 
 /** What happened. */
 export type ConsultationEventType =
+  /** Later facts from 100ms showed that the event `retracts` did not happen as pushed (a leave that was only inferred, a start that an earlier join moved back). Streams only: `Consultation.events` shows neither. */
+  | 'EVENT_RETRACTED'
   | 'PARTICIPANT_JOINED'
   | 'PARTICIPANT_LEFT'
   | 'PRESCRIPTION_CREATED'
