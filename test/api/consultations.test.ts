@@ -160,6 +160,7 @@ describe("the list's packed rows", () => {
       },
       connectedMs: 2 ** 40,
       bothSince: null,
+      leftReasons: { doctor: "websocket closed", patient: null },
     } as never }]);
     const viewer = { userId: doctor.user.id, role: "doctor" as const, doctorId: doctor.doctor.id, patientId: null };
     const [row] = await repos.consultations.listVisible(viewer, { limit: 10 });

@@ -87,7 +87,8 @@ describe("recovery from 100ms's delivery log", () => {
     await stack.api.settled();
     const settled = await connections(call.id);
     await stack.api.api.reconciler.runOnce();
-    const final = await record(call.id);
+    // Completion waits for the grace period after the room's last delivery (the replay) too.
+    const final = await until(() => record(call.id), (r) => r.status === "COMPLETED", 10_000);
     expect(Date.now() - restarted).toBeLessThan(60_000);
     expect(final).toMatchObject({ status: "COMPLETED", startedAt: at(t0, 3).toISOString(), connectedSeconds: 17 });
     expect(final.participants.map((p) => [p.role, p.online, p.joinedAt, p.leftAt])).toEqual([
