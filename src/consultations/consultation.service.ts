@@ -1,6 +1,6 @@
 /**
- * Consultation use cases that do not depend on GraphQL: the resolvers, and later the
- * webhook route and background jobs, call these.
+ * Reading consultations as the viewer may see them: one, a page (cursor-paged, soonest
+ * first), and a consultation's timeline. Resolvers and the subscription service call these.
  */
 import type { Viewer } from "../auth/viewer.js";
 import { badInput } from "../errors.js";

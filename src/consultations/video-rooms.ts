@@ -72,7 +72,7 @@ export class VideoRooms {
 
   /**
    * With `maxPeerCount: 1` per role, a connection the app lost without leaving holds the
-   * side's place for ~60 s (reference §3.6) and would refuse the rejoin: remove it first.
+   * side's place for ~60 s (100ms docs: templates and roles, peer limits) and would refuse the rejoin: remove it first.
    * Best effort: a failure here must not stop the side from getting its token.
    */
   async removeStaleConnections(roomId: string, userId: string): Promise<void> {

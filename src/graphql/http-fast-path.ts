@@ -1,8 +1,8 @@
 /**
  * POST /graphql in front of Express, for the plain case: a JSON body of known length from a
  * client that is not a browser on another origin (no `Origin` header: mobile apps, servers,
- * partners' backends). Express's routing, body parsing and CORS were about a tenth of a
- * dashboard request's CPU. The request goes to the same Apollo server with the same context,
+ * partners' backends), skipping Express's routing, body parsing and CORS (their cost is in
+ * the README's benchmark section). The request goes to the same Apollo server with the same context,
  * client IP (Express's own `trust proxy` function) and answers, including the body-parser
  * errors Express would give; anything else (browsers with CORS, other content types or
  * encodings, chunked bodies, GET) falls through to the Express route.

@@ -43,7 +43,8 @@ export const DEFAULT_MANAGEMENT_TOKEN_TTL_SECONDS = 60 * 60;
 
 /**
  * Mints the auth ("app") token a client SDK uses to join one room as one role.
- * Claims are exactly those of reference §1.2; `exp` is `expiresAt` in whole seconds.
+ * Claims are exactly those 100ms documents for auth tokens (access_key, room_id, user_id,
+ * role, type "app", version 2, jti, iat, nbf); `exp` is `expiresAt` in whole seconds.
  * Throws RangeError when `expiresAt` is not after `now`.
  */
 export async function mintAppToken(creds: HmsCredentials, input: AppTokenInput): Promise<MintedToken> {

@@ -1,6 +1,6 @@
 /**
- * 100ms's webhook delivery log and replay (reference §4.1, "List Webhook Events" and "Replay
- * Webhook Events"): request shapes and lenient readers of the answers. 100ms keeps the log for
+ * 100ms's webhook delivery log and replay (100ms API reference, "List Webhook Events"
+ * and "Replay Webhook Events"): request shapes and lenient readers of the answers. 100ms keeps the log for
  * 30 days; a replay re-sends the matching deliveries to the configured URL at 10 events/s with
  * `is_replay: true` and the same envelope ids.
  */
