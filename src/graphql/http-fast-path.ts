@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import proxyAddr from "proxy-addr";
+import { logRequest, readBody, sendJson } from "../http/kit.js";
 import type { Logger } from "../logger.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -33,10 +34,11 @@ export function graphqlFastPath<TContext extends BaseContext>(options: GraphqlFa
     if (headers.origin !== undefined || headers["content-encoding"] !== undefined || headers["transfer-encoding"] !== undefined) return false;
     if (!isPlainJson(headers["content-type"]) || !(length > 0 && length <= MAX_GRAPHQL_BODY_BYTES)) return false;
     const started = performance.now();
-    readBody(req, length)
-      .then(async (text) => {
-        const body = parseStrictJson(text);
-        if (body === undefined) return send(res, 400, { "content-type": "application/json; charset=utf-8" }, BAD_JSON);
+    readBody(req, MAX_GRAPHQL_BODY_BYTES)
+      .then(async (read) => {
+        if (!read.ok) return sendJson(res, read.status, read.status === 413 ? TOO_LARGE : BAD_REQUEST);
+        const body = parseStrictJson(read.body.toString("utf8"));
+        if (body === undefined) return sendJson(res, 400, BAD_JSON);
         const httpGraphQLRequest = { method: "POST", headers: headerMap(headers), search: "", body };
         const clientIp = proxyAddr(req, options.trustProxy) ?? null;
         const response = await options.apollo.executeHTTPGraphQLRequest({
@@ -52,16 +54,18 @@ export function graphqlFastPath<TContext extends BaseContext>(options: GraphqlFa
       })
       .catch((error: Error) => {
         options.logger.error({ errorClass: error.name }, "unhandled HTTP error");
-        if (!res.headersSent) send(res, 500, { "content-type": "application/json; charset=utf-8" }, INTERNAL);
+        if (!res.headersSent) sendJson(res, 500, INTERNAL);
         else res.destroy();
       })
-      .finally(() => options.logger.info({ method: "POST", path: GRAPHQL_PATH, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request"));
+      .finally(() => logRequest(options.logger, { method: "POST", path: GRAPHQL_PATH, requestId: res.getHeader("x-request-id") }, res.statusCode, started));
     return true;
   };
 }
 
 const BAD_JSON = JSON.stringify({ errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
 const INTERNAL = JSON.stringify({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+const TOO_LARGE = JSON.stringify({ errors: [{ message: "Request body too large", extensions: { code: "BAD_REQUEST" } }] });
+const BAD_REQUEST = JSON.stringify({ errors: [{ message: "Bad request", extensions: { code: "BAD_REQUEST" } }] });
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
   res.writeHead(status, { ...headers, "content-length": String(Buffer.byteLength(body)) });
@@ -85,25 +89,6 @@ function parseStrictJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** The declared length, exactly (a shorter or longer body is an error, as with raw-body). */
-function readBody(req: IncomingMessage, length: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    req.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > length) {
-        req.destroy();
-        reject(new Error("request body longer than its content-length"));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => (received === length ? resolve(Buffer.concat(chunks, length).toString("utf8")) : reject(new Error("request body shorter than its content-length"))));
-    req.on("error", reject);
-  });
 }
 
 function headerMap(headers: IncomingMessage["headers"]): HeaderMap {
