@@ -1,13 +1,20 @@
 /**
- * The WebSocket side of /graphql: a `ws` server that refuses messages over 64 KiB, run by
- * graphql-ws's `useServer`. graphql-ws's keep-alive is the only one: every `pingIntervalMs`
- * it pings each socket and terminates one that has not answered by the next ping; 0 sends no
- * pings at all.
+ * The WebSocket side of /graphql: both GraphQL-over-WebSocket protocols on one path, chosen
+ * by `Sec-WebSocket-Protocol` as graphql-ws's recipe and Hasura do. A client that offers
+ * `graphql-transport-ws` gets graphql-ws's `useServer`; one that offers `graphql-ws` (the
+ * legacy subscriptions-transport-ws protocol, graphql_flutter's default) or no sub-protocol
+ * at all (ferry's `WebSocketLink`, which speaks the legacy protocol) gets the legacy adapter
+ * (legacy-ws.ts) on the same options; one that offers only others is refused with 4406.
+ * Both refuse messages over 64 KiB. Keep-alive: every `pingIntervalMs` each socket is pinged
+ * and terminated if it has not answered by the next ping; 0 sends no pings at all.
  */
 import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "../logger.js";
+import { LEGACY_PROTOCOL, useLegacyServer } from "./legacy-ws.js";
 import { graphqlWsOptions } from "./ws.js";
 
 export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
@@ -22,7 +29,9 @@ export function attachGraphqlWs(
   httpServer: Server,
   options: Parameters<typeof graphqlWsOptions>[0] & { clientIp: (request: IncomingMessage) => string | null },
 ): GraphqlWsServer {
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: MAX_WS_MESSAGE_BYTES });
+  const common = { noServer: true, path: "/graphql", maxPayload: MAX_WS_MESSAGE_BYTES } as const;
+  const current = new WebSocketServer(common);
+  const legacy = new WebSocketServer({ ...common, handleProtocols: (offered) => (offered.has(LEGACY_PROTOCOL) ? LEGACY_PROTOCOL : false) });
   // Read while the socket is connected: once it closed, its remote address is gone, and
   // onClose still counts the attempt against that IP.
   const ips = new WeakMap<IncomingMessage, string | null>();
@@ -30,13 +39,39 @@ export function attachGraphqlWs(
     if (!ips.has(request)) ips.set(request, options.clientIp(request));
     return ips.get(request) ?? null;
   };
-  const cleanup = useServer(graphqlWsOptions({ ...options, clientIp }), wsServer, options.ws.pingIntervalMs);
-  // Registered after useServer's own listener, so it runs once that one has attached its handlers.
-  wsServer.on("connection", (socket, request) => {
-    clientIp(request);
-    replaceErrorHandler(socket, options.logger);
-  });
-  return { dispose: async () => cleanup.dispose(), openSockets: () => wsServer.clients.size };
+  // One options object for both protocols: sockets per user are counted across them.
+  const serverOptions = graphqlWsOptions({ ...options, clientIp });
+  const cleanups = [
+    useServer(serverOptions, current, options.ws.pingIntervalMs),
+    useLegacyServer(serverOptions, legacy, options.ws.pingIntervalMs, options.logger),
+  ];
+  // Registered after each server's own listener, so it runs once that one has attached its handlers.
+  for (const wsServer of [current, legacy]) {
+    wsServer.on("connection", (socket, request) => {
+      clientIp(request);
+      replaceErrorHandler(socket, options.logger);
+    });
+  }
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const target = speaksLegacy(request) ? legacy : current;
+    target.handleUpgrade(request, socket, head, (ws) => target.emit("connection", ws, request));
+  };
+  httpServer.on("upgrade", onUpgrade);
+  return {
+    dispose: async () => {
+      httpServer.off("upgrade", onUpgrade);
+      await Promise.all(cleanups.map((cleanup) => cleanup.dispose()));
+    },
+    openSockets: () => current.clients.size + legacy.clients.size,
+  };
+}
+
+/** `graphql-transport-ws` wins when offered with others; no sub-protocol at all is legacy. */
+function speaksLegacy(request: IncomingMessage): boolean {
+  const header = request.headers["sec-websocket-protocol"];
+  const offered = new Set((header ?? "").split(",").map((p) => p.trim()).filter(Boolean));
+  if (offered.has(GRAPHQL_TRANSPORT_WS_PROTOCOL)) return false;
+  return offered.size === 0 || offered.has(LEGACY_PROTOCOL);
 }
 
 /**

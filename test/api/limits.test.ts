@@ -1,7 +1,8 @@
 /**
- * Every query limit holds over HTTP and over WebSocket alike (graphql-ws does not run
- * Apollo's validation rules by itself), and WebSocket limits hold: connection_init timeout,
- * message size, subscriptions per socket, sockets per user, keep-alive.
+ * Every query limit holds over HTTP and over both WebSocket protocols alike (graphql-ws does
+ * not run Apollo's validation rules by itself), and WebSocket limits hold on both:
+ * connection_init timeout, message size, subscriptions per socket, sockets per user (counted
+ * across protocols), keep-alive.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -12,7 +13,11 @@ import { startTestApi, type TestApi } from "../support/api.js";
 import { scriptedCall } from "../support/call-script.js";
 import { createCareTeam } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { subscribeLegacy } from "../support/legacy-ws.js";
 import { subscribe } from "../support/ws.js";
+
+const PROTOCOLS = ["graphql-transport-ws", "graphql-ws"] as const;
+type Protocol = (typeof PROTOCOLS)[number];
 
 let test: TestDatabase;
 let dev: TestApi;
@@ -65,20 +70,22 @@ async function overHttp(api: TestApi, query: string) {
   return { status, error: json.errors?.[0] as { message: string; extensions: { code: string } } };
 }
 
-async function overWs(api: TestApi, query: string) {
+/** The first error a subscription with `query` gets, over graphql-ws or the legacy protocol. */
+async function overWs(api: TestApi, query: string, protocol: Protocol = "graphql-transport-ws") {
   const s = subscribe(api.url, token, { kind: "Document", definitions: [] } as never, {} as never);
   await s.dispose();
+  const legacy = protocol === "graphql-ws";
   return new Promise<{ message: string; extensions?: { code?: string } }>((resolve, reject) => {
-    const socket = new WebSocket(api.url.replace("http", "ws") + "/graphql", "graphql-transport-ws");
+    const socket = new WebSocket(api.url.replace("http", "ws") + "/graphql", protocol);
     socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
     socket.on("message", (data) => {
       const message = JSON.parse(String(data));
-      if (message.type === "connection_ack") socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
-      if (message.type === "error") {
+      if (message.type === "connection_ack") socket.send(JSON.stringify({ id: "1", type: legacy ? "start" : "subscribe", payload: { query } }));
+      const errors = legacy ? message.type === "data" && message.payload.errors : message.type === "error" && message.payload;
+      if (errors) {
         socket.close();
-        resolve(message.payload[0]);
-      }
-      if (message.type === "next") {
+        resolve(errors[0]);
+      } else if (message.type === "next" || message.type === "data") {
         socket.close();
         reject(new Error("subscription was accepted"));
       }
@@ -94,15 +101,15 @@ describe.each(Object.entries(DOCUMENTS))("the %s limit", (name, documents) => {
     expect(["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"]).toContain(error.extensions.code);
   });
 
-  it("rejects over WebSocket with the same rule", async () => {
-    const error = await overWs(dev, documents.ws);
+  it.each(PROTOCOLS)("rejects over WebSocket (%s) with the same rule", async (protocol) => {
+    const error = await overWs(dev, documents.ws, protocol);
     expect(["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"]).toContain(error.extensions?.code);
   });
 
   it.skipIf(name === "tokens")("does not reveal the limit in production", async () => {
     const http = await overHttp(prod, documents.http);
-    const ws = await overWs(prod, documents.ws);
-    for (const message of [http.error.message, ws.message]) expect(message).not.toMatch(/\d/);
+    const ws = await Promise.all(PROTOCOLS.map((protocol) => overWs(prod, documents.ws, protocol)));
+    for (const message of [http.error.message, ...ws.map((e) => e.message)]) expect(message).not.toMatch(/\d/);
   });
 });
 
@@ -154,17 +161,37 @@ describe("HTTP", () => {
 });
 
 describe("WebSocket", () => {
-  const raw = () => new WebSocket(dev.url.replace("http", "ws") + "/graphql", "graphql-transport-ws");
+  const raw = (protocol: Protocol = "graphql-transport-ws") => new WebSocket(dev.url.replace("http", "ws") + "/graphql", protocol);
   const closeCode = (socket: WebSocket) => new Promise<number>((resolve) => socket.on("close", (code) => resolve(code)));
 
-  it("closes a socket that never sends connection_init (4408)", async () => {
-    expect(await closeCode(raw())).toBe(4408);
+  it.each(PROTOCOLS)("closes a socket that never sends connection_init (4408, %s)", async (protocol) => {
+    expect(await closeCode(raw(protocol))).toBe(4408);
   });
 
-  it("closes a socket whose message is over the size limit (1009)", async () => {
-    const socket = raw();
+  it.each(PROTOCOLS)("closes a socket whose message is over the size limit (1009, %s)", async (protocol) => {
+    const socket = raw(protocol);
     socket.on("open", () => socket.send("x".repeat(70_000)));
     expect(await closeCode(socket)).toBe(1009);
+  });
+
+  it("caps subscriptions per socket on the legacy protocol", async () => {
+    const s = subscribeLegacy(dev.url, token, MyConsultationEventsDocument, {});
+    const extra = [0, 1, 2].map(() => s.start("subscription { myConsultationEvents { id } }"));
+    await expect.poll(() => JSON.stringify(s.errors)).toContain("Too many subscriptions");
+    extra.forEach((stop) => stop());
+    await s.dispose();
+  });
+
+  it("counts sockets per user across both protocols (4429)", async () => {
+    const first = subscribe(dev.url, token, MyConsultationEventsDocument, {});
+    const second = subscribeLegacy(dev.url, token, MyConsultationEventsDocument, {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const third = subscribeLegacy(dev.url, token, MyConsultationEventsDocument, {});
+    const fourth = subscribe(dev.url, token, MyConsultationEventsDocument, {});
+    expect(await third.closed).toBe(4429);
+    expect(await fourth.closed).toBe(4429);
+    await first.dispose();
+    await second.dispose();
   });
 
   it("caps subscriptions per socket", async () => {
@@ -185,14 +212,18 @@ describe("WebSocket", () => {
     await second.dispose();
   });
 
-  it("drops a peer that stops answering pings", async () => {
+  it.each(PROTOCOLS)("drops a peer that stops answering pings (%s)", async (protocol) => {
     await expect.poll(() => dev.api.openSockets(), { timeout: 5000 }).toBe(0); // earlier tests' sockets gone
-    const socket = raw();
+    const socket = raw(protocol);
+    const types: string[] = [];
+    socket.on("message", (data) => types.push(JSON.parse(String(data)).type));
     await new Promise((resolve) => socket.on("open", resolve));
     socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
     await new Promise((resolve) => socket.once("message", resolve)); // connection_ack: past the init timeout's reach
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(dev.api.openSockets()).toBe(1); // an answering peer stays (pings every 200 ms)
+    // The legacy protocol's own keep-alive frames, which its clients time out without.
+    if (protocol === "graphql-ws") expect(types.filter((t) => t === "ka").length).toBeGreaterThanOrEqual(3);
     (socket as unknown as { _socket: { pause(): void } })._socket.pause(); // a vanished phone
     await expect.poll(() => dev.api.openSockets(), { timeout: 3000 }).toBe(0);
     socket.terminate();

@@ -1,8 +1,8 @@
 /**
- * WebSocket abuse from one client IP: a flood of connections without a valid token is
- * refused with 4429 once the anonymous budget (shared with HTTP) is spent, while a valid
- * token still connects; an oversized or malformed frame is one JSON log line, never a
- * stack trace on stderr.
+ * WebSocket abuse from one client IP, on both protocols: a flood of connections without a
+ * valid token is refused with 4429 once the anonymous budget (shared with HTTP) is spent,
+ * while a valid token still connects; an oversized or malformed frame is one JSON log line,
+ * never a stack trace on stderr.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
@@ -54,14 +54,46 @@ describe("anonymous WebSocket connections", () => {
   }, 30_000);
 });
 
-describe("refused frames", () => {
+/** The legacy protocol's outcome of one connection_init with `payload`, as connectOutcome's. */
+function legacyOutcome(httpUrl: string, payload: Record<string, unknown>): Promise<"connected" | number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(httpUrl.replace(/^http/, "ws") + "/graphql", "graphql-ws");
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload })));
+    socket.on("message", (data) => {
+      if (JSON.parse(String(data)).type !== "connection_ack") return;
+      resolve("connected");
+      socket.close();
+    });
+    socket.on("close", (code) => resolve(code));
+  });
+}
+
+describe("anonymous connections over the legacy protocol", () => {
+  it("spend and honour the same per-IP budget", async () => {
+    const api = await startTestApi(test, { RATE_LIMIT_ANONYMOUS_PER_MINUTE: "3" });
+    try {
+      const outcomes = [await legacyOutcome(api.url, { Authorization: "Bearer not.a.token" }), await legacyOutcome(api.url, {})];
+      const silent = new WebSocket(api.url.replace(/^http/, "ws") + "/graphql", "graphql-ws");
+      await new Promise((resolve) => silent.on("open", resolve));
+      silent.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      outcomes.push(await legacyOutcome(api.url, {}), await connectOutcome(api.url, {}));
+      expect(outcomes).toEqual([4403, 4403, 4429, 4429]);
+      expect(await legacyOutcome(api.url, { headers: { Authorization: `Bearer ${await api.tokenFor(userId)}` } })).toBe("connected");
+    } finally {
+      await api.stop();
+    }
+  }, 30_000);
+});
+
+describe.each(["graphql-transport-ws", "graphql-ws"])("refused frames (%s)", (protocol) => {
   const url = () => logged.url.replace(/^http/, "ws") + "/graphql";
 
   async function refusedFrame(send: (socket: WebSocket) => void): Promise<{ code: number; lines: string[] }> {
     const stderr = vi.spyOn(process.stderr, "write");
     const consoleError = vi.spyOn(console, "error");
     const before = logLines.length;
-    const socket = new WebSocket(url(), "graphql-transport-ws");
+    const socket = new WebSocket(url(), protocol);
     await new Promise((resolve) => socket.on("open", resolve));
     const code = await new Promise<number>((resolve) => {
       socket.on("close", resolve);

@@ -19,21 +19,20 @@ export function subscribe<T, V extends Record<string, unknown>>(
   token: string | null,
   document: TypedDocumentNode<T, V>,
   variables: V,
+  /** Default `{ authorization: "Bearer <token>" }`. */
+  connectionParams?: Record<string, unknown>,
 ): Collected<T> {
   let onClose!: (code: number) => void;
   const closed = new Promise<number>((resolve) => (onClose = resolve));
   const client = createClient({
     url: httpUrl.replace(/^http/, "ws") + "/graphql",
     webSocketImpl: WebSocket,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    connectionParams: connectionParams ?? (token ? { authorization: `Bearer ${token}` } : {}),
     retryAttempts: 0,
     lazy: true,
     on: { closed: (event) => onClose((event as { code: number }).code) },
   });
-  const results: T[] = [];
-  const errors: unknown[] = [];
-  const waiters = new Set<() => void>();
-  const notify = () => waiters.forEach((w) => w());
+  const { results, errors, notify, waitFor } = collector<T>();
   client.subscribe<T>(
     { query: print(document), variables },
     {
@@ -54,26 +53,36 @@ export function subscribe<T, V extends Record<string, unknown>>(
     errors,
     closed,
     client,
-    waitFor: (count, timeoutMs = 10_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (results.length >= count) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(results.slice(0, count));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`got ${results.length} of ${count} results; errors: ${JSON.stringify(errors)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
+    waitFor,
     dispose: async () => {
       await client.dispose();
     },
   };
+}
+
+/** What a subscription delivered so far, and a wait for the first `count` results. */
+export function collector<T>() {
+  const results: T[] = [];
+  const errors: unknown[] = [];
+  const waiters = new Set<() => void>();
+  const notify = () => waiters.forEach((w) => w());
+  const waitFor = (count: number, timeoutMs = 10_000) =>
+    new Promise<T[]>((resolve, reject) => {
+      const check = () => {
+        if (results.length >= count) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(results.slice(0, count));
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`got ${results.length} of ${count} results; errors: ${JSON.stringify(errors)}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  return { results, errors, notify, waitFor };
 }
 
 /**

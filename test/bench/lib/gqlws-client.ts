@@ -4,6 +4,15 @@
  * per socket than graphql-ws's own client, so the load generator can hold thousands.
  */
 import WebSocket from "ws";
+import { LegacyWsSocket } from "./legacy-ws-client.js";
+
+/** graphql-transport-ws (graphql-ws) or the legacy Apollo protocol ("graphql-ws"). */
+export type WsProtocol = "graphql-ws" | "legacy";
+export type BenchSocket = GqlWsSocket | LegacyWsSocket;
+
+export function openSocket(url: string, token: string, protocol: WsProtocol = "graphql-ws"): Promise<BenchSocket> {
+  return protocol === "legacy" ? LegacyWsSocket.open(url, token) : GqlWsSocket.open(url, token);
+}
 
 export type NextHandler = (payload: { data?: Record<string, unknown>; errors?: unknown[] }, arrivedAt: number) => void;
 
@@ -73,13 +82,14 @@ export class GqlWsSocket {
   }
 }
 
-/** Opens `tokens.length` sockets, at most `concurrency` handshakes at a time; null where one failed. */
+/** Opens `tokens.length` sockets (of `protocol`), at most `concurrency` handshakes at a time; null where one failed. */
 export async function openMany(
   url: string,
   tokens: readonly string[],
   concurrency: number,
-): Promise<{ sockets: Array<GqlWsSocket | null>; failures: string[]; seconds: number }> {
-  const sockets: Array<GqlWsSocket | null> = new Array<GqlWsSocket | null>(tokens.length).fill(null);
+  protocol: WsProtocol = "graphql-ws",
+): Promise<{ sockets: Array<BenchSocket | null>; failures: string[]; seconds: number }> {
+  const sockets: Array<BenchSocket | null> = new Array<BenchSocket | null>(tokens.length).fill(null);
   const failures: string[] = [];
   let next = 0;
   const started = performance.now();
@@ -87,7 +97,7 @@ export async function openMany(
     while (next < tokens.length) {
       const i = next++;
       try {
-        sockets[i] = await GqlWsSocket.open(url, tokens[i]!);
+        sockets[i] = await openSocket(url, tokens[i]!, protocol);
       } catch (error) {
         failures.push((error as Error).message);
       }

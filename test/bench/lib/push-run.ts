@@ -5,11 +5,12 @@
  */
 import type { BenchDatabase } from "./database.js";
 import type { ScenarioContext } from "./context.js";
-import { waitForCount } from "./context.js";
+import { sleep, waitForCount } from "./context.js";
 import type { RequestSpec } from "./http-client.js";
 import type { Loadgen, ServerProcess } from "./processes.js";
 import type { ResourceReport } from "./resources.js";
 import type { PushReport, SocketsReport } from "../loadgen.js";
+import type { WsProtocol } from "./gqlws-client.js";
 
 export const DASHBOARD_SUBSCRIPTION =
   "subscription Dashboard($after: ID) { myConsultationEvents(after: $after) { id type occurredAt status previousStatus participant { role online joinedAt leftAt } consultation { id status } } }";
@@ -25,6 +26,8 @@ export interface PushPlan {
   liveSubscriptions(): Promise<number>;
   /** Processes whose CPU to sample while webhooks flow. */
   processes: Record<string, number>;
+  /** The sockets' protocol: graphql-ws unless "legacy" (the baseline speaks graphql-ws only). */
+  protocol?: WsProtocol;
 }
 
 export async function measurePush(
@@ -34,8 +37,10 @@ export async function measurePush(
   plan: PushPlan,
 ): Promise<{ report: PushReport; sockets: SocketsReport; resources: ResourceReport }> {
   const tag = `push-${Date.now()}`;
+  // A run on a server that served the previous one: let that one's subscriptions end first.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline && (await plan.liveSubscriptions()) > 0; ) await sleep(100);
   ctx.log(`  opening ${plan.tokens.length} sockets`);
-  const sockets = await lg.call<SocketsReport>("openSockets", { tag, url: plan.socketsUrl, tokens: plan.tokens, query: DASHBOARD_SUBSCRIPTION, concurrency: 50 });
+  const sockets = await lg.call<SocketsReport>("openSockets", { tag, url: plan.socketsUrl, tokens: plan.tokens, query: DASHBOARD_SUBSCRIPTION, concurrency: 50, protocol: plan.protocol });
   if (sockets.opened < plan.tokens.length) ctx.log(`  only ${sockets.opened} sockets opened: ${sockets.failures.join("; ")}`);
   await waitForCount(plan.liveSubscriptions, sockets.opened, 60_000);
   await new Promise((r) => setTimeout(r, 1000));
