@@ -102,6 +102,9 @@ export const envSchema = z.object({
   WS_PING_INTERVAL_MS: int(0, 600_000)
     .default(30_000)
     .describe("graphql-ws pings every socket this often and drops one that does not answer within the same time; 0 turns pings off."),
+  SSE_MAX_STREAMS_PER_USER: int(1, 1000)
+    .default(10)
+    .describe("Open Server-Sent Event streams (/graphql/stream, one subscription each) one user may hold; more are answered 429."),
   REPLAY_MAX_EVENTS: int(0, 10_000_000)
     .default(10_000)
     .describe("Most events a subscription's `after` may replay; further back is refused (BAD_USER_INPUT, reason REPLAY_HORIZON)."),
@@ -167,6 +170,7 @@ export interface Config {
   prescriptionWindowHours: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number; maxPageSize: number };
   ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number };
+  sse: { maxStreamsPerUser: number };
   rateLimits: RateLimitConfig;
   streams: StreamLimits;
   trustProxy: string | undefined;
@@ -303,6 +307,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
         pingIntervalMs: e.WS_PING_INTERVAL_MS,
       },
+      sse: { maxStreamsPerUser: e.SSE_MAX_STREAMS_PER_USER },
       video: {
         roles: { doctor: e.HMS_DOCTOR_ROLE, patient: e.HMS_PATIENT_ROLE },
         joinEarlyMinutes: e.JOIN_EARLY_MINUTES,

@@ -12,6 +12,12 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** Patient data this request returned: consultation id -> patient id (audited once each). */
   reads: Map<string, string>;
+  /**
+   * A resume point the transport itself carried (SSE's `Last-Event-ID` header): a stream
+   * resumes after it, ahead of its `after` argument, which a reconnecting client repeats as
+   * first sent.
+   */
+  lastEventId?: string | null;
 }
 
 export function createContext(input: {
@@ -19,6 +25,7 @@ export function createContext(input: {
   clientIp: string | null;
   auth: Authentication;
   services: Services;
+  lastEventId?: string | null;
 }): GraphQLContext {
   return { ...input, loaders: input.services.loaders(), reads: new Map() };
 }
