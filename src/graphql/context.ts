@@ -18,6 +18,12 @@ export interface GraphQLContext {
    * first sent.
    */
   lastEventId?: string | null;
+  /**
+   * The last event id this process had dispatched when the request began (`liveCursor`).
+   * Every event up to it was committed before any of the request's reads, so the request
+   * shows its effects; ids are the shared log's, so the position holds on every instance.
+   */
+  logPosition: number;
 }
 
 export function createContext(input: {
@@ -27,7 +33,7 @@ export function createContext(input: {
   services: Services;
   lastEventId?: string | null;
 }): GraphQLContext {
-  return { ...input, loaders: input.services.loaders(), reads: new Map() };
+  return { ...input, loaders: input.services.loaders(), reads: new Map(), logPosition: input.services.consultationEvents.logPosition() };
 }
 
 /** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */
