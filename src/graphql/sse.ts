@@ -122,6 +122,8 @@ export function createGraphqlSse(options: {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const context: StreamContext = { requestId: randomUUID(), res, auth: null, eventIds: [] };
     res.setHeader("x-request-id", context.requestId);
+    // nginx and proxies that honour it pass events on at once instead of buffering the stream.
+    res.setHeader("x-accel-buffering", "no");
     const [body, init] = await handler({
       method: req.method ?? "GET",
       url: req.url ?? "/",
