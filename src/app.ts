@@ -100,6 +100,7 @@ function serverSettings(config: Config) {
     webhooks: config.webhooks,
     limits: config.limits,
     ws: config.ws,
+    sse: config.sse,
     trustProxy: config.trustProxy,
     corsOrigins: config.corsOrigins,
     metricsToken: config.metricsToken,

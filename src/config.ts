@@ -33,6 +33,7 @@ export interface Config {
   prescriptionWindowHours: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number; maxPageSize: number };
   ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number };
+  sse: { maxStreamsPerUser: number };
   rateLimits: RateLimitConfig;
   streams: StreamLimits;
   trustProxy: string | undefined;
@@ -156,7 +157,7 @@ function hmsConfig(e: Env): HmsConfig | null {
 }
 
 /** What bounds a request, a socket and a stream, and how often a caller may come. */
-function transportLimits(e: Env): Pick<Config, "limits" | "ws" | "rateLimits" | "streams"> {
+function transportLimits(e: Env): Pick<Config, "limits" | "ws" | "sse" | "rateLimits" | "streams"> {
   return {
     limits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
@@ -172,6 +173,7 @@ function transportLimits(e: Env): Pick<Config, "limits" | "ws" | "rateLimits" | 
       maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
       pingIntervalMs: e.WS_PING_INTERVAL_MS,
     },
+    sse: { maxStreamsPerUser: e.SSE_MAX_STREAMS_PER_USER },
     rateLimits: {
       store: e.RATE_LIMIT_STORE,
       mutationsPerMinute: e.RATE_LIMIT_MUTATIONS_PER_MINUTE,

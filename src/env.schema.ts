@@ -100,6 +100,9 @@ export const envSchema = z.object({
   WS_PING_INTERVAL_MS: int(0, 600_000)
     .default(30_000)
     .describe("graphql-ws pings every socket this often and drops one that does not answer within the same time; 0 turns pings off."),
+  SSE_MAX_STREAMS_PER_USER: int(1, 1000)
+    .default(10)
+    .describe("Open Server-Sent Event streams (/graphql/stream, one subscription each) one user may hold; more are answered 429."),
   REPLAY_MAX_EVENTS: int(0, 10_000_000)
     .default(10_000)
     .describe("Most events a subscription's `after` may replay; further back is refused (BAD_USER_INPUT, reason REPLAY_HORIZON)."),

@@ -59,6 +59,8 @@ export class Metrics {
   readonly #operations = new Set<string>();
   /** Set by the HTTP server once it exists. */
   openSockets: () => number = () => 0;
+  /** Set by the HTTP server once it exists. */
+  openStreams: () => number = () => 0;
   /** Set once the webhook queue exists. */
   queuedWebhooks: () => number = () => 0;
 
@@ -70,6 +72,14 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(metrics.openSockets());
+      },
+    });
+    new Gauge({
+      name: "sse_streams",
+      help: "Server-Sent Event streams (/graphql/stream) open now.",
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.openStreams());
       },
     });
     new Gauge({

@@ -1,6 +1,7 @@
 /**
  * One HTTP server: POST/GET /graphql (Apollo, src/graphql/apollo.ts, with a fast path in
- * front of Express), graphql-ws on /graphql (src/graphql/ws-server.ts), POST
+ * front of Express), graphql-ws on /graphql (src/graphql/ws-server.ts), subscriptions over
+ * Server-Sent Events on /graphql/stream (src/graphql/sse.ts), POST
  * /webhooks/100ms (with its own fast path), GET /healthz, /readyz, /metrics and the dashboard.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -18,6 +19,7 @@ import { graphqlFastPath } from "./graphql/http-fast-path.js";
 import type { QueryLimits } from "./graphql/limits.js";
 import type { WsLimits } from "./graphql/ws.js";
 import { attachGraphqlWs } from "./graphql/ws-server.js";
+import { createGraphqlSse, SSE_PATH, type SseLimits } from "./graphql/sse.js";
 import { cors, jsonErrors, opsRoutes, requestLog } from "./http/routes.js";
 import type { Logger } from "./logger.js";
 import type { Services } from "./services.js";
@@ -34,6 +36,7 @@ export interface ApiServerOptions {
   webhooks: WebhookConfig;
   limits: QueryLimits;
   ws: WsLimits;
+  sse: SseLimits;
   trustProxy?: string | undefined;
   corsOrigins?: readonly string[];
   metricsToken?: string | undefined;
@@ -65,8 +68,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   // Client addresses by the same trust-proxy rules as Express's req.ip, on every transport.
   const clientIp = (request: IncomingMessage) => proxyAddr(request, trustProxy) ?? null;
   const ws = attachGraphqlWs(httpServer, { ...options, clientIp });
+  const sse = createGraphqlSse({ ...options, clientIp });
   options.services.metrics.openSockets = ws.openSockets;
-  const { apollo, context } = await startApollo({ ...options, httpServer, disposeSockets: () => ws.dispose() });
+  options.services.metrics.openStreams = sse.openStreams;
+  const disposeSockets = async () => void (await Promise.all([ws.dispose(), sse.dispose()]));
+  const { apollo, context } = await startApollo({ ...options, httpServer, disposeSockets });
   const webhooks = webhookEndpoint({
     config: options.webhooks,
     intake: options.services.webhookIntake,
@@ -79,6 +85,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   app.use(webhooks.router);
   if (options.dashboardEnabled) app.use(dashboardRouter());
   app.use(opsRoutes({ pingDatabase: (ms) => options.database.ping(ms), metrics: options.services.metrics, metricsToken: options.metricsToken, hmsConfigured: options.hmsConfigured }));
+  // Before /graphql, whose JSON parser would otherwise take the body.
+  app.use(SSE_PATH, cors(options.corsOrigins ?? []), (req, res, next) => void sse.handle(req, res).catch((error: unknown) => (res.headersSent ? res.destroy() : next(error))));
   app.use(
     "/graphql",
     cors(options.corsOrigins ?? []),

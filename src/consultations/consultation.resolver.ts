@@ -7,6 +7,7 @@ import { mapLoaded, present } from "../loaders.js";
 import { PageInfo } from "../graphql/relay.types.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import { ConsultationEvent, ConsultationEventConnection, ConsultationEventEdge } from "./consultation-event.type.js";
+import { encodeEventId } from "../live/event-cursor.js";
 import { connectedSecondsAt } from "../live/presence.js";
 import { participantsOf } from "./participants.js";
 import type { ConsultationStatus as DomainStatus } from "./consultation.model.js";
@@ -64,7 +65,15 @@ export class ConsultationResolver {
       edges.map((e) => e.cursor),
       page.hasNextPage,
     );
-    return Object.assign(new ConsultationConnection(), { edges, pageInfo });
+    return Object.assign(new ConsultationConnection(), { edges, pageInfo, liveCursor: encodeEventId(ctx.logPosition) });
+  }
+
+  @FieldResolver(() => ID, {
+    description:
+      "Where the event log stood when this request began: subscribe with `after: liveCursor` to get every change after what this response shows, on any instance, with no gap (an event this response already reflects may come once more).",
+  })
+  liveCursor(@Ctx() ctx: GraphQLContext): string {
+    return encodeEventId(ctx.logPosition);
   }
 
   @FieldResolver(() => Appointment)

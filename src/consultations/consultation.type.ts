@@ -96,6 +96,12 @@ export class ConsultationConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  @Field(() => ID, {
+    description:
+      "Where the event log stood when this request began: subscribe with `after: liveCursor` to get every change after what this response shows, on any instance, with no gap (an event this response already reflects may come once more).",
+  })
+  liveCursor!: string;
 }
 
 @InputType({ description: "Narrows `consultations`; every given condition must hold." })

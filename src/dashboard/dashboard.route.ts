@@ -1,6 +1,6 @@
 /**
  * GET /dashboard: a small live dashboard for doctors and admins (static files; the
- * graphql-ws browser build is served beside them). Off in production unless DASHBOARD_ENABLED.
+ * graphql-ws and graphql-sse browser builds are served beside them). Off in production unless DASHBOARD_ENABLED.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -9,7 +9,9 @@ import express, { type Router } from "express";
 
 // From the project root, so compiled output (dist/) serves the same files.
 const PUBLIC = join(PROJECT_ROOT, "src", "dashboard", "public");
-const GRAPHQL_WS_UMD = join(dirname(createRequire(import.meta.url).resolve("graphql-ws/package.json")), "umd", "graphql-ws.min.js");
+const umd = (name: string) => join(dirname(createRequire(import.meta.url).resolve(`${name}/package.json`)), "umd", `${name}.min.js`);
+const GRAPHQL_WS_UMD = umd("graphql-ws");
+const GRAPHQL_SSE_UMD = umd("graphql-sse");
 
 export function dashboardRouter(): Router {
   const router = express.Router();
@@ -21,6 +23,7 @@ export function dashboardRouter(): Router {
     next();
   });
   router.get("/dashboard/graphql-ws.js", (_req, res) => res.sendFile(GRAPHQL_WS_UMD));
+  router.get("/dashboard/graphql-sse.js", (_req, res) => res.sendFile(GRAPHQL_SSE_UMD));
   router.use("/dashboard", express.static(PUBLIC, { index: "index.html", maxAge: 0 }));
   return router;
 }

@@ -85,7 +85,7 @@ function subscriptionsOverWebSocketOnly(): ApolloServerPlugin {
       return {
         async didResolveOperation({ operation }) {
           if (operation?.operation === "subscription") {
-            throw new GraphQLError("Subscriptions are served over WebSocket (graphql-ws) at /graphql", {
+            throw new GraphQLError("Subscriptions are served over WebSocket (graphql-ws) at /graphql and over Server-Sent Events at /graphql/stream", {
               extensions: { code: "BAD_REQUEST", http: { status: 400 } },
             });
           }

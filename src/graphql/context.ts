@@ -12,6 +12,18 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** Patient data this request returned: consultation id -> patient id (audited once each). */
   reads: Map<string, string>;
+  /**
+   * A resume point the transport itself carried (SSE's `Last-Event-ID` header): a stream
+   * resumes after it, ahead of its `after` argument, which a reconnecting client repeats as
+   * first sent.
+   */
+  lastEventId?: string | null;
+  /**
+   * The last event id this process had dispatched when the request began (`liveCursor`).
+   * Every event up to it was committed before any of the request's reads, so the request
+   * shows its effects; ids are the shared log's, so the position holds on every instance.
+   */
+  logPosition: number;
 }
 
 export function createContext(input: {
@@ -19,8 +31,9 @@ export function createContext(input: {
   clientIp: string | null;
   auth: Authentication;
   services: Services;
+  lastEventId?: string | null;
 }): GraphQLContext {
-  return { ...input, loaders: input.services.loaders(), reads: new Map() };
+  return { ...input, loaders: input.services.loaders(), reads: new Map(), logPosition: input.services.consultationEvents.logPosition() };
 }
 
 /** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */

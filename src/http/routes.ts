@@ -61,7 +61,7 @@ export function cors(origins: readonly string[]): RequestHandler {
     if (origin && allowed.has(origin)) {
       res.setHeader("access-control-allow-origin", origin);
       res.setHeader("vary", "Origin");
-      res.setHeader("access-control-allow-headers", "authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id");
+      res.setHeader("access-control-allow-headers", "authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id, last-event-id");
       res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
       res.setHeader("access-control-max-age", "600");
     }

@@ -96,9 +96,13 @@ function callerOf(context: GraphQLContext): StreamCaller {
 }
 
 function subscribeOne({ args, context }: SubscribeData) {
-  return context.services.consultationEvents.subscribeOne(callerOf(context), args.consultationId ?? "", args.after ?? null);
+  return context.services.consultationEvents.subscribeOne(callerOf(context), args.consultationId ?? "", resumePoint(args, context));
 }
 
 function subscribeMine({ args, context }: SubscribeData) {
-  return context.services.consultationEvents.subscribeMine(callerOf(context), args.after ?? null);
+  return context.services.consultationEvents.subscribeMine(callerOf(context), resumePoint(args, context));
+}
+
+function resumePoint(args: SubscribeData["args"], context: GraphQLContext): string | null {
+  return context.lastEventId || (args.after ?? null);
 }

@@ -67,6 +67,18 @@ export class ConsultationEventsService {
     this.#prepare = preparedEvents(() => createLoaders(deps.repos));
   }
 
+  /**
+   * The last event id this process's hub dispatched (0 without a hub): behind the log's head
+   * by at most a wake-up, never ahead of what a read started now can see.
+   */
+  logPosition(): number {
+    try {
+      return this.deps.hub().lastId;
+    } catch {
+      return 0;
+    }
+  }
+
   /** One consultation's events; NOT_FOUND (audited as denied) when the caller may not see it. */
   async subscribeOne(caller: StreamCaller, consultationId: string, after: string | null): Promise<AsyncIterableIterator<PreparedEvent>> {
     const consultation = await this.deps.consultations.findForViewer(caller.viewer, consultationId);

@@ -5,6 +5,7 @@
  */
 import postgres from "postgres";
 import { GqlWsSocket, openMany, type BenchSocket, type WsProtocol } from "./lib/gqlws-client.js";
+import { GqlSseStream, isSseUrl, sseMany } from "./lib/gqlsse-client.js";
 import { closedLoop, openLoop, type HttpResult, type RequestSpec } from "./lib/http-client.js";
 import { summarize, type Summary } from "./lib/stats.js";
 
@@ -61,7 +62,7 @@ export interface ResumeReport {
 type Frame = { data?: Record<string, unknown>; errors?: unknown[] };
 
 interface SocketGroup {
-  sockets: Array<BenchSocket | null>;
+  sockets: Array<BenchSocket | GqlSseStream | null>;
   frames: number;
 }
 
@@ -88,11 +89,14 @@ const commands: Record<string, (args: any) => Promise<unknown>> = {
     return { ok: result.ok, failed: result.failed, failures: result.failures, seconds: result.seconds, rate: result.ok / result.seconds, latency: summarize(result.latencies) };
   },
 
-  /** Opens one socket per token (graphql-ws unless `protocol`) and subscribes each with `query` / variables[i] (or `variables`). */
+  /**
+   * Opens one socket per token (graphql-ws unless `protocol`) and subscribes each with `query` /
+   * variables[i] (or `variables`); for an SSE URL (…/graphql/stream), one event stream per token instead.
+   */
   openSockets: async (args: { tag: string; url: string; tokens: string[]; query: string; variables?: Record<string, unknown>; concurrency: number; protocol?: WsProtocol }): Promise<SocketsReport> => {
     const group: SocketGroup = groups.get(args.tag) ?? { sockets: [], frames: 0 };
     groups.set(args.tag, group);
-    const opened = await openMany(args.url, args.tokens, args.concurrency, args.protocol);
+    const opened = isSseUrl(args.url) ? sseMany(args.url, args.tokens) : await openMany(args.url, args.tokens, args.concurrency, args.protocol);
     for (const socket of opened.sockets) {
       socket?.subscribe(args.query, args.variables ?? {}, () => void group.frames++);
     }

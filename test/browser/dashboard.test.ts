@@ -68,6 +68,35 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     expect(errors).toEqual([]);
   }, 60_000);
 
+  it("falls back to Server-Sent Events where WebSockets cannot connect, and still goes live", async () => {
+    const team = await createCareTeam(test.database.db);
+    const roomId = `room-${team.consultation.id}`;
+    await test.database.db.update(videoConsultations).set({ roomId }).where(eq(videoConsultations.id, team.consultation.id));
+    const token = await api.tokenFor(team.doctor.user.id);
+    const [open, patientJoin, doctorJoin] = scriptedCall(
+      { roomId, doctorUserId: team.doctor.user.id, patientUserId: team.patient.user.id },
+      new Date(Date.now() - 60_000),
+    );
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    // A proxy that lets no WebSocket through: every upgrade on /graphql is closed at once.
+    await page.routeWebSocket(/\/graphql$/, (ws) => ws.close({ code: 1011, reason: "blocked by proxy" }));
+    await page.goto(`${api.url}/dashboard`);
+    await page.fill("#token", token);
+    await page.click("button[type=submit]");
+    const row = page.locator(`tr[data-id="${team.consultation.id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    // An event between the page load and the fallback is not missed: the stream starts at liveCursor.
+    await api.webhook(open);
+    await api.webhook(patientJoin);
+    await expect.poll(() => page.textContent("#connection"), { timeout: 15_000 }).toBe("Live (Server-Sent Events).");
+    await expect.poll(() => row.locator(".presence").textContent(), { timeout: 10_000 }).toBe("Patient waiting");
+    await api.webhook(doctorJoin);
+    await expect.poll(() => row.locator(".status").textContent(), { timeout: 10_000 }).toBe("ACTIVE");
+    expect(errors).toEqual([]);
+  }, 60_000);
+
   it("is off in production unless DASHBOARD_ENABLED", async () => {
     const prod = await startTestApi(test, { NODE_ENV: "production" });
     try {

@@ -1,5 +1,7 @@
 // The live dashboard: today's consultations over HTTP, then every change over graphql-ws
-// (myConsultationEvents), resuming with `after` when the connection drops. No framework.
+// (myConsultationEvents) from the page's liveCursor, resuming after the last event seen when
+// the connection drops. Where WebSockets never connect (proxies that strip Upgrade), it
+// falls back to Server-Sent Events (/graphql/stream). No framework.
 (() => {
   "use strict";
   const CARD = `id status startedAt connectedSeconds
@@ -7,7 +9,8 @@
     doctor { fullName } patient { fullName }
     participants { role online joinedAt leftAt }
     prescriptions { id createdAt medications { name } }`;
-  const state = { token: null, rows: new Map(), lastEventId: null, client: null, fetchedAt: new Map() };
+  const LIVE = `subscription Live($after: ID) { myConsultationEvents(after: $after) { id type consultation { id } } }`;
+  const state = { token: null, rows: new Map(), lastEventId: null, client: null, fetchedAt: new Map(), overSse: false, wsConnected: false, wsFailures: 0 };
   const $ = (id) => document.getElementById(id);
 
   async function gql(query, variables) {
@@ -24,10 +27,11 @@
   async function loadToday() {
     const from = new Date(); from.setHours(0, 0, 0, 0);
     const to = new Date(from.getTime() + 86_400_000);
-    const data = await gql(`query Today($filter: ConsultationFilter) { consultations(filter: $filter, first: 100) { edges { node { ${CARD} } } } }`, {
+    const data = await gql(`query Today($filter: ConsultationFilter) { consultations(filter: $filter, first: 100) { edges { node { ${CARD} } } liveCursor } }`, {
       filter: { from: from.toISOString(), to: to.toISOString() },
     });
     for (const { node } of data.consultations.edges) remember(node);
+    state.lastEventId ??= data.consultations.liveCursor; // changes after this page, none missed
     render();
   }
 
@@ -43,28 +47,59 @@
   }
 
   function subscribe() {
+    if (state.overSse) return subscribeOverSse();
     state.client ??= graphqlWs.createClient({
       url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
       connectionParams: () => ({ authorization: `Bearer ${state.token}` }),
       retryAttempts: Infinity,
       shouldRetry: () => true,
       on: {
-        connected: () => status("Live."),
-        closed: (event) => status(`Connection lost (${event.code}); reconnecting…`),
+        connected: () => {
+          state.wsConnected = true;
+          status("Live.");
+        },
+        closed: (event) => {
+          if (!state.wsConnected && ++state.wsFailures >= 2) return fallBackToSse();
+          status(`Connection lost (${event.code}); reconnecting…`);
+        },
       },
     });
-    state.client.subscribe(
-      { query: `subscription Live($after: ID) { myConsultationEvents(after: $after) { id type consultation { id } } }`, variables: { after: state.lastEventId } },
-      {
-        next: ({ data }) => {
-          if (!data) return;
-          state.lastEventId = data.myConsultationEvents.id;
-          refresh(data.myConsultationEvents.consultation.id).catch((e) => status(e.message));
-        },
-        error: () => setTimeout(subscribe, 1000), // resume after the last event seen
-        complete: () => setTimeout(subscribe, 1000),
+    state.client.subscribe({ query: LIVE, variables: { after: state.lastEventId } }, sink("ws"));
+  }
+
+  function fallBackToSse() {
+    state.overSse = true;
+    const client = state.client;
+    state.client = null;
+    void client.dispose();
+    subscribe();
+  }
+
+  function subscribeOverSse() {
+    state.client ??= graphqlSse.createClient({
+      url: "/graphql/stream",
+      // Called on every (re)connect: graphql-sse repeats the first request, the server resumes after Last-Event-ID.
+      headers: () => ({ authorization: `Bearer ${state.token}`, ...(state.lastEventId ? { "last-event-id": state.lastEventId } : {}) }),
+      retryAttempts: Infinity,
+      on: { connected: () => status("Live (Server-Sent Events).") },
+    });
+    state.client.subscribe({ query: LIVE, variables: { after: state.lastEventId } }, sink("sse"));
+  }
+
+  /** Each event refreshes its row; an ended subscription resumes after the last event seen, on the current transport. */
+  function sink(transport) {
+    const again = () => {
+      if ((state.overSse ? "sse" : "ws") === transport) setTimeout(subscribe, 1000);
+    };
+    return {
+      next: ({ data }) => {
+        if (!data) return;
+        state.lastEventId = data.myConsultationEvents.id;
+        refresh(data.myConsultationEvents.consultation.id).catch((e) => status(e.message));
       },
-    );
+      error: again,
+      complete: again,
+    };
   }
 
   function connected(c) {

@@ -74,3 +74,5 @@ export async function setupBaseline(base: ServerProcess, rooms: Record<string, {
 }
 
 export const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, "ws") + "/graphql";
+/** The same subscriptions over Server-Sent Events (the loadgen opens event streams for it). */
+export const sseUrl = (httpUrl: string) => `${httpUrl}/graphql/stream`;

@@ -1,20 +1,21 @@
 /**
  * 5. Broadcast: 1,000 admin sockets, every one receiving every event (`myConsultationEvents`
  * of an admin is everything). Webhooks at a steady, low rate; time from webhook request
- * start to the frame at each socket, and to the last socket, over graphql-ws and over the
- * legacy Apollo protocol (graphql_flutter's default). Baseline: a bare `ws` server
- * sending the same frame to all 1,000 sockets from its webhook handler.
+ * start to the frame at each socket, and to the last socket. Baseline: a bare `ws` server
+ * sending the same frame to all 1,000 sockets from its webhook handler. Ours runs three times:
+ * over graphql-ws, over the legacy Apollo protocol (graphql_flutter's default) and over
+ * Server-Sent Events (/graphql/stream).
  */
 import { signAccessToken } from "../../../src/auth/access-token.js";
 import { seedAdmins, seedCareTeams } from "../lib/database.js";
 import type { Row, Scenario } from "../lib/context.js";
 import type { WsProtocol } from "../lib/gqlws-client.js";
 import { BENCH_JWT_SECRET } from "../lib/processes.js";
-import { auditedSubscriptions, baselineSubscriptions, measurePush, setupBaseline, wsUrl } from "../lib/push-run.js";
+import { auditedSubscriptions, baselineSubscriptions, measurePush, setupBaseline, sseUrl, wsUrl } from "../lib/push-run.js";
 import { patientWebhook, webhookRequest } from "../lib/webhooks.js";
 import { roomsOf } from "./push.js";
 
-const SOCKETS = 1000;
+const SOCKETS = Number(process.env.BENCH_BROADCAST_SOCKETS ?? 1000);
 /**
  * Events per second: each is 1,000 frames. One every 2 s, so each event's fan-out is timed
  * on its own (at 1/s and above the API falls behind and latency only measures the backlog).
@@ -46,16 +47,18 @@ export const broadcast: Scenario = {
       try {
         ctx.log("ours");
         const api = await ctx.startApi(db, {}, "broadcast");
-        const [ours, legacy] = await (async () => {
+        const [ours, legacy, overSse] = await (async () => {
           try {
-            const run = (protocol: WsProtocol) =>
+            const run = (socketsUrl: string, protocol?: WsProtocol) =>
               measurePush(ctx, lg, db, {
-                socketsUrl: wsUrl(api.url), tokens, webhooks: nextWebhooks(`${api.url}/webhooks/100ms`), perSecond: BROADCAST_RATE, receiversPerKey: SOCKETS,
+                socketsUrl, tokens, webhooks: nextWebhooks(`${api.url}/webhooks/100ms`), perSecond: BROADCAST_RATE, receiversPerKey: SOCKETS,
                 liveSubscriptions: auditedSubscriptions(db), processes: { api: api.pid }, protocol,
               });
-            const current = await run("graphql-ws");
+            const current = await run(wsUrl(api.url), "graphql-ws");
             ctx.log("ours, legacy protocol");
-            return [current, await run("legacy")] as const;
+            const overLegacy = await run(wsUrl(api.url), "legacy");
+            ctx.log("ours, over SSE");
+            return [current, overLegacy, await run(sseUrl(api.url))] as const;
           } finally {
             await api.stop();
           }
@@ -74,7 +77,7 @@ export const broadcast: Scenario = {
           }
         })();
         const f = floor.report;
-        return ([["", ours], [", legacy protocol", legacy]] as const).flatMap(([label, run]) => {
+        return ([["", ours], [", legacy protocol", legacy], [" (SSE streams)", overSse]] as const).flatMap(([label, run]) => {
           const scenario = `5 Broadcast, ${SOCKETS} admin sockets, 1 event / ${1 / BROADCAST_RATE} s × ${count}${label}`;
           const r = run.report;
           return [

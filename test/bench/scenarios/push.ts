@@ -4,17 +4,18 @@
  * one event per webhook). Time from the webhook request start to the frame at the right
  * dashboard, with one API instance, and with two (webhooks to one, sockets on the other,
  * so every event crosses PostgreSQL NOTIFY), and with one instance over the legacy Apollo
- * protocol (graphql_flutter's default) instead of graphql-ws. Baseline: a bare `ws` server sending the same
+ * protocol (graphql_flutter's default) and over Server-Sent Events (/graphql/stream) instead
+ * of graphql-ws. Baseline: a bare `ws` server sending the same
  * frames straight from its webhook handler.
  */
 import { signAccessToken } from "../../../src/auth/access-token.js";
 import { seedCareTeams, type CareTeam } from "../lib/database.js";
 import type { Row, Scenario } from "../lib/context.js";
 import { BENCH_JWT_SECRET } from "../lib/processes.js";
-import { auditedSubscriptions, baselineSubscriptions, measurePush, setupBaseline, wsUrl } from "../lib/push-run.js";
+import { auditedSubscriptions, baselineSubscriptions, measurePush, setupBaseline, sseUrl, wsUrl } from "../lib/push-run.js";
 import { patientWebhook, webhookRequest } from "../lib/webhooks.js";
 
-const DASHBOARDS = 1000;
+const DASHBOARDS = Number(process.env.BENCH_PUSH_DASHBOARDS ?? 1000);
 const RATE = 200;
 
 export const push: Scenario = {
@@ -52,6 +53,11 @@ export const push: Scenario = {
           socketsUrl: wsUrl(a.url), tokens, webhooks: nextWebhooks(`${a.url}/webhooks/100ms`, count), perSecond: RATE, receiversPerKey: 1,
           liveSubscriptions: auditedSubscriptions(db), processes: { api: a.pid }, protocol: "legacy",
         });
+        ctx.log("ours, 1 instance, over SSE");
+        const overSse = await measurePush(ctx, lg, db, {
+          socketsUrl: sseUrl(a.url), tokens, webhooks: nextWebhooks(`${a.url}/webhooks/100ms`, count), perSecond: RATE, receiversPerKey: 1,
+          liveSubscriptions: auditedSubscriptions(db), processes: { api: a.pid },
+        });
         await a.stop();
 
         ctx.log("ours, 2 instances (webhooks → A, sockets on B)");
@@ -77,7 +83,7 @@ export const push: Scenario = {
         })();
 
         const rows: Row[] = [];
-        for (const [label, run] of [["1 instance", one], ["2 instances", two], ["1 instance, legacy protocol", legacy]] as const) {
+        for (const [label, run] of [["1 instance", one], ["2 instances", two], ["1 instance, legacy protocol", legacy], ["1 instance, SSE", overSse]] as const) {
           const scenario = `4 Push, ${DASHBOARDS} dashboards, ${RATE}/s, ${label}`;
           const r = run.report;
           const f = floor.report;
