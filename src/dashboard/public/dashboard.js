@@ -71,7 +71,9 @@
     state.overSse = true;
     const client = state.client;
     state.client = null;
-    void client.dispose();
+    // Disposed after graphql-ws has finished handling the close that brought us here; a
+    // connection attempt it rejects on the way out is expected, not a page error.
+    setTimeout(() => Promise.resolve(client.dispose()).catch(() => undefined), 0);
     subscribe();
   }
 
