@@ -5,8 +5,19 @@
  * same pieces itself (`parseOptions.maxTokens`, `limitRules` as validationRules,
  * `costLimitPlugin`), so a document gets one answer whichever way it arrives.
  */
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import {
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from "graphql";
 import { LRUCache } from "lru-cache";
+import { formatError } from "./format-error.js";
 import { checkCost, limitRules, type QueryLimits } from "./limits.js";
 
 /** The document to execute, or the errors to answer with (codes set, nothing executed). */
@@ -69,4 +80,11 @@ export function hideSuggestions(message: string, isProduction: boolean): string 
 
 export function hideFormattedSuggestions(error: GraphQLFormattedError, isProduction: boolean): GraphQLFormattedError {
   return isProduction ? { ...error, message: hideSuggestions(error.message, isProduction) } : error;
+}
+
+/** A subscription result for the wire: errors through the one mapper, hints hidden in production. */
+export function formatExecutionResult(result: ExecutionResult, isProduction: boolean): FormattedExecutionResult {
+  const { errors, ...rest } = result;
+  if (!errors) return rest as FormattedExecutionResult;
+  return { ...rest, errors: errors.map((e) => hideFormattedSuggestions(formatError(e.toJSON(), e), isProduction)) };
 }

@@ -26,9 +26,8 @@ import type { TokenVerifier } from "../auth/token-verifier.js";
 import { readBody } from "../http/kit.js";
 import type { Services } from "../services.js";
 import { createContext } from "./context.js";
-import { formatError } from "./format-error.js";
 import type { QueryLimits } from "./limits.js";
-import { createRequestCheck, hideFormattedSuggestions } from "./request-check.js";
+import { createRequestCheck, formatExecutionResult } from "./request-check.js";
 
 export const SSE_PATH = "/graphql/stream";
 const MAX_BODY_BYTES = 100 * 1024;
@@ -62,7 +61,7 @@ interface StreamContext {
 type OperationContext = Record<PropertyKey, unknown>;
 type SseRequest = Request<IncomingMessage, StreamContext>;
 
-export function createGraphqlSse(options: {
+export interface SseOptions {
   schema: GraphQLSchema;
   services: Services;
   verifyToken: TokenVerifier;
@@ -70,13 +69,31 @@ export function createGraphqlSse(options: {
   sse: SseLimits;
   isProduction: boolean;
   clientIp: (request: IncomingMessage) => string | null;
-}): GraphqlSse {
-  const open = new Set<ServerResponse>();
-  const streamsPerUser = new Map<string, number>();
-  const checkRequest = createRequestCheck(options.limits, options.isProduction);
+}
 
-  /** Authenticates and reserves a stream for the user until the response closes; null admits. */
-  const admit = async (req: SseRequest): Promise<Response | null> => {
+export function createGraphqlSse(options: SseOptions): GraphqlSse {
+  const open = new Set<ServerResponse>();
+  const handler = createHandler<IncomingMessage, StreamContext, OperationContext>({
+    authenticate: streamAdmission(options),
+    onSubscribe: operationPreparer(options),
+    onNext: (_ctx, req, result) => {
+      req.context.eventIds.push(eventIdOf(result));
+      return formatExecutionResult(result as ExecutionResult, options.isProduction) as unknown as SseResult;
+    },
+  });
+  return {
+    handle: (req, res) => serveStream(handler, open, req, res),
+    openStreams: () => open.size,
+    dispose: async () => {
+      for (const res of open) res.end();
+    },
+  };
+}
+
+/** Authenticates and reserves a stream for the user until the response closes; null admits. */
+function streamAdmission(options: SseOptions) {
+  const streamsPerUser = new Map<string, number>();
+  return async (req: SseRequest): Promise<Response | null> => {
     const auth = await authenticate(req.headers.get("authorization"), options.verifyToken, options.services.findViewer);
     if (!auth.viewer) {
       // A failing store fails open here: the request is refused (401) either way.
@@ -92,8 +109,12 @@ export function createGraphqlSse(options: {
     req.context.auth = auth;
     return null;
   };
+}
 
-  const prepare = (req: SseRequest, params: RequestParams): OperationArgs<OperationContext> | AsyncIterable<ExecutionResult> => {
+/** The same request check as every transport; only subscriptions are served here. */
+function operationPreparer(options: SseOptions) {
+  const checkRequest = createRequestCheck(options.limits, options.isProduction);
+  return (req: SseRequest, params: RequestParams): OperationArgs<OperationContext> | AsyncIterable<ExecutionResult> => {
     const variables = params.variables ?? {};
     const document = checkRequest(options.schema, params.query, params.operationName, variables);
     if (Array.isArray(document)) return resultOnce({ errors: document });
@@ -109,49 +130,38 @@ export function createGraphqlSse(options: {
     });
     return { schema: options.schema, document, operationName: params.operationName ?? null, variableValues: variables, contextValue: contextValue as unknown as OperationContext };
   };
+}
 
-  const handler = createHandler<IncomingMessage, StreamContext, OperationContext>({
-    authenticate: admit,
-    onSubscribe: prepare,
-    onNext: (_ctx, req, result) => {
-      req.context.eventIds.push(eventIdOf(result));
-      return formatResult(result as ExecutionResult, options.isProduction);
-    },
+/** Hands one HTTP request to graphql-sse's handler and writes what it answers. */
+async function serveStream(
+  handler: ReturnType<typeof createHandler<IncomingMessage, StreamContext, OperationContext>>,
+  open: Set<ServerResponse>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const context: StreamContext = { requestId: randomUUID(), res, auth: null, eventIds: [] };
+  res.setHeader("x-request-id", context.requestId);
+  // nginx and proxies that honour it pass events on at once instead of buffering the stream.
+  res.setHeader("x-accel-buffering", "no");
+  const [body, init] = await handler({
+    method: req.method ?? "GET",
+    url: req.url ?? "/",
+    headers: { get: (key) => [req.headers[key] ?? null].flat().join(", ") || null },
+    body: () => readJson(req),
+    raw: req,
+    context,
   });
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const context: StreamContext = { requestId: randomUUID(), res, auth: null, eventIds: [] };
-    res.setHeader("x-request-id", context.requestId);
-    // nginx and proxies that honour it pass events on at once instead of buffering the stream.
-    res.setHeader("x-accel-buffering", "no");
-    const [body, init] = await handler({
-      method: req.method ?? "GET",
-      url: req.url ?? "/",
-      headers: { get: (key) => [req.headers[key] ?? null].flat().join(", ") || null },
-      body: () => readJson(req),
-      raw: req,
-      context,
-    });
-    res.writeHead(init.status, init.headers);
-    if (!body || typeof body === "string") {
-      res.end(body ?? undefined);
-      return;
-    }
-    open.add(res);
-    try {
-      await pipeStream(body, res, context);
-    } finally {
-      open.delete(res);
-    }
-  };
-
-  return {
-    handle,
-    openStreams: () => open.size,
-    dispose: async () => {
-      for (const res of open) res.end();
-    },
-  };
+  res.writeHead(init.status, init.headers);
+  if (!body || typeof body === "string") {
+    res.end(body ?? undefined);
+    return;
+  }
+  open.add(res);
+  try {
+    await pipeStream(body, res, context);
+  } finally {
+    open.delete(res);
+  }
 }
 
 /** Writes the stream's messages, with event ids, until it ends, the client goes or the token expires. */
@@ -208,10 +218,4 @@ function eventIdOf(result: SseResult | object): string | null {
   const root = data ? Object.values(data)[0] : null;
   const id = root && typeof root === "object" ? (root as { id?: unknown }).id : null;
   return typeof id === "string" ? id : null;
-}
-
-function formatResult(result: ExecutionResult, isProduction: boolean): SseResult {
-  const { errors, ...rest } = result;
-  if (!errors) return rest as SseResult;
-  return { ...rest, errors: errors.map((e) => hideFormattedSuggestions(formatError(e.toJSON(), e), isProduction)) } as unknown as SseResult;
 }

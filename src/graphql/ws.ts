@@ -7,10 +7,10 @@
  * expires. Results are formatted by the same `formatError` as HTTP.
  */
 import { randomUUID } from "node:crypto";
-import { GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from "graphql";
-import type { ServerOptions } from "graphql-ws";
-import type { Extra } from "graphql-ws/use/ws";
 import type { IncomingMessage } from "node:http";
+import { GraphQLError, type GraphQLSchema } from "graphql";
+import type { Context, ServerOptions } from "graphql-ws";
+import type { Extra } from "graphql-ws/use/ws";
 import { authenticate } from "../auth/authenticate.js";
 import { authorizationFromPayload } from "../auth/connection-params.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
@@ -19,11 +19,13 @@ import type { Services } from "../services.js";
 import { createContext } from "./context.js";
 import { formatError } from "./format-error.js";
 import type { QueryLimits } from "./limits.js";
-import { createRequestCheck, hideFormattedSuggestions } from "./request-check.js";
+import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
 
 type ConnectionParams = Record<string, unknown>;
 
 type SocketExtra = Extra & { expiryTimer?: NodeJS.Timeout; requestId?: string; userId?: string; active?: Set<string> };
+
+type SocketContext = Context<ConnectionParams, SocketExtra>;
 
 const CLOSE_FORBIDDEN = 4403;
 const CLOSE_TOO_MANY = 4429;
@@ -35,7 +37,7 @@ export interface WsLimits {
   pingIntervalMs: number;
 }
 
-export function graphqlWsOptions(options: {
+export interface WsOptions {
   schema: GraphQLSchema;
   services: Services;
   verifyToken: TokenVerifier;
@@ -45,56 +47,21 @@ export function graphqlWsOptions(options: {
   isProduction: boolean;
   /** The client's IP as HTTP sees it (behind TRUST_PROXY: from X-Forwarded-For). */
   clientIp: (request: IncomingMessage) => string | null;
-}): ServerOptions<ConnectionParams, SocketExtra> {
-  const socketsPerUser = new Map<string, number>();
+}
+
+export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionParams, SocketExtra> {
+  const admission = new SocketAdmission(options);
   // graphql-ws validates with graphql's specified rules only: check with the same limits as HTTP.
   const checkRequest = createRequestCheck(options.limits, options.isProduction);
-  const authOf = (params: ConnectionParams | undefined) =>
-    authenticate(authorizationFromPayload(params), options.verifyToken, options.services.findViewer);
-  /** Counts one anonymous attempt; true when the IP is over its budget. */
-  const overAnonymousBudget = async (request: IncomingMessage): Promise<boolean> => {
-    // A failing store fails open here: the attempt is refused (4403) either way.
-    const decision = await options.services.rateLimits.anonymous(options.clientIp(request)).catch(() => ({ allowed: true }));
-    return !decision.allowed;
-  };
   return {
     schema: options.schema,
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
-    onConnect: async (ctx) => {
-      const auth = await authOf(ctx.connectionParams);
-      if (!auth.viewer) {
-        if (await overAnonymousBudget(ctx.extra.request)) ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many requests");
-        return false; // graphql-ws closes with 4403 Forbidden
-      }
-      const open = socketsPerUser.get(auth.viewer.userId) ?? 0;
-      if (open >= options.ws.maxSocketsPerUser) {
-        ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many connections");
-        return false;
-      }
-      socketsPerUser.set(auth.viewer.userId, open + 1);
-      ctx.extra.userId = auth.viewer.userId;
-      ctx.extra.active = new Set();
-      ctx.extra.requestId = randomUUID();
-      const ms = auth.expiresAt.getTime() - Date.now();
-      ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, "Token expired"), Math.min(ms, 2 ** 31 - 1));
-      ctx.extra.expiryTimer.unref();
-      return true;
-    },
-    onClose: async (ctx) => {
-      clearTimeout(ctx.extra.expiryTimer);
-      const userId = ctx.extra.userId;
-      if (userId) {
-        const left = (socketsPerUser.get(userId) ?? 1) - 1;
-        if (left > 0) socketsPerUser.set(userId, left);
-        else socketsPerUser.delete(userId);
-      }
-      // A socket closed before connection_init (timed out, garbage, gone) was an anonymous attempt too.
-      if (!ctx.connectionInitReceived) await overAnonymousBudget(ctx.extra.request);
-    },
+    onConnect: (ctx) => admission.connect(ctx),
+    onClose: (ctx) => admission.close(ctx),
     onSubscribe: (ctx, id, payload) => {
       const active = ctx.extra.active ?? new Set<string>();
       if (active.size >= options.ws.maxSubscriptionsPerSocket) {
-        return [limitError("Too many subscriptions on this connection")];
+        return [new GraphQLError("Too many subscriptions on this connection", { extensions: { code: "BAD_REQUEST" } })];
       }
       const variables = payload.variables ?? {};
       const document = checkRequest(options.schema, payload.query, payload.operationName, variables);
@@ -105,16 +72,14 @@ export function graphqlWsOptions(options: {
     onComplete: (ctx, id) => {
       ctx.extra.active?.delete(id);
     },
-    context: async (ctx) => {
-      const auth = await authOf(ctx.connectionParams);
-      return createContext({
+    context: async (ctx) =>
+      createContext({
         requestId: ctx.extra.requestId ?? randomUUID(),
         clientIp: options.clientIp(ctx.extra.request),
-        auth,
+        auth: await admission.authOf(ctx.connectionParams),
         services: options.services,
-      });
-    },
-    onNext: (_ctx, _id, _payload, _args, result) => formatResult(result),
+      }),
+    onNext: (_ctx, _id, _payload, _args, result) => formatExecutionResult(result, options.isProduction),
     onError: (ctx, id, _payload, errors) => {
       ctx.extra.active?.delete(id);
       return errors.map((e) => hideFormattedSuggestions(formatError(e.toJSON(), e), options.isProduction));
@@ -122,11 +87,57 @@ export function graphqlWsOptions(options: {
   };
 }
 
-function limitError(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "BAD_REQUEST" } });
-}
+/**
+ * Who may hold a socket: a valid token, at most `maxSocketsPerUser` sockets per user, until
+ * the token expires; anonymous attempts (a bad token, or a socket closed before
+ * connection_init) spend the client IP's anonymous budget.
+ */
+class SocketAdmission {
+  readonly #socketsPerUser = new Map<string, number>();
 
-function formatResult(result: ExecutionResult): FormattedExecutionResult {
-  const { errors, ...rest } = result;
-  return errors ? { ...rest, errors: errors.map((e) => formatError(e.toJSON(), e)) } : (rest as FormattedExecutionResult);
+  constructor(private readonly options: WsOptions) {}
+
+  authOf(params: ConnectionParams | undefined) {
+    return authenticate(authorizationFromPayload(params), this.options.verifyToken, this.options.services.findViewer);
+  }
+
+  async connect(ctx: SocketContext): Promise<boolean> {
+    const auth = await this.authOf(ctx.connectionParams);
+    if (!auth.viewer) {
+      if (await this.#overAnonymousBudget(ctx.extra.request)) ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many requests");
+      return false; // graphql-ws closes with 4403 Forbidden
+    }
+    const open = this.#socketsPerUser.get(auth.viewer.userId) ?? 0;
+    if (open >= this.options.ws.maxSocketsPerUser) {
+      ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many connections");
+      return false;
+    }
+    this.#socketsPerUser.set(auth.viewer.userId, open + 1);
+    ctx.extra.userId = auth.viewer.userId;
+    ctx.extra.active = new Set();
+    ctx.extra.requestId = randomUUID();
+    const ms = auth.expiresAt.getTime() - Date.now();
+    ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, "Token expired"), Math.min(ms, 2 ** 31 - 1));
+    ctx.extra.expiryTimer.unref();
+    return true;
+  }
+
+  async close(ctx: SocketContext): Promise<void> {
+    clearTimeout(ctx.extra.expiryTimer);
+    const userId = ctx.extra.userId;
+    if (userId) {
+      const left = (this.#socketsPerUser.get(userId) ?? 1) - 1;
+      if (left > 0) this.#socketsPerUser.set(userId, left);
+      else this.#socketsPerUser.delete(userId);
+    }
+    // A socket closed before connection_init (timed out, garbage, gone) was an anonymous attempt too.
+    if (!ctx.connectionInitReceived) await this.#overAnonymousBudget(ctx.extra.request);
+  }
+
+  /** Counts one anonymous attempt; true when the IP is over its budget. */
+  async #overAnonymousBudget(request: IncomingMessage): Promise<boolean> {
+    // A failing store fails open here: the attempt is refused (4403) either way.
+    const decision = await this.options.services.rateLimits.anonymous(this.options.clientIp(request)).catch(() => ({ allowed: true }));
+    return !decision.allowed;
+  }
 }
