@@ -89,8 +89,8 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
 }
 
 function serviceSettings(config: Config) {
-  const { maxPageSize, completionGraceSeconds, prescriptionWindowHours, rateLimits, hms, video, streams } = config;
-  return { maxPageSize, completionGraceSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay };
+  const { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams } = config;
+  return { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay };
 }
 
 function serverSettings(config: Config) {

@@ -29,6 +29,7 @@ export interface Config {
   video: VideoPolicy;
   webhooks: WebhookConfig;
   completionGraceSeconds: number;
+  reconnectWindowSeconds: number;
   reconcileIntervalSeconds: number;
   prescriptionWindowHours: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number; maxPageSize: number };
@@ -127,6 +128,7 @@ function toConfig(e: Env): Config {
       replay: e.HMS_WEBHOOK_REPLAY,
     },
     completionGraceSeconds: e.COMPLETION_GRACE_SECONDS,
+    reconnectWindowSeconds: e.RECONNECT_WINDOW_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     prescriptionWindowHours: e.PRESCRIPTION_WINDOW_HOURS,
     ...transportLimits(e),

@@ -68,6 +68,9 @@ export const envSchema = z.object({
   COMPLETION_GRACE_SECONDS: int(0, 3600)
     .default(120)
     .describe("After the room empties, an ACTIVE consultation becomes COMPLETED once nobody is back for this long."),
+  RECONNECT_WINDOW_SECONDS: int(0, 600)
+    .default(60)
+    .describe("A side whose last connection dropped for a network reason (`websocket closed`, `ice connection state closed`, `network disconnection`) is RECONNECTING for this long, unless it rejoins or the session closes first; then offline. The Flutter SDK retries for 60 s."),
   RECONCILE_INTERVAL_SECONDS: int(0, 3600)
     .default(30)
     .describe("How often presence is checked against 100ms and overdue consultations are closed; 0 turns it off."),

@@ -5,6 +5,7 @@
  */
 import DataLoader from "dataloader";
 import { groupBy } from "./collections.js";
+import { deriveAttendance, type AttendanceLedger } from "./live/attendance.js";
 import type { Repos } from "./repos.js";
 
 /**
@@ -70,6 +71,17 @@ export function createLoaders(repos: Repos) {
     ),
     prescription: oneByKey((ids: readonly string[]) => repos.prescriptions.byIds(ids), (p) => p.id),
     live: oneByKey((ids: readonly string[]) => repos.live.byConsultationIds(ids), (l) => l.consultationId),
+    /** Derived from the facts on demand (one batch per request, only when a query asks for it). */
+    attendance: new DataLoader<{ id: string; roomId: string | null }, AttendanceLedger, string>(
+      async (keys) => {
+        const facts = await repos.attendance.factsOfMany(keys);
+        return keys.map((k) => {
+          const f = facts.get(k.id)!;
+          return deriveAttendance(f.connections, f.closes, f.deliveries);
+        });
+      },
+      { cacheKeyFn: (k) => k.id },
+    ),
     /** Newest first, as the repo orders them. */
     prescriptionsByConsultation: manyByKey(
       (ids: readonly string[]) => repos.prescriptions.byConsultationIds(ids),

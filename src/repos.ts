@@ -8,6 +8,7 @@ import { ClinicRepo } from "./clinic/clinic.repo.js";
 import { ConsultationWriteRepo } from "./consultations/consultation-write.repo.js";
 import { ConsultationRepo } from "./consultations/consultation.repo.js";
 import type { Db } from "./db/client.js";
+import { AttendanceRepo } from "./live/attendance.repo.js";
 import { EventLogRepo } from "./live/event-log.repo.js";
 import { LiveStateRepo } from "./live/live-state.repo.js";
 import { PeerFactsRepo } from "./live/peer-facts.repo.js";
@@ -24,6 +25,7 @@ export function createRepos(db: Db) {
     prescriptionWrites: new PrescriptionWriteRepo(db),
     live: new LiveStateRepo(db),
     peerFacts: new PeerFactsRepo(db),
+    attendance: new AttendanceRepo(db),
     audit: new AuditRepo(db),
     eventLog: new EventLogRepo(db),
     inbox: new InboxRepo(db),

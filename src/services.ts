@@ -31,6 +31,7 @@ export interface ServiceOptions {
   rateLimits: RateLimitConfig;
   maxPageSize: number;
   completionGraceSeconds: number;
+  reconnectWindowSeconds: number;
   prescriptionWindowHours: number;
   /** The process's event hub (subscriptions); absent where nothing subscribes. */
   hub?: EventHub;
@@ -106,7 +107,8 @@ export type Services = ReturnType<typeof createServices>;
 /** Webhooks in, presence and the lifecycle, the reconciler, and the event hub. */
 function liveServices({ database, repos, transaction, options }: Parts, rooms: VideoRooms, commands: ConsultationCommands) {
   const { metrics, logger } = options;
-  const live = new LiveStatus({ transaction, rooms, logger, completionGraceSeconds: options.completionGraceSeconds });
+  const { completionGraceSeconds, reconnectWindowSeconds } = options;
+  const live = new LiveStatus({ transaction, rooms, logger, completionGraceSeconds, reconnectWindowSeconds });
   const webhooks = new WebhookQueue({
     processor: new WebhookProcessor({ db: database.db, consultations: repos.consultations, live, roles: options.video.roles }),
     db: database.db,

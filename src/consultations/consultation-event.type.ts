@@ -7,6 +7,7 @@ import { ConsultationStatus } from "./consultation.type.js";
 export enum ConsultationEventType {
   PARTICIPANT_JOINED = "PARTICIPANT_JOINED",
   PARTICIPANT_LEFT = "PARTICIPANT_LEFT",
+  PARTICIPANT_OFFLINE = "PARTICIPANT_OFFLINE",
   STATUS_CHANGED = "STATUS_CHANGED",
   PRESCRIPTION_CREATED = "PRESCRIPTION_CREATED",
   EVENT_RETRACTED = "EVENT_RETRACTED",
@@ -15,6 +16,13 @@ registerEnumType(ConsultationEventType, {
   name: "ConsultationEventType",
   description: "What happened.",
   valuesConfig: {
+    PARTICIPANT_LEFT: {
+      description: "A side left the room. When it dropped for a network reason, `participant.state` is RECONNECTING: a PARTICIPANT_JOINED (back) or a PARTICIPANT_OFFLINE (gone) follows, unless the session closes first.",
+    },
+    PARTICIPANT_OFFLINE: {
+      description:
+        "The side that dropped at `occurredAt` did not come back within RECONNECT_WINDOW_SECONDS: it is offline (logged once the window has passed). Not logged when the session closed first.",
+    },
     EVENT_RETRACTED: {
       description:
         "Later facts from 100ms showed that the event `retracts` did not happen as pushed (a leave that was only inferred, a start that an earlier join moved back). Streams only: `Consultation.events` shows neither.",
@@ -46,6 +54,7 @@ export class ConsultationEvent {
   side!: "doctor" | "patient" | null;
   peerId!: string | null;
   joinedAt!: Date | null;
+  leftReason!: string | null;
   prescriptionId!: string | null;
 
   static from(row: EventRow): ConsultationEvent {
@@ -60,6 +69,7 @@ export class ConsultationEvent {
       side: row.side,
       peerId: row.peerId,
       joinedAt: row.joinedAt,
+      leftReason: row.leftReason,
       prescriptionId: row.prescriptionId,
     });
   }

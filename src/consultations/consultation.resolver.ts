@@ -10,6 +10,8 @@ import { ConsultationEvent, ConsultationEventConnection, ConsultationEventEdge }
 import { encodeEventId } from "../live/event-cursor.js";
 import { connectedSecondsAt } from "../live/presence.js";
 import { participantsOf } from "./participants.js";
+import { Attendance } from "./attendance.type.js";
+import { assertMayReadAttendance } from "./consultation.service.js";
 import type { ConsultationStatus as DomainStatus } from "./consultation.model.js";
 import {
   Consultation,
@@ -110,6 +112,15 @@ export class ConsultationResolver {
   })
   connectedSeconds(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): number | null | Promise<number | null> {
     return mapLoaded(ctx.loaders.live.get(consultation.id), (live) => live && connectedSecondsAt(live.connectedMs, live.bothSince, new Date()));
+  }
+
+  @FieldResolver(() => Attendance, {
+    nullable: true,
+    description: "The attendance ledger: each side's intervals in the room and the overlaps billed as `connectedSeconds`, traced to 100ms's webhooks. The consultation's doctor, its patient and admins only (FORBIDDEN otherwise).",
+  })
+  async attendance(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Attendance> {
+    assertMayReadAttendance(requireViewer(ctx), consultation);
+    return Attendance.from(await ctx.loaders.attendance.load({ id: consultation.id, roomId: consultation.roomId }));
   }
 
   @FieldResolver(() => [Prescription], { description: "Prescriptions written for this consultation, newest first." })

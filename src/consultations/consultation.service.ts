@@ -3,7 +3,7 @@
  * first), and a consultation's timeline. Resolvers and the subscription service call these.
  */
 import type { Viewer } from "../auth/viewer.js";
-import { badInput } from "../errors.js";
+import { AppError, badInput } from "../errors.js";
 import { parseId } from "../ids.js";
 import { decodeConsultationCursor, encodeConsultationCursor } from "./consultation.cursor.js";
 import type { ConsultationListRow, ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
@@ -73,4 +73,13 @@ export function checkPageSize(first: number, max: number): number {
     throw badInput(`first must be between 0 and ${max}`, "first");
   }
   return first;
+}
+
+/**
+ * The attendance ledger is billing evidence: the consultation's own doctor and patient, and
+ * admins. Anyone else who can see the consultation gets FORBIDDEN for this field only.
+ */
+export function assertMayReadAttendance(viewer: Viewer, c: { doctorId: string; patientId: string }): void {
+  if (viewer.role === "admin" || (viewer.doctorId !== null && viewer.doctorId === c.doctorId) || (viewer.patientId !== null && viewer.patientId === c.patientId)) return;
+  throw new AppError("FORBIDDEN", "Only the consultation's doctor, its patient and admins may read its attendance.");
 }

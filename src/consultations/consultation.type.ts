@@ -20,6 +20,23 @@ export enum ParticipantRole {
 }
 registerEnumType(ParticipantRole, { name: "ParticipantRole", description: "A side of the 1:1 call." });
 
+/** Keys are the GraphQL names; values are the live rules' (src/live/reconnects.ts). */
+export enum PresenceState {
+  ONLINE = "online",
+  RECONNECTING = "reconnecting",
+  OFFLINE = "offline",
+}
+registerEnumType(PresenceState, {
+  name: "PresenceState",
+  description: "Where a side is: in the room, dropped for a network reason and retrying (for up to RECONNECT_WINDOW_SECONDS), or gone.",
+  valuesConfig: {
+    RECONNECTING: {
+      description:
+        "The side's last connection dropped for a network reason (100ms: `websocket closed`, `ice connection state closed`, `network disconnection`); it is retrying until `reconnectingUntil`, unless it rejoins or the session closes first.",
+    },
+  },
+});
+
 @ObjectType({ simpleResolvers: true, description: "One side of the 1:1 call and whether it is in the room now." })
 export class Participant {
   @Field(() => ID, { description: "The side's user id (`User.id`)." })
@@ -33,6 +50,12 @@ export class Participant {
 
   @Field(() => Boolean, { description: "True while at least one of this side's connections is in the room." })
   online!: boolean;
+
+  @Field(() => PresenceState, { description: "ONLINE when `online`; RECONNECTING while a dropped connection may still come back; else OFFLINE." })
+  state!: PresenceState;
+
+  @Field(() => Date, { nullable: true, description: "On `Consultation.participants`, while RECONNECTING: when the side counts as gone if it has not rejoined (null in events)." })
+  reconnectingUntil!: Date | null;
 
   @Field(() => String, { nullable: true, description: "The 100ms peer id of the current (or last) connection." })
   peerId!: string | null;

@@ -1,7 +1,8 @@
 import { present } from "../loaders.js";
 import type { LiveRow } from "../live/live-state.repo.js";
 import type { Side } from "../live/presence.js";
-import { Participant, ParticipantRole } from "./consultation.type.js";
+import { presenceStateAt, type PresenceState as State } from "../live/reconnects.js";
+import { Participant, ParticipantRole, PresenceState } from "./consultation.type.js";
 
 interface Person {
   userId: string;
@@ -10,12 +11,14 @@ interface Person {
 
 interface Presence {
   online: boolean;
+  state: State;
+  reconnectingUntil: Date | null;
   peerId: string | null;
   joinedAt: Date | null;
   leftAt: Date | null;
 }
 
-const OFFLINE: Presence = { online: false, peerId: null, joinedAt: null, leftAt: null };
+const OFFLINE: Presence = { online: false, state: "offline", reconnectingUntil: null, peerId: null, joinedAt: null, leftAt: null };
 
 export function participantOf(side: Side, person: Person, presence: Presence = OFFLINE): Participant {
   return Object.assign(new Participant(), {
@@ -23,15 +26,18 @@ export function participantOf(side: Side, person: Person, presence: Presence = O
     role: side === "doctor" ? ParticipantRole.DOCTOR : ParticipantRole.PATIENT,
     fullName: person.fullName,
     ...presence,
+    state: presence.state as PresenceState,
   });
 }
 
-/** A side's presence from the live projection (offline when nothing was reported yet). */
-export function presenceOf(side: Side, live: LiveRow | null): Presence {
+/** A side's presence from the live projection at `now` (offline when nothing was reported yet). */
+export function presenceOf(side: Side, live: LiveRow | null, now = new Date()): Presence {
   if (!live) return OFFLINE;
-  return side === "doctor"
-    ? { online: live.doctorOnline, peerId: live.doctorPeerId, joinedAt: live.doctorJoinedAt, leftAt: live.doctorLeftAt }
-    : { online: live.patientOnline, peerId: live.patientPeerId, joinedAt: live.patientJoinedAt, leftAt: live.patientLeftAt };
+  const p = side === "doctor"
+    ? { online: live.doctorOnline, until: live.doctorReconnectingUntil, peerId: live.doctorPeerId, joinedAt: live.doctorJoinedAt, leftAt: live.doctorLeftAt }
+    : { online: live.patientOnline, until: live.patientReconnectingUntil, peerId: live.patientPeerId, joinedAt: live.patientJoinedAt, leftAt: live.patientLeftAt };
+  const state = presenceStateAt(p.online, p.until, now);
+  return { online: p.online, state, reconnectingUntil: state === "reconnecting" ? p.until : null, peerId: p.peerId, joinedAt: p.joinedAt, leftAt: p.leftAt };
 }
 
 /** The two entries of `Consultation.participants`: the doctor's, then the patient's. */

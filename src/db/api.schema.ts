@@ -111,6 +111,9 @@ export const consultationLive = pgTable("consultation_live", {
   /** Why the side's last connection left (100ms's `reason`); null while online or when a session close ended it. */
   doctorLeftReason: text("doctor_left_reason"),
   patientLeftReason: text("patient_left_reason"),
+  /** A side whose last connection dropped for a network reason is RECONNECTING until then (null: it was not). */
+  doctorReconnectingUntil: tz("doctor_reconnecting_until"),
+  patientReconnectingUntil: tz("patient_reconnecting_until"),
   /** Milliseconds both sides were in the room, over overlaps that have ended. */
   connectedMs: bigint("connected_ms", { mode: "number" }).default(0).notNull(),
   /** Both sides have been in the room since then (null unless both are in now). */
@@ -118,7 +121,7 @@ export const consultationLive = pgTable("consultation_live", {
   updatedAt: tz("updated_at").defaultNow().notNull(),
 });
 
-export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED"] as const;
+export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "PARTICIPANT_OFFLINE", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED"] as const;
 
 /**
  * The durable, ordered log of everything a screen should see. `id` orders it (appends are
@@ -140,6 +143,8 @@ export const consultationEvents = pgTable(
     peerId: text("peer_id"),
     /** For PARTICIPANT_LEFT: when that side had joined. */
     joinedAt: tz("joined_at"),
+    /** For PARTICIPANT_LEFT and PARTICIPANT_OFFLINE: 100ms's reason for the leave (null when a session close ended it). */
+    leftReason: text("left_reason"),
     prescriptionId: uuid("prescription_id"),
     /** For EVENT_RETRACTED: the event that later facts showed did not happen (as logged). */
     retractsId: bigint("retracts_id", { mode: "number" }),
@@ -152,7 +157,7 @@ export const consultationEvents = pgTable(
     index("consultation_events_retracts_idx").on(t.retractsId).where(sql`${t.retractsId} IS NOT NULL`),
     check(
       "consultation_events_type_check",
-      sql`${t.type} IN ('PARTICIPANT_JOINED', 'PARTICIPANT_LEFT', 'STATUS_CHANGED', 'PRESCRIPTION_CREATED', 'EVENT_RETRACTED')`,
+      sql`${t.type} IN ('PARTICIPANT_JOINED', 'PARTICIPANT_LEFT', 'PARTICIPANT_OFFLINE', 'STATUS_CHANGED', 'PRESCRIPTION_CREATED', 'EVENT_RETRACTED')`,
     ),
   ],
 );

@@ -13,6 +13,7 @@ import { present } from "../loaders.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
 import { statusAt } from "./live-status.service.js";
+import { isNetworkLeave } from "./reconnects.js";
 
 type SubscribeData = ResolverData<GraphQLContext> & { args: { consultationId?: string; after?: string | null } };
 
@@ -57,7 +58,7 @@ export class ConsultationEventResolver {
     return statusAt(consultation, event.occurredAt) as ConsultationStatus;
   }
 
-  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED and PARTICIPANT_LEFT." })
+  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED, PARTICIPANT_LEFT and PARTICIPANT_OFFLINE: the side right after the event." })
   async participant(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<Participant | null> {
     if (!event.side || event.type === "EVENT_RETRACTED") return null;
     const consultation = present(await ctx.loaders.consultation.load(event.consultationId), "consultation");
@@ -68,6 +69,8 @@ export class ConsultationEventResolver {
     const joined = event.type === "PARTICIPANT_JOINED";
     return participantOf(event.side, person, {
       online: joined,
+      state: joined ? "online" : event.type === "PARTICIPANT_LEFT" && isNetworkLeave(event.leftReason) ? "reconnecting" : "offline",
+      reconnectingUntil: null,
       peerId: event.peerId,
       joinedAt: joined ? event.occurredAt : event.joinedAt,
       leftAt: joined ? null : event.occurredAt,

@@ -19,7 +19,7 @@ const EVENT_LOG_LOCK = 7_301_942_119;
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = Omit<typeof events.$inferInsert, "id" | "createdAt">;
 
-export type LoggedEvent = Pick<EventRow, "id" | "type" | "dedupeKey" | "retractsId" | "occurredAt" | "side" | "peerId" | "joinedAt">;
+export type LoggedEvent = Pick<EventRow, "id" | "type" | "dedupeKey" | "retractsId" | "occurredAt" | "side" | "peerId" | "joinedAt" | "leftReason">;
 
 /** A log row with the consultation's two sides, so it can be routed without another query. */
 export interface RoutedEvent extends EventRow {
@@ -36,7 +36,7 @@ export type EventScope =
 
 /** Everything an event carries; id and created_at come from their defaults. */
 const EVENT_KEYS = [
-  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "prescriptionId", "retractsId", "dedupeKey",
+  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "leftReason", "prescriptionId", "retractsId", "dedupeKey",
 ] as const satisfies ReadonlyArray<keyof NewEvent>;
 
 const routedColumns = { event: events, doctorId: vc.doctorId, patientId: vc.patientId };
@@ -66,7 +66,7 @@ export class EventLogRepo {
   /** What is logged per consultation, as the live projection compares it with the facts. */
   async loggedOfMany(consultationIds: readonly string[]): Promise<Map<string, LoggedEvent[]>> {
     const rows = await this.db
-      .select({ consultationId: events.consultationId, id: events.id, type: events.type, dedupeKey: events.dedupeKey, retractsId: events.retractsId, occurredAt: events.occurredAt, side: events.side, peerId: events.peerId, joinedAt: events.joinedAt })
+      .select({ consultationId: events.consultationId, id: events.id, type: events.type, dedupeKey: events.dedupeKey, retractsId: events.retractsId, occurredAt: events.occurredAt, side: events.side, peerId: events.peerId, joinedAt: events.joinedAt, leftReason: events.leftReason })
       .from(events)
       .where(anyOf(events.consultationId, consultationIds));
     return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...row }) => row);

@@ -4,6 +4,7 @@ import { anyOf, insertRows, setExcluded } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { consultationLive as live } from "../db/schema.js";
 import type { Timeline } from "./presence.js";
+import type { Reconnects } from "./reconnects.js";
 
 export type LiveRow = typeof live.$inferSelect;
 
@@ -11,10 +12,10 @@ export class LiveStateRepo {
   constructor(private readonly db: Db) {}
 
   /** One upsert for many consultations. */
-  async saveMany(items: ReadonlyArray<{ consultationId: string; timeline: Timeline }>): Promise<void> {
+  async saveMany(items: ReadonlyArray<{ consultationId: string; timeline: Timeline; reconnects: Reconnects }>): Promise<void> {
     if (items.length === 0) return;
     const updatedAt = new Date();
-    const values = items.map(({ consultationId, timeline }) => {
+    const values = items.map(({ consultationId, timeline, reconnects }) => {
       const { doctor, patient } = timeline.sides;
       return {
         consultationId,
@@ -23,11 +24,13 @@ export class LiveStateRepo {
         doctorJoinedAt: doctor.joinedAt,
         doctorLeftAt: doctor.leftAt,
         doctorLeftReason: timeline.leftReasons.doctor,
+        doctorReconnectingUntil: reconnects.until.doctor,
         patientOnline: patient.online,
         patientPeerId: patient.peerId,
         patientJoinedAt: patient.joinedAt,
         patientLeftAt: patient.leftAt,
         patientLeftReason: timeline.leftReasons.patient,
+        patientReconnectingUntil: reconnects.until.patient,
         connectedMs: timeline.connectedMs,
         bothSince: timeline.bothSince,
         updatedAt,

@@ -14,6 +14,7 @@ import type { Logger } from "../logger.js";
 import type { Repos, UnitOfWork } from "../repos.js";
 import type { NewEvent } from "./event-log.repo.js";
 import { deriveTimeline, type Timeline } from "./presence.js";
+import { deriveReconnects, type Reconnects } from "./reconnects.js";
 import { derivedEvents, reconcileLog, type ProjectedConsultation as LockedConsultation } from "./timeline-events.js";
 
 export { statusAt } from "./timeline-events.js";
@@ -28,6 +29,8 @@ export interface LiveStatusOptions {
   rooms: VideoRooms;
   logger: Logger;
   completionGraceSeconds: number;
+  /** How long a side whose connection dropped for a network reason stays RECONNECTING. */
+  reconnectWindowSeconds: number;
   now?: () => Date;
 }
 
@@ -64,7 +67,7 @@ export class LiveStatus {
       if (lockedRows.length === 0) return [];
       return this.#project(repos, lockedRows);
     });
-    for (const { consultation, completesAt } of results) this.#schedule(consultation.id, completesAt);
+    for (const { consultation, checkAt } of results) this.#schedule(consultation.id, checkAt);
     await Promise.all(results.flatMap(({ consultation, completedNow }) =>
       completedNow && consultation.roomId ? [this.#disableRoom(consultation.roomId)] : []));
     return results.map(({ consultation, completesAt }) => ({ consultation, completesAt }));
@@ -81,7 +84,7 @@ export class LiveStatus {
     const closes = await repos.peerFacts.closesOfMany(lockedIds);
     const deliveries = await repos.peerFacts.lastDeliveriesOfMany(roomIds);
     const logged = await repos.eventLog.loggedOfMany(lockedIds);
-    const saves: Array<{ consultationId: string; timeline: Timeline }> = [];
+    const saves: Array<{ consultationId: string; timeline: Timeline; reconnects: Reconnects }> = [];
     const audits = [];
     const fresh: NewEvent[] = [];
     const outcomes = [];
@@ -91,15 +94,18 @@ export class LiveStatus {
       const lastDeliveryAt = locked.roomId ? (deliveries.get(locked.roomId) ?? null) : null;
       const outcome = await this.#advance(repos.consultationWrites, locked, { ...timeline, lastDeliveryAt });
       const { consultation } = outcome;
-      saves.push({ consultationId: locked.id, timeline });
+      const windowMs = this.options.reconnectWindowSeconds * 1000;
+      const reconnects = deriveReconnects(timeline.transitions, closes.get(locked.id) ?? [], windowMs, this.#now(), lastDeliveryAt);
+      saves.push({ consultationId: locked.id, timeline, reconnects });
       // Presence events come from what each connection itself reported, so the log does not
       // depend on delivery order. Leaves only implied by a session's close (the peer's own
       // leave lost) are logged once the consultation is over, after the grace period let
       // late ones in.
       const reported = consultation.status === "completed" ? timeline : deriveTimeline(own, []);
       audits.push(...statusAudits(locked, consultation));
-      fresh.push(...reconcileLog(consultation, derivedEvents(consultation, reported.transitions), logged.get(locked.id) ?? []));
-      outcomes.push(outcome);
+      const transitions = [...reported.transitions, ...reconnects.expired];
+      fresh.push(...reconcileLog(consultation, derivedEvents(consultation, transitions), logged.get(locked.id) ?? []));
+      outcomes.push({ ...outcome, checkAt: earliest(outcome.completesAt, reconnects.nextDeadline) });
     }
     await repos.live.saveMany(saves);
     await repos.audit.insert(audits);
@@ -174,6 +180,12 @@ export class LiveStatus {
       this.options.logger.warn({ errorClass: error.name }, "could not disable the room of a completed consultation"),
     );
   }
+}
+
+/** When to look at a consultation again: its completion or the end of a reconnect window, whichever comes first. */
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (!a || !b) return a ?? b;
+  return a < b ? a : b;
 }
 
 /** The audit records of what `update` just did (activation, completion). */

@@ -50,12 +50,16 @@ export interface SidePresence {
 }
 
 export interface PresenceTransition {
-  kind: "joined" | "left";
+  /** "offline": a side that left with a network reason did not come back within the reconnect window. */
+  kind: "joined" | "left" | "offline";
   side: Side;
+  /** For "offline", the leave it follows (the side counts as gone since then). */
   at: Date;
   peerId: string;
-  /** For "left": when that stretch in the room began. */
+  /** For "left" and "offline": when that stretch in the room began. */
   joinedAt: Date;
+  /** For "left" and "offline": 100ms's reason (null when a session close ended the stretch). */
+  reason?: string | null;
 }
 
 export interface Timeline {
@@ -197,6 +201,6 @@ function transitionsOf(side: Side, stretches: readonly Stretch[]): PresenceTrans
   return stretches.flatMap((s) => {
     const joined: PresenceTransition = { kind: "joined", side, at: new Date(s.start), peerId: s.startPeer, joinedAt: new Date(s.start) };
     if (s.end === null) return [joined];
-    return [joined, { kind: "left", side, at: new Date(s.end), peerId: s.endPeer ?? s.startPeer, joinedAt: new Date(s.lastJoin) }];
+    return [joined, { kind: "left", side, at: new Date(s.end), peerId: s.endPeer ?? s.startPeer, joinedAt: new Date(s.lastJoin), reason: s.endReason }];
   });
 }

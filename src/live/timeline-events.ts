@@ -11,6 +11,9 @@ import type { ConsultationRecord, ConsultationStatus } from "../consultations/co
 import { statusEvent } from "../consultations/lifecycle.js";
 import type { LoggedEvent, NewEvent } from "./event-log.repo.js";
 import type { PresenceTransition } from "./presence.js";
+import { isNetworkLeave } from "./reconnects.js";
+
+const EVENT_TYPES = { joined: "PARTICIPANT_JOINED", left: "PARTICIPANT_LEFT", offline: "PARTICIPANT_OFFLINE" } as const;
 
 /** A consultation after this update's steps, with how it was completed. */
 export type ProjectedConsultation = ConsultationRecord & { endedByCall: boolean };
@@ -44,16 +47,17 @@ export function reconcileLog(c: ProjectedConsultation, wanted: readonly NewEvent
   return [...retractions, ...additions];
 }
 
-/** PARTICIPANT_JOINED/LEFT for each transition, with the status the timeline implies then. */
+/** PARTICIPANT_JOINED/LEFT/OFFLINE for each transition, with the status the timeline implies then. */
 export function participantEvents(c: ConsultationRecord, transitions: readonly PresenceTransition[]): NewEvent[] {
   return transitions.map((t) => ({
     consultationId: c.id,
-    type: t.kind === "joined" ? "PARTICIPANT_JOINED" : "PARTICIPANT_LEFT",
+    type: EVENT_TYPES[t.kind],
     occurredAt: t.at,
     status: statusAt(c, t.at),
     side: t.side,
     peerId: t.peerId,
     joinedAt: t.joinedAt,
+    leftReason: t.kind === "joined" ? null : (t.reason ?? null),
     dedupeKey: `${t.kind}:${t.side}:${t.at.toISOString()}`,
   }));
 }
@@ -91,9 +95,12 @@ function freeKey(key: string, used: Set<string>): string {
   return candidate;
 }
 
-/** What an event says, whichever of its keys it was logged under: kind, side, time and (for a leave) since when. */
-function identity(e: Pick<NewEvent, "dedupeKey" | "occurredAt" | "joinedAt">): string {
-  return `${baseKey(e.dedupeKey)}@${e.occurredAt.getTime()}@${e.joinedAt?.getTime() ?? ""}`;
+/**
+ * What an event says, whichever of its keys it was logged under: kind, side, time, (for a
+ * leave) since when, and whether it dropped for a network reason (the side is then RECONNECTING).
+ */
+function identity(e: Pick<NewEvent, "dedupeKey" | "occurredAt" | "joinedAt" | "leftReason">): string {
+  return `${baseKey(e.dedupeKey)}@${e.occurredAt.getTime()}@${e.joinedAt?.getTime() ?? ""}@${isNetworkLeave(e.leftReason) ? "network" : ""}`;
 }
 
 function baseKey(key: string): string {
@@ -102,7 +109,7 @@ function baseKey(key: string): string {
 
 function isDerivedKey(key: string, c: ProjectedConsultation): boolean {
   const base = baseKey(key);
-  if (base.startsWith("joined:") || base.startsWith("left:") || base === "status:active") return true;
+  if (base.startsWith("joined:") || base.startsWith("left:") || base.startsWith("offline:") || base === "status:active") return true;
   return base === "status:completed" && c.endedByCall;
 }
 

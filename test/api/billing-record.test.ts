@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StartConsultationDocument } from "../gql/graphql.js";
+import { ConsultationAttendanceDocument, StartConsultationDocument } from "../gql/graphql.js";
 import type { TestApi } from "../support/api.js";
 import { BILLING, billingCall } from "../support/billing-call.js";
 import { createUser } from "../support/builders.js";
@@ -105,6 +105,28 @@ async function scenario(twoDevices: boolean, seed: number) {
     ["STATUS_CHANGED", "ACTIVE", "COMPLETED", at(700)],
   ]);
   for (const result of results) expect(orderIndependent(result)).toEqual(first);
+  for (const id of ids) await expectLedgerOf570(id, twoDevices);
+}
+
+/** The attendance ledger: every connection reported, each on its own join and leave, and overlaps that add up to the bill. */
+async function expectLedgerOf570(id: string, twoDevices: boolean) {
+  const { data, errors } = await api.gql(ConsultationAttendanceDocument, { id }, adminToken);
+  expect(errors).toBeUndefined();
+  const { connectedSeconds, attendance } = data!.consultation!;
+  const ledger = attendance!;
+  expect(ledger.overlaps.reduce((sum, o) => sum + o.seconds, 0)).toBe(BILLING.connectedSeconds);
+  expect(ledger.connectedSeconds).toBe(BILLING.connectedSeconds);
+  expect(connectedSeconds).toBe(BILLING.connectedSeconds);
+  expect([ledger.doctor.length, ledger.patient.length]).toEqual([2, twoDevices ? 2 : 1]);
+  for (const interval of [...ledger.doctor, ...ledger.patient]) {
+    expect(interval).toMatchObject({ source: "REPORTED", to: expect.any(String) });
+    expect(interval.webhookIds).toHaveLength(2); // its peer.join.success and its peer.leave.success
+  }
+  const behind = new Set([...ledger.doctor, ...ledger.patient].flatMap((i) => i.webhookIds));
+  for (const overlap of ledger.overlaps) {
+    expect(overlap.webhookIds.length).toBeGreaterThanOrEqual(4);
+    expect(overlap.webhookIds.every((w) => behind.has(w))).toBe(true);
+  }
 }
 
 describe("the billed record of a call, with the reconciler running while webhooks trickle in", () => {

@@ -158,10 +158,10 @@ describe("the list's packed rows", () => {
         doctor: { online: true, peerId: "peer-d", joinedAt: new Date("2026-11-24T10:00:00.123Z"), leftAt: null },
         patient: { online: false, peerId: null, joinedAt: null, leftAt: null },
       },
+      leftReasons: { doctor: null, patient: "websocket closed" },
       connectedMs: 2 ** 40,
       bothSince: null,
-      leftReasons: { doctor: "websocket closed", patient: null },
-    } as never }]);
+    } as never, reconnects: { until: { doctor: null, patient: new Date("2026-11-24T10:01:00.456Z") }, expired: [], nextDeadline: null } }]);
     const viewer = { userId: doctor.user.id, role: "doctor" as const, doctorId: doctor.doctor.id, patientId: null };
     const [row] = await repos.consultations.listVisible(viewer, { limit: 10 });
     expect(row!.consultation).toEqual((await repos.consultations.byIds([consultation.id]))[0]);

@@ -42,7 +42,7 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     const token = await api.tokenFor(team.doctor.user.id);
     const [open, patientJoin, doctorJoin] = scriptedCall(
       { roomId, doctorUserId: team.doctor.user.id, patientUserId: team.patient.user.id },
-      new Date(Date.now() - 60_000),
+      new Date(Date.now() - 120_000), // the doctor joins a minute ago: half the attendance bar overlaps
     );
 
     const page = await browser.newPage();
@@ -52,7 +52,7 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     await page.fill("#token", token);
     await page.click("button[type=submit]");
     const row = page.locator(`tr[data-id="${team.consultation.id}"]`);
-    await row.waitFor({ timeout: 10_000 });
+    await row.waitFor({ timeout: 10_000 }).catch(async (e) => { throw new Error(`${e.message}; status: ${await page.textContent("#connection")}`); });
     await expect.poll(() => row.locator(".status").textContent()).toBe("PENDING");
     await expect.poll(() => page.textContent("#connection"), { timeout: 10_000 }).toBe("Live.");
 
@@ -64,6 +64,13 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     await expect.poll(() => row.locator(".status").textContent(), { timeout: 10_000 }).toBe("ACTIVE");
     expect(await row.locator(".presence").textContent()).toBe("doctor + patient");
     expect(await row.textContent()).toContain(team.patient.user.fullName);
+    // The attendance bar: the patient's interval, the doctor's, and their overlap highlighted.
+    await expect.poll(() => row.locator(".attendance .bar i").count(), { timeout: 10_000 }).toBe(3);
+    expect(await row.locator(".bar .both").count()).toBe(1);
+    expect(await row.locator(".bar .doctor").count()).toBe(1);
+    expect(await row.locator(".bar .patient").count()).toBe(1);
+    const overlap = await row.locator(".bar .both").boundingBox();
+    expect(overlap!.width).toBeGreaterThan(0);
     await page.screenshot({ path: `${process.env.TMPDIR ?? "/tmp"}/dashboard-test.png` });
     expect(errors).toEqual([]);
   }, 60_000);

@@ -7,9 +7,11 @@
   const CARD = `id status startedAt connectedSeconds
     appointment { scheduledAt }
     doctor { fullName } patient { fullName }
-    participants { role online joinedAt leftAt }
+    participants { role online state joinedAt leftAt }
     prescriptions { id createdAt medications { name } }`;
   const LIVE = `subscription Live($after: ID) { myConsultationEvents(after: $after) { id type consultation { id } } }`;
+  // Asked apart from the page's cards so a 100-row page stays within the query cost limit.
+  const ATTENDANCE = `attendance { doctor { from to } patient { from to } overlaps { from to } }`;
   const state = { token: null, rows: new Map(), lastEventId: null, client: null, fetchedAt: new Map(), overSse: false, wsConnected: false, wsFailures: 0 };
   const $ = (id) => document.getElementById(id);
 
@@ -27,16 +29,17 @@
   async function loadToday() {
     const from = new Date(); from.setHours(0, 0, 0, 0);
     const to = new Date(from.getTime() + 86_400_000);
-    const data = await gql(`query Today($filter: ConsultationFilter) { consultations(filter: $filter, first: 100) { edges { node { ${CARD} } } liveCursor } }`, {
-      filter: { from: from.toISOString(), to: to.toISOString() },
-    });
+    const filter = { from: from.toISOString(), to: to.toISOString() };
+    const data = await gql(`query Today($filter: ConsultationFilter) { consultations(filter: $filter, first: 100) { edges { node { ${CARD} } } liveCursor } }`, { filter });
     for (const { node } of data.consultations.edges) remember(node);
     state.lastEventId ??= data.consultations.liveCursor; // changes after this page, none missed
+    const ledgers = await gql(`query TodayAttendance($filter: ConsultationFilter) { consultations(filter: $filter, first: 100) { edges { node { id ${ATTENDANCE} } } } }`, { filter });
+    for (const { node } of ledgers.consultations.edges) if (state.rows.has(node.id)) state.rows.get(node.id).attendance = node.attendance;
     render();
   }
 
   async function refresh(id) {
-    const data = await gql(`query One($id: ID!) { consultation(id: $id) { ${CARD} } }`, { id });
+    const data = await gql(`query One($id: ID!) { consultation(id: $id) { ${CARD} ${ATTENDANCE} } }`, { id });
     if (data.consultation) remember(data.consultation);
     render();
   }
@@ -117,7 +120,24 @@
     const patient = c.participants.find((p) => p.role === "PATIENT");
     if (patient.online && !doctor.online && c.status === "PENDING") return `<span class="waiting">Patient waiting</span>`;
     const who = c.participants.filter((p) => p.online).map((p) => p.role.toLowerCase());
-    return who.length ? `<span class="online">${who.join(" + ")}</span>` : `<span class="muted">nobody</span>`;
+    const back = c.participants.filter((p) => p.state === "RECONNECTING").map((p) => `<span class="reconnecting">${p.role.toLowerCase()} reconnecting…</span>`);
+    const inRoom = who.length ? `<span class="online">${who.join(" + ")}</span>` : back.length ? "" : `<span class="muted">nobody</span>`;
+    return [inRoom, ...back].filter(Boolean).join(" ");
+  }
+
+  // One bar per consultation: the doctor's intervals above, the patient's below, the billed overlaps across both.
+  function attendanceBar(c) {
+    const a = c.attendance;
+    if (!a || (a.doctor.length === 0 && a.patient.length === 0)) return '<span class="muted">—</span>';
+    const now = Date.now();
+    const end = (i) => (i.to ? Date.parse(i.to) : now);
+    const all = [...a.doctor, ...a.patient];
+    const t0 = Math.min(...all.map((i) => Date.parse(i.from)));
+    const span = Math.max(1, Math.max(...all.map(end)) - t0);
+    const pieces = (list, cls) => list
+      .map((i) => `<i class="${cls}" data-left="${((Date.parse(i.from) - t0) / span) * 100}" data-width="${Math.max(0.5, ((end(i) - Date.parse(i.from)) / span) * 100)}"></i>`)
+      .join("");
+    return `<div class="bar" title="doctor (top), patient (bottom), both (highlighted)">${pieces(a.overlaps, "both")}${pieces(a.doctor, "doctor")}${pieces(a.patient, "patient")}</div>`;
   }
 
   const escape = (text) => String(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -134,10 +154,16 @@
           <td class="status ${c.status}">${c.status}</td>
           <td class="presence">${presence(c)}</td>
           <td class="connected">${connected(c)}</td>
+          <td class="attendance">${attendanceBar(c)}</td>
           <td>${c.prescriptions.map((p) => escape(p.medications.map((m) => m.name).join(", "))).join("<br>") || '<span class="muted">—</span>'}</td>
         </tr>`,
       )
       .join("");
+    // The CSP allows no inline style attributes; positions are set through the CSSOM instead.
+    for (const piece of document.querySelectorAll(".bar i")) {
+      piece.style.left = `${piece.dataset.left}%`;
+      piece.style.width = `${piece.dataset.width}%`;
+    }
   }
 
   function status(text) {
