@@ -1,20 +1,23 @@
 /**
- * A minimal graphql-ws (graphql-transport-ws) client on `ws`: connection_init with the
- * bearer token, one subscription, every `next` handed over with its arrival time. Cheaper
- * per socket than graphql-ws's own client, so the load generator can hold thousands.
+ * A minimal GraphQL-over-WebSocket client on `ws`, for either protocol the API serves:
+ * graphql-ws (graphql-transport-ws) and the legacy Apollo protocol (sub-protocol "graphql-ws",
+ * what graphql_flutter and ferry speak by default, with the token as those apps send it in
+ * `headers.Authorization`). connection_init with the bearer token, one subscription, every
+ * result handed over with its arrival time. Cheaper per socket than the real clients, so the
+ * load generator can hold thousands.
  */
 import WebSocket from "ws";
-import { LegacyWsSocket } from "./legacy-ws-client.js";
 
 /** graphql-transport-ws (graphql-ws) or the legacy Apollo protocol ("graphql-ws"). */
 export type WsProtocol = "graphql-ws" | "legacy";
-export type BenchSocket = GqlWsSocket | LegacyWsSocket;
-
-export function openSocket(url: string, token: string, protocol: WsProtocol = "graphql-ws"): Promise<BenchSocket> {
-  return protocol === "legacy" ? LegacyWsSocket.open(url, token) : GqlWsSocket.open(url, token);
-}
 
 export type NextHandler = (payload: { data?: Record<string, unknown>; errors?: unknown[] }, arrivedAt: number) => void;
+
+/** What differs between the two protocols, for this client. */
+const PROTOCOLS: Record<WsProtocol, { subprotocol: string; init: (token: string) => object; start: string; data: string }> = {
+  "graphql-ws": { subprotocol: "graphql-transport-ws", init: (token) => ({ authorization: `Bearer ${token}` }), start: "subscribe", data: "next" },
+  legacy: { subprotocol: "graphql-ws", init: (token) => ({ headers: { Authorization: `Bearer ${token}` } }), start: "start", data: "data" },
+};
 
 export class GqlWsSocket {
   errors: unknown[] = [];
@@ -22,13 +25,19 @@ export class GqlWsSocket {
   closedWith: number | null = null;
   #onNext: NextHandler | null = null;
 
-  private constructor(private readonly ws: WebSocket) {
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly protocol: WsProtocol,
+  ) {
+    const { data: dataType } = PROTOCOLS[protocol];
     ws.on("message", (data) => {
       const arrivedAt = performance.now();
       const message = JSON.parse(data.toString()) as { type: string; payload?: unknown };
-      if (message.type === "next") this.#onNext?.(message.payload as Parameters<NextHandler>[0], arrivedAt);
+      if (message.type === dataType) this.#onNext?.(message.payload as Parameters<NextHandler>[0], arrivedAt);
       else if (message.type === "error") this.errors.push(message.payload);
       else if (message.type === "complete") this.completed = true;
+      // graphql-ws pings in messages; the legacy protocol sends "ka" (nothing to answer) and
+      // WebSocket pings, which `ws` answers itself.
       else if (message.type === "ping") ws.send(JSON.stringify({ type: "pong" }));
     });
     ws.on("close", (code) => {
@@ -36,10 +45,11 @@ export class GqlWsSocket {
     });
   }
 
-  /** Opens the socket and completes the graphql-ws handshake. */
-  static open(url: string, token: string, timeoutMs = 30_000): Promise<GqlWsSocket> {
+  /** Opens the socket and completes the handshake (connection_init → connection_ack). */
+  static open(url: string, token: string, protocol: WsProtocol = "graphql-ws", timeoutMs = 30_000): Promise<GqlWsSocket> {
+    const { subprotocol, init } = PROTOCOLS[protocol];
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, "graphql-transport-ws", { perMessageDeflate: false });
+      const ws = new WebSocket(url, subprotocol, { perMessageDeflate: false });
       const timer = setTimeout(() => {
         ws.terminate();
         reject(new Error("handshake timed out"));
@@ -50,7 +60,7 @@ export class GqlWsSocket {
       };
       ws.once("error", fail);
       ws.once("close", (code) => fail(new Error(`closed during handshake (${code})`)));
-      ws.once("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+      ws.once("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: init(token) })));
       ws.once("message", (data) => {
         const message = JSON.parse(data.toString()) as { type: string };
         if (message.type !== "connection_ack") return fail(new Error(`expected connection_ack, got ${message.type}`));
@@ -58,14 +68,14 @@ export class GqlWsSocket {
         ws.removeAllListeners("error");
         ws.removeAllListeners("close");
         ws.on("error", () => {});
-        resolve(new GqlWsSocket(ws));
+        resolve(new GqlWsSocket(ws, protocol));
       });
     });
   }
 
   subscribe(query: string, variables: Record<string, unknown>, onNext: NextHandler, id = "1"): void {
     this.#onNext = onNext;
-    this.ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables } }));
+    this.ws.send(JSON.stringify({ id, type: PROTOCOLS[this.protocol].start, payload: { query, variables } }));
   }
 
   /** Replaces the handler of the running subscription. */
@@ -82,6 +92,9 @@ export class GqlWsSocket {
   }
 }
 
+/** A socket of either protocol (one class serves both). */
+export type BenchSocket = GqlWsSocket;
+
 /** Opens `tokens.length` sockets (of `protocol`), at most `concurrency` handshakes at a time; null where one failed. */
 export async function openMany(
   url: string,
@@ -97,7 +110,7 @@ export async function openMany(
     while (next < tokens.length) {
       const i = next++;
       try {
-        sockets[i] = await openSocket(url, tokens[i]!, protocol);
+        sockets[i] = await GqlWsSocket.open(url, tokens[i]!, protocol);
       } catch (error) {
         failures.push((error as Error).message);
       }
