@@ -12,7 +12,7 @@ import { requireViewer, type GraphQLContext } from "../graphql/context.js";
 import { present } from "../loaders.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
-import { statusAt } from "./live-status.service.js";
+import { statusAt } from "./timeline-events.js";
 import { isNetworkLeave } from "./reconnects.js";
 
 type SubscribeData = ResolverData<GraphQLContext> & { args: { consultationId?: string; after?: string | null } };

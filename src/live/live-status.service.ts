@@ -17,7 +17,6 @@ import { deriveTimeline, type Timeline } from "./presence.js";
 import { deriveReconnects, type Reconnects } from "./reconnects.js";
 import { derivedEvents, reconcileLog, type ProjectedConsultation as LockedConsultation } from "./timeline-events.js";
 
-export { statusAt } from "./timeline-events.js";
 
 const MAX_TIMER_MS = 24 * 3_600_000;
 
