@@ -69,8 +69,8 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     expect(await row.locator(".bar .both").count()).toBe(1);
     expect(await row.locator(".bar .doctor").count()).toBe(1);
     expect(await row.locator(".bar .patient").count()).toBe(1);
-    const overlap = await row.locator(".bar .both").boundingBox();
-    expect(overlap!.width).toBeGreaterThan(0);
+    // The bar is redrawn as the attendance query answers: wait for the drawn overlap.
+    await expect.poll(async () => (await row.locator(".bar .both").first().boundingBox())?.width ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: `${process.env.TMPDIR ?? "/tmp"}/dashboard-test.png` });
     expect(errors).toEqual([]);
   }, 60_000);
