@@ -4,11 +4,9 @@
  * live. Skipped, saying why, where no browser is installed.
  */
 import { existsSync } from "node:fs";
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { videoConsultations } from "../../src/db/schema.js";
 import { startTestApi, type TestApi } from "../support/api.js";
-import { createCareTeam } from "../support/builders.js";
+import { createCareTeamWithRoom } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 
@@ -36,12 +34,12 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
   });
 
   it("shows the patient waiting, then the call active, as webhooks arrive", async () => {
-    const team = await createCareTeam(test.database.db);
-    const roomId = `room-${team.consultation.id}`;
-    await test.database.db.update(videoConsultations).set({ roomId }).where(eq(videoConsultations.id, team.consultation.id));
+    // Booked for now, not the builder's default of an hour ahead: after 23:00 that is tomorrow,
+    // and the dashboard shows today's consultations only.
+    const team = await createCareTeamWithRoom(test.database.db);
     const token = await api.tokenFor(team.doctor.user.id);
     const [open, patientJoin, doctorJoin] = scriptedCall(
-      { roomId, doctorUserId: team.doctor.user.id, patientUserId: team.patient.user.id },
+      team.parties,
       new Date(Date.now() - 120_000), // the doctor joins a minute ago: half the attendance bar overlaps
     );
 
@@ -76,12 +74,12 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
   }, 60_000);
 
   it("falls back to Server-Sent Events where WebSockets cannot connect, and still goes live", async () => {
-    const team = await createCareTeam(test.database.db);
-    const roomId = `room-${team.consultation.id}`;
-    await test.database.db.update(videoConsultations).set({ roomId }).where(eq(videoConsultations.id, team.consultation.id));
+    // Booked for now, not the builder's default of an hour ahead: after 23:00 that is tomorrow,
+    // and the dashboard shows today's consultations only.
+    const team = await createCareTeamWithRoom(test.database.db);
     const token = await api.tokenFor(team.doctor.user.id);
     const [open, patientJoin, doctorJoin] = scriptedCall(
-      { roomId, doctorUserId: team.doctor.user.id, patientUserId: team.patient.user.id },
+      team.parties,
       new Date(Date.now() - 60_000),
     );
     const page = await browser.newPage();
