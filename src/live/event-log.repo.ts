@@ -50,11 +50,13 @@ export class EventLogRepo {
    */
   async append(newEvents: readonly NewEvent[]): Promise<void> {
     if (newEvents.length === 0) return;
-    // One round trip for both: NOTIFY is delivered at commit whatever its place in the
-    // transaction, and a wake-up for rows that turned out to be duplicates costs a reader
-    // one empty query. Fewer round trips under the lock = more webhooks per second.
-    await this.db.execute(sql`select pg_advisory_xact_lock(${EVENT_LOG_LOCK}), pg_notify(${EVENTS_CHANNEL}, ${newEvents[0]!.consultationId})`);
-    await this.db.execute(sql`${insertRows(events, EVENT_KEYS, newEvents)} on conflict do nothing`);
+    // One statement: the lock and the wake-up gate the insert (an uncorrelated EXISTS is a
+    // one-time filter, evaluated before the first row takes its id). NOTIFY is delivered at
+    // commit whatever its place in the transaction, and a wake-up for rows that turned out to
+    // be duplicates costs a reader one empty query. Fewer round trips under the lock = more
+    // webhooks per second.
+    const gate = sql`select pg_advisory_xact_lock(${EVENT_LOG_LOCK}), pg_notify(${EVENTS_CHANNEL}, ${newEvents[0]!.consultationId})`;
+    await this.db.execute(sql`with gate as materialized (${gate}) ${insertRows(events, EVENT_KEYS, newEvents)} where exists (select from gate) on conflict do nothing`);
   }
 
   /** The dedupe keys already logged, per consultation. */

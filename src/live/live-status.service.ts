@@ -75,26 +75,39 @@ export class LiveStatus {
   /**
    * For locked consultations: derives each timeline from all its facts, applies the
    * lifecycle's steps, saves the presence projection and brings the log to match the facts.
+   *
+   * The transaction holds its row locks (and, at the end, the event log's lock) while Node
+   * waits for each answer, so statements that do not depend on one another are sent
+   * together (postgres.js pipelines them on the transaction's connection): the reads, then
+   * every consultation's steps, then the writes, each one round trip however many
+   * consultations the batch touches.
    */
   async #project(repos: Repos, lockedRows: readonly LockedConsultation[]) {
     const lockedIds = lockedRows.map((c) => c.id);
     const roomIds = lockedRows.flatMap((c) => (c.roomId ? [c.roomId] : []));
-    const connections = await repos.peerFacts.connectionsOfMany(lockedIds);
-    const closes = await repos.peerFacts.closesOfMany(lockedIds);
-    const deliveries = await repos.peerFacts.lastDeliveriesOfMany(roomIds);
-    const logged = await repos.eventLog.loggedOfMany(lockedIds);
+    const [connections, closes, deliveries, logged] = await Promise.all([
+      repos.peerFacts.connectionsOfMany(lockedIds),
+      repos.peerFacts.closesOfMany(lockedIds),
+      repos.peerFacts.lastDeliveriesOfMany(roomIds),
+      repos.eventLog.loggedOfMany(lockedIds),
+    ]);
+    const derived = lockedRows.map((locked) => {
+      const own = connections.get(locked.id) ?? [];
+      const ownCloses = closes.get(locked.id) ?? [];
+      const lastDeliveryAt = locked.roomId ? (deliveries.get(locked.roomId) ?? null) : null;
+      return { locked, own, closes: ownCloses, lastDeliveryAt, timeline: deriveTimeline(own, ownCloses) };
+    });
+    // Each consultation's steps are its own rows: all of them go in one round trip.
+    const advanced = await Promise.all(derived.map((d) => this.#advance(repos.consultationWrites, d.locked, { ...d.timeline, lastDeliveryAt: d.lastDeliveryAt })));
     const saves: Array<{ consultationId: string; timeline: Timeline; reconnects: Reconnects }> = [];
     const audits = [];
     const fresh: NewEvent[] = [];
     const outcomes = [];
-    for (const locked of lockedRows) {
-      const own = connections.get(locked.id) ?? [];
-      const timeline = deriveTimeline(own, closes.get(locked.id) ?? []);
-      const lastDeliveryAt = locked.roomId ? (deliveries.get(locked.roomId) ?? null) : null;
-      const outcome = await this.#advance(repos.consultationWrites, locked, { ...timeline, lastDeliveryAt });
+    const windowMs = this.options.reconnectWindowSeconds * 1000;
+    for (const [i, { locked, own, closes: ownCloses, lastDeliveryAt, timeline }] of derived.entries()) {
+      const outcome = advanced[i]!;
       const { consultation } = outcome;
-      const windowMs = this.options.reconnectWindowSeconds * 1000;
-      const reconnects = deriveReconnects(timeline.transitions, closes.get(locked.id) ?? [], windowMs, this.#now(), lastDeliveryAt);
+      const reconnects = deriveReconnects(timeline.transitions, ownCloses, windowMs, this.#now(), lastDeliveryAt);
       saves.push({ consultationId: locked.id, timeline, reconnects });
       // Presence events come from what each connection itself reported, so the log does not
       // depend on delivery order. Leaves only implied by a session's close (the peer's own
@@ -106,9 +119,8 @@ export class LiveStatus {
       fresh.push(...reconcileLog(consultation, derivedEvents(consultation, transitions), logged.get(locked.id) ?? []));
       outcomes.push({ ...outcome, checkAt: earliest(outcome.completesAt, reconnects.nextDeadline) });
     }
-    await repos.live.saveMany(saves);
-    await repos.audit.insert(audits);
-    await repos.eventLog.append(fresh);
+    // Three tables, one round trip; the log's append goes last, as it takes the log's lock.
+    await Promise.all([repos.live.saveMany(saves), repos.audit.insert(audits), repos.eventLog.append(fresh)]);
     return outcomes;
   }
 

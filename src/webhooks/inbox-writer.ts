@@ -6,11 +6,11 @@
  */
 import type { Db } from "../db/client.js";
 import type { Envelope } from "./envelope.js";
-import { InboxRepo } from "./inbox.repo.js";
+import { InboxRepo, type StoreOutcome } from "./inbox.repo.js";
 
 interface Waiting {
   envelope: Envelope;
-  resolve(first: boolean): void;
+  resolve(outcome: StoreOutcome): void;
   reject(error: unknown): void;
 }
 
@@ -26,8 +26,11 @@ export class InboxWriter {
     this.#repo = new InboxRepo(db);
   }
 
-  /** Resolves once stored: true when this delivery is the first with its id. */
-  store(envelope: Envelope): Promise<boolean> {
+  /**
+   * Resolves once stored, with what the inbox held (InboxRepo.storeMany): `first` when this
+   * delivery is the first with its id.
+   */
+  store(envelope: Envelope): Promise<StoreOutcome> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ envelope, resolve, reject });
       this.#next();
@@ -46,11 +49,12 @@ export class InboxWriter {
 
   async #write(batch: Waiting[]): Promise<void> {
     try {
-      const stored = await this.#repo.storeMany(batch.map((w) => w.envelope));
+      const found = await this.#repo.storeMany(batch.map((w) => w.envelope));
       // The same id twice in one batch: only the first delivery is the first.
       for (const w of batch) {
-        const first = stored.delete(w.envelope.id);
-        w.resolve(first);
+        const outcome = found.get(w.envelope.id) ?? "stored";
+        if (outcome === "first") found.set(w.envelope.id, "stored");
+        w.resolve(outcome);
       }
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);

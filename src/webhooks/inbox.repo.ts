@@ -7,16 +7,22 @@ import type { Envelope } from "./envelope.js";
 
 export type InboxOutcome = "applied" | "ignored" | "unknown_room" | "invalid_data" | "failed";
 export type InboxRow = typeof inbox.$inferSelect;
+/** What storing a delivery found: see `storeMany`. */
+export type StoreOutcome = "first" | "stored" | "processed";
 
 export class InboxRepo {
   constructor(private readonly db: Db) {}
 
   /**
-   * Stores many deliveries in one statement (one parameter, whatever the count); returns the
-   * ids stored now, i.e. not stored before. Envelopes are storable JSON (parseEnvelope).
+   * Stores many deliveries in one statement (one parameter, whatever the count) and says, per
+   * id, what the inbox held: `first` (stored now), `stored` (stored before, not applied yet)
+   * or `processed` (stored and applied before: a redelivery that changes nothing). The same
+   * statement reads the earlier rows, so a redelivery costs no second query. An id stored by a
+   * transaction that commits while this one runs is absent; the claim settles it (an id is
+   * applied once however often it is queued). Envelopes are storable JSON (parseEnvelope).
    */
-  async storeMany(envelopes: readonly Envelope[]): Promise<Set<string>> {
-    if (envelopes.length === 0) return new Set();
+  async storeMany(envelopes: readonly Envelope[]): Promise<Map<string, StoreOutcome>> {
+    if (envelopes.length === 0) return new Map();
     const records = envelopes.map((envelope) => ({
       id: envelope.id,
       type: envelope.type,
@@ -24,10 +30,15 @@ export class InboxRepo {
       sentAt: new Date(envelope.timestamp),
       payload: envelope,
     }));
-    const rows = await this.db.execute(
-      sql`${insertRows(inbox, ["id", "type", "roomId", "sentAt", "payload"], records)} on conflict (id) do nothing returning id`,
-    );
-    return new Set(rowsOf<{ id: string }>(rows).map((r) => r.id));
+    const ids = arrayLiteral(records.map((r) => r.id));
+    // The outer SELECT's snapshot predates the INSERT: it sees only the rows stored before.
+    const rows = await this.db.execute(sql`with stored as (
+        ${insertRows(inbox, ["id", "type", "roomId", "sentAt", "payload"], records)} on conflict (id) do nothing returning id
+      )
+      select id, 'first' as outcome from stored
+      union all
+      select ${inbox.id}, case when ${inbox.processedAt} is null then 'stored' else 'processed' end from ${inbox} where ${inbox.id} = any(${ids}::text[])`);
+    return new Map(rowsOf<{ id: string; outcome: StoreOutcome }>(rows).map((r) => [r.id, r.outcome]));
   }
 
   /** When the newest delivery (of one room, when given) was received; null when none was. */
@@ -37,11 +48,6 @@ export class InboxRepo {
       .from(inbox)
       .where(roomId === undefined ? undefined : eq(inbox.roomId, roomId));
     return row?.at ?? null;
-  }
-
-  async isProcessed(id: string): Promise<boolean> {
-    const [row] = await this.db.select({ at: inbox.processedAt }).from(inbox).where(eq(inbox.id, id));
-    return row?.at != null;
   }
 
   /**

@@ -8,7 +8,6 @@
 import type { Db } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import { parseEnvelope } from "./envelope.js";
-import { InboxRepo } from "./inbox.repo.js";
 import { InboxWriter } from "./inbox-writer.js";
 import type { WebhookQueue } from "./webhook-queue.js";
 
@@ -25,11 +24,9 @@ export interface WebhookIntakeDeps {
 
 export class WebhookIntake {
   readonly #writer: InboxWriter;
-  readonly #inbox: InboxRepo;
 
   constructor(private readonly deps: WebhookIntakeDeps) {
     this.#writer = new InboxWriter(deps.db);
-    this.#inbox = new InboxRepo(deps.db);
   }
 
   /** Stores an authenticated delivery's body and queues it; says what became of it. */
@@ -39,15 +36,14 @@ export class WebhookIntake {
       this.deps.count("invalid", "rejected");
       return "invalid";
     }
-    let processed = false;
+    let stored;
     try {
-      const first = await this.#writer.store(envelope);
-      if (!first) processed = await this.#inbox.isProcessed(envelope.id);
+      stored = await this.#writer.store(envelope);
     } catch (error) {
       this.deps.logger.error({ errorClass: (error as Error).name, webhookId: envelope.id }, "webhook not stored: database unavailable");
       return "unavailable";
     }
-    if (processed) {
+    if (stored === "processed") {
       this.deps.count(envelope.type, "duplicate");
       return "duplicate";
     }

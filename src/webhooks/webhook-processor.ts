@@ -133,10 +133,15 @@ export class WebhookProcessor {
   }
 }
 
-/** Joins and sessions first (one statement each), then role changes in delivery order. */
+/**
+ * Joins and sessions first (one statement each, sent together: two tables), then role changes
+ * in delivery order (a role change may be about a peer whose join is in this batch).
+ */
 async function record(facts: PeerFactsRepo, list: readonly Fact[]): Promise<void> {
-  await facts.recordPeers(list.flatMap((f) => (f.kind === "peer" ? [f.fact] : [])));
-  await facts.recordSessions(list.flatMap((f) => (f.kind === "session" ? [f.fact] : [])));
+  await Promise.all([
+    facts.recordPeers(list.flatMap((f) => (f.kind === "peer" ? [f.fact] : []))),
+    facts.recordSessions(list.flatMap((f) => (f.kind === "session" ? [f.fact] : []))),
+  ]);
   for (const f of list) if (f.kind === "role") await facts.changeRole(f.peerId, f.role, f.side);
 }
 

@@ -217,12 +217,22 @@ describe("the inbox's group commit", () => {
       writer.store(envelope(`gc-bad-${randomUUID()}`, "not a time")),
     ]);
     const values = results.map((r) => (r.status === "fulfilled" ? r.value : "rejected"));
-    expect(values[0]).toBe(false); // stored before
-    for (let i = 1; i < 40; i++) if (i !== 5) expect(values[i]).toBe(true);
-    expect([values[5], values[40]].sort()).toEqual([false, true]);
+    expect(values[0]).toBe("stored"); // stored before, not applied yet
+    for (let i = 1; i < 40; i++) if (i !== 5) expect(values[i]).toBe("first");
+    expect([values[5], values[40]].sort()).toEqual(["first", "stored"]);
     expect(values[41]).toBe("rejected");
     const stored = await test.database.db.select({ id: hmsWebhookEvents.id }).from(hmsWebhookEvents).where(inArray(hmsWebhookEvents.id, ids));
     expect(stored).toHaveLength(40);
+  });
+
+  it("says in the same statement which redeliveries were applied already", async () => {
+    const writer = new InboxWriter(test.database.db, { maxInFlight: 1 });
+    const envelope = (id: string): Envelope => ({ id, type: "recording.success", timestamp: new Date().toISOString(), data: {} });
+    const [applied, waiting] = [`gc-${randomUUID()}`, `gc-${randomUUID()}`];
+    await Promise.all([writer.store(envelope(applied)), writer.store(envelope(waiting))]);
+    await new InboxRepo(test.database.db).claim([{ id: applied, outcome: "ignored" }]);
+    const again = await Promise.all([writer.store(envelope(applied)), writer.store(envelope(waiting)), writer.store(envelope(applied))]);
+    expect(again).toEqual(["processed", "stored", "processed"]);
   });
 });
 
