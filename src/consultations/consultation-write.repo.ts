@@ -69,10 +69,11 @@ export class ConsultationWriteRepo {
 
   /**
    * Row-locks in id order, so two batches over the same consultations cannot deadlock; says
-   * which were completed by the call itself (closed by nobody) rather than by a person.
+   * which were completed by the call itself (closed by nobody) rather than by a person. Sent
+   * when called (statements sent after it on the transaction run with the rows locked).
    */
-  lockByIds(ids: readonly string[]): Promise<Array<ConsultationRecord & { endedByCall: boolean }>> {
-    return this.db
+  async lockByIds(ids: readonly string[]): Promise<Array<ConsultationRecord & { endedByCall: boolean }>> {
+    return await this.db
       .select({
         ...consultationColumns,
         endedByCall: sql<boolean>`coalesce(${consultationClosures.outcome} = 'completed' and ${consultationClosures.closedByUserId} is null, false)`,

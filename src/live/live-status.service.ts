@@ -20,8 +20,14 @@ import { derivedEvents, reconcileLog, type ProjectedConsultation as LockedConsul
 
 const MAX_TIMER_MS = 24 * 3_600_000;
 
-/** Records facts inside `update`'s transaction, after the consultations are locked. */
-export type ApplyFacts = (repos: Repos, locked: ReadonlySet<string>) => Promise<void>;
+/**
+ * Records facts inside `update`'s transaction. Called once the lock statement is sent: a
+ * connection runs its statements in the order sent, so whatever `apply` sends runs with the
+ * consultations locked; `locked` resolves with those that exist. It may resolve with
+ * `written`, writes it has sent but not awaited: the batch's reads are sent right behind
+ * them, in the same round trip, and see them.
+ */
+export type ApplyFacts = (repos: Repos, locked: Promise<ReadonlySet<string>>) => Promise<{ written: Promise<unknown> } | void>;
 
 export interface LiveStatusOptions {
   transaction: UnitOfWork;
@@ -56,15 +62,22 @@ export class LiveStatus {
   /**
    * `update` for many consultations in one transaction: the statements per batch are the
    * same as for one, so a burst of webhooks costs little more than a single one. `apply`
-   * runs once, after the consultations are locked (`locked` says which exist).
+   * runs once, right behind the lock (ApplyFacts).
    */
   async updateMany(consultationIds: readonly string[], apply?: ApplyFacts): Promise<UpdateResult[]> {
     const ids = [...new Set(consultationIds)];
     const results = await this.options.transaction(async (repos) => {
-      const lockedRows = await repos.consultationWrites.lockByIds(ids);
-      if (apply) await apply(repos, new Set(lockedRows.map((c) => c.id)));
-      if (lockedRows.length === 0) return [];
-      return this.#project(repos, lockedRows);
+      const locking = repos.consultationWrites.lockByIds(ids);
+      const locked = locking.then((rows) => new Set(rows.map((c) => c.id)));
+      // Awaited below or by `apply`; a failure fails the transaction, never the process.
+      for (const p of [locking, locked]) p.catch(() => undefined);
+      const applied = apply ? await apply(repos, locked) : undefined;
+      const lockedRows = await locking;
+      if (lockedRows.length === 0) {
+        await applied?.written;
+        return [];
+      }
+      return this.#project(repos, lockedRows, applied?.written);
     });
     for (const { consultation, checkAt } of results) this.#schedule(consultation.id, checkAt);
     await Promise.all(results.flatMap(({ consultation, completedNow }) =>
@@ -77,15 +90,17 @@ export class LiveStatus {
    * lifecycle's steps, saves the presence projection and brings the log to match the facts.
    *
    * The transaction holds its row locks (and, at the end, the event log's lock) while Node
-   * waits for each answer, so statements that do not depend on one another are sent
-   * together (postgres.js pipelines them on the transaction's connection): the reads, then
-   * every consultation's steps, then the writes, each one round trip however many
-   * consultations the batch touches.
+   * waits for each answer, so statements are sent together wherever the order they are sent
+   * in is all they depend on (postgres.js pipelines them on the transaction's connection,
+   * which runs them in that order): the facts' writes and the reads, then every
+   * consultation's steps, then the writes, each one round trip however many consultations
+   * the batch touches.
    */
-  async #project(repos: Repos, lockedRows: readonly LockedConsultation[]) {
+  async #project(repos: Repos, lockedRows: readonly LockedConsultation[], written?: Promise<unknown>) {
     const lockedIds = lockedRows.map((c) => c.id);
     const roomIds = lockedRows.flatMap((c) => (c.roomId ? [c.roomId] : []));
-    const [connections, closes, deliveries, logged] = await Promise.all([
+    const [, connections, closes, deliveries, logged] = await Promise.all([
+      written,
       repos.peerFacts.connectionsOfMany(lockedIds),
       repos.peerFacts.closesOfMany(lockedIds),
       repos.peerFacts.lastDeliveriesOfMany(roomIds),

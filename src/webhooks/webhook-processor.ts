@@ -58,9 +58,10 @@ export class WebhookProcessor {
       claimed = await new InboxRepo(this.deps.db).claim(plans);
     } else {
       claimed = new Set();
-      await this.deps.live.updateMany(toApply.map((p) => p.consultationId!), async (repos, locked) => {
-        claimed = await repos.inbox.claim(plans);
-        await record(repos.peerFacts, toApply.filter((p) => claimed.has(p.id) && locked.has(p.consultationId!)).map((p) => p.fact!));
+      await this.deps.live.updateMany(toApply.map((p) => p.consultationId!), async (repos, locking) => {
+        const [claimedNow, locked] = await Promise.all([repos.inbox.claim(plans), locking]);
+        claimed = claimedNow;
+        return { written: record(repos.peerFacts, toApply.filter((p) => claimed.has(p.id) && locked.has(p.consultationId!)).map((p) => p.fact!)) };
       });
     }
     return plans.map((p) => (claimed.has(p.id) ? p.outcome : "duplicate"));
@@ -134,15 +135,16 @@ export class WebhookProcessor {
 }
 
 /**
- * Joins and sessions first (one statement each, sent together: two tables), then role changes
- * in delivery order (a role change may be about a peer whose join is in this batch).
+ * Sends the facts' writes without waiting between them: joins and sessions (one statement
+ * each), then role changes in delivery order (a role change may be about a peer whose join is
+ * in this batch; the connection runs them in the order sent).
  */
-async function record(facts: PeerFactsRepo, list: readonly Fact[]): Promise<void> {
-  await Promise.all([
+function record(facts: PeerFactsRepo, list: readonly Fact[]): Promise<unknown> {
+  return Promise.all([
     facts.recordPeers(list.flatMap((f) => (f.kind === "peer" ? [f.fact] : []))),
     facts.recordSessions(list.flatMap((f) => (f.kind === "session" ? [f.fact] : []))),
+    ...list.flatMap((f) => (f.kind === "role" ? [facts.changeRole(f.peerId, f.role, f.side)] : [])),
   ]);
-  for (const f of list) if (f.kind === "role") await facts.changeRole(f.peerId, f.role, f.side);
 }
 
 function roomIdOf(envelope: Envelope): string | null {

@@ -16,7 +16,7 @@ import { InboxWriter } from "../../src/webhooks/inbox-writer.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
 import { WebhookQueue } from "../../src/webhooks/webhook-queue.js";
 import type { Envelope } from "../../src/webhooks/envelope.js";
-import { createRepos } from "../../src/repos.js";
+import { createRepos, unitOfWork } from "../../src/repos.js";
 import { startTestApi, TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createUser } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
@@ -201,6 +201,24 @@ describe("the webhook queue", () => {
     } finally {
       await restarted.stop();
     }
+  });
+});
+
+describe("statements sent together in a transaction", () => {
+  it("run in the order sent: a read sent right behind a write sees it", async () => {
+    // The apply path sends a batch's facts and its reads in one round trip, and its claim
+    // right behind the consultations' lock, relying on exactly this.
+    const { id } = await consultationWithRoom();
+    const peerId = `pipelined-${randomUUID()}`;
+    const fact = { peerId, consultationId: id, sessionId: null, userId: null, role: "patient", side: "patient" as const, joinedAt: new Date(), leftAt: null };
+    const seen = await unitOfWork(test.database.db)(async (repos) => {
+      const locking = repos.consultationWrites.lockByIds([id]);
+      const writing = repos.peerFacts.recordPeers([fact]);
+      const reading = repos.peerFacts.connectionsOfMany([id]);
+      const [locked, , connections] = await Promise.all([locking, writing, reading]);
+      return { locked: locked.map((c) => c.id), peers: (connections.get(id) ?? []).map((c) => c.peerId) };
+    });
+    expect(seen).toEqual({ locked: [id], peers: [peerId] });
   });
 });
 
