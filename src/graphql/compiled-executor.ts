@@ -10,8 +10,8 @@
  * not go through Apollo and keep graphql-js.
  *
  * A document is compiled the second time it is seen (a one-off document, e.g. an abusive one,
- * costs no compilation) and kept in a bounded LRU; until then, and when graphql-jit cannot
- * compile it, graphql-js executes it.
+ * costs no compilation) and kept in a bounded LRU (200 documents, seen-once ones included);
+ * until then, and when graphql-jit cannot compile it, graphql-js executes it.
  */
 import type { ApolloServerOptionsWithGateway } from "@apollo/server";
 import { execute, getVariableValues, GraphQLError, printSchema, type GraphQLSchema } from "graphql";
@@ -39,7 +39,7 @@ type Entry = CompiledQuery | typeof SEEN | typeof NOT_COMPILABLE;
 
 /** An Apollo `gateway` that serves `schema` and executes with graphql-jit. */
 export function compiledExecutionGateway(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): Gateway {
-  const documents = new LRUCache<string, Entry>({ max: options.maxDocuments ?? 500 });
+  const documents = new LRUCache<string, Entry>({ max: options.maxDocuments ?? 200 });
   const listeners = new Set<SchemaListener>();
 
   const executor: Executor = async (request) => {

@@ -211,6 +211,11 @@ describe("compiled execution (graphql-jit) and graphql-js", () => {
       { name: "two operations in one document, the second", document: TWO_OPERATIONS, operationName: "Me", token: doctor },
       { name: "no operation of that name (OPERATION_RESOLUTION_FAILURE)", document: TWO_OPERATIONS, operationName: "", token: doctor, runs: "graphql-js", codes: ["OPERATION_RESOLUTION_FAILURE"] },
       {
+        name: "introspection (development and test)",
+        document: `{ __schema { queryType { name } types { name kind fields { name type { name kind ofType { name } } } } } __type(name: "Consultation") { description } }`,
+        token: doctor,
+      },
+      {
         name: "directives, aliases, __typename, inline fragments",
         document: `query D($no: Boolean!) { me { __typename who: fullName role @include(if: $no) ... on User @skip(if: $no) { id } } }`,
         variables: { no: false },
