@@ -99,6 +99,7 @@ function serverSettings(config: Config) {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     webhooks: config.webhooks,
     limits: config.limits,
+    compiledExecution: config.compiledExecution,
     ws: config.ws,
     sse: config.sse,
     trustProxy: config.trustProxy,

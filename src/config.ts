@@ -33,6 +33,8 @@ export interface Config {
   reconcileIntervalSeconds: number;
   prescriptionWindowHours: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number; maxPageSize: number };
+  /** HTTP operations executed by graphql-jit (GRAPHQL_JIT). */
+  compiledExecution: boolean;
   ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number };
   sse: { maxStreamsPerUser: number };
   rateLimits: RateLimitConfig;
@@ -132,6 +134,7 @@ function toConfig(e: Env): Config {
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     prescriptionWindowHours: e.PRESCRIPTION_WINDOW_HOURS,
     ...transportLimits(e),
+    compiledExecution: e.GRAPHQL_JIT,
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,
     dashboardEnabled: e.DASHBOARD_ENABLED ?? !isProduction,

@@ -95,6 +95,9 @@ export const envSchema = z.object({
       "Highest query cost: 1 per field, multiplied by each enclosing list's `first` as execution sees it (variables' defaults applied; MAX_PAGE_SIZE when it cannot be resolved; 10 for other lists).",
     ),
   GRAPHQL_MAX_TOKENS: int(50, 100_000).default(2_000).describe("Most lexical tokens in one document."),
+  GRAPHQL_JIT: bool
+    .default(true)
+    .describe("Execute HTTP queries and mutations with graphql-jit: each document compiled the second time it is seen (the 200 most recent kept); off: graphql-js only. Same answers either way."),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 120_000)
     .default(10_000)
     .describe("A WebSocket that sends no connection_init within this is closed (4408)."),

@@ -17,6 +17,12 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly graphqlExecutions = new Counter({
+    name: "graphql_executions_total",
+    help: "GraphQL HTTP operations executed, by executor (compiled: graphql-jit; graphql-js: first sight of a document, or not compilable).",
+    labelNames: ["executor"] as const,
+    registers: [this.registry],
+  });
   readonly webhooks = new Counter({
     name: "hms_webhooks_total",
     help: "100ms webhooks received, by event type and outcome (applied, ignored, unknown_room, invalid_data, failed, duplicate, rejected).",

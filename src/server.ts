@@ -35,6 +35,8 @@ export interface ApiServerOptions {
   shutdownTimeoutMs: number;
   webhooks: WebhookConfig;
   limits: QueryLimits;
+  /** HTTP operations executed by graphql-jit (src/graphql/compiled-executor.ts); default on. */
+  compiledExecution?: boolean;
   ws: WsLimits;
   sse: SseLimits;
   trustProxy?: string | undefined;

@@ -1,5 +1,6 @@
 /**
- * Apollo for POST/GET /graphql: the schema with the query limits, the plugins, and the one
+ * Apollo for POST/GET /graphql: the schema with the query limits, the plugins, the executor
+ * (graphql-jit unless GRAPHQL_JIT is off, compiled-executor.ts), and the one
  * context builder that the Express route and the fast path both use (the token verified,
  * anonymous callers rate-limited per client IP, a request id).
  */
@@ -15,6 +16,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Services } from "../services.js";
 import { auditReadsPlugin } from "./audit-reads.plugin.js";
+import { compiledExecutionGateway } from "./compiled-executor.js";
 import { createContext, type GraphQLContext } from "./context.js";
 import { errorLoggingPlugin, formatError } from "./format-error.js";
 import { costLimitPlugin, limitRules, type QueryLimits } from "./limits.js";
@@ -26,6 +28,8 @@ export interface ApolloOptions {
   verifyToken: TokenVerifier;
   logger: Logger;
   limits: QueryLimits;
+  /** Execute with graphql-jit (compiled-executor.ts); default on. */
+  compiledExecution?: boolean;
   isProduction: boolean;
   shutdownTimeoutMs: number;
   /** Closes every subscription socket (1001 "Going away") when Apollo drains. */
@@ -42,8 +46,11 @@ export interface HttpRequestFacts {
 export type HttpContextBuilder = (request: HttpRequestFacts) => Promise<GraphQLContext>;
 
 export async function startApollo(options: ApolloOptions): Promise<{ apollo: ApolloServer<GraphQLContext>; context: HttpContextBuilder }> {
+  const { metrics } = options.services;
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: options.schema,
+    ...(options.compiledExecution === false
+      ? { schema: options.schema }
+      : { gateway: compiledExecutionGateway(options.schema, { onExecute: (executor) => metrics.graphqlExecutions.inc({ executor }) }) }),
     introspection: !options.isProduction,
     hideSchemaDetailsFromClientErrors: options.isProduction,
     includeStacktraceInErrorResponses: false,
@@ -62,7 +69,7 @@ export async function startApollo(options: ApolloOptions): Promise<{ apollo: Apo
       { serverWillStart: async () => ({ drainServer: options.disposeSockets }) },
       errorLoggingPlugin(options.logger),
       costLimitPlugin(options.limits, options.isProduction),
-      durationPlugin(options.services.metrics),
+      durationPlugin(metrics),
       subscriptionsOverWebSocketOnly(),
       auditReadsPlugin(),
     ],
