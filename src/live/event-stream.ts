@@ -5,9 +5,9 @@
  * (its data loaded) before it is sent, retrying while the database is briefly away, so an
  * outage delays events instead of losing them.
  *
- * Replays are bounded: each page waits for admission (see ReplayGate), is sized by the gate's
- * contention (large while the replay has the gate to itself, small while others wait) and the
- * stream yields to the event loop between pages, so many replays share the process instead of
+ * Replays are bounded: each page waits for admission (see ReplayGate), is sized by contention
+ * (large while the replay has slots to spare, small while replays compete for them) and the
+ * stream yields to the event loop between turns, so many replays share the process instead of
  * one hogging it. The caller refuses resume points past the horizon beforehand.
  */
 import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
@@ -50,9 +50,9 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
 }
 
 type Push<T> = (value: T) => Promise<unknown>;
+type Stop = ((error?: unknown) => void) & Promise<unknown>;
 
 const UNGATED: ReplayTurns = { run: (work) => work({ contended: false }), close: () => {} };
-type Stop = ((error?: unknown) => void) & Promise<unknown>;
 
 /** One subscriber's run: the replay, then the live feed, one sender for both. */
 class StreamRun<T extends RoutedEvent> {
@@ -106,8 +106,8 @@ class StreamRun<T extends RoutedEvent> {
   }
 
   /**
-   * One admitted turn: reads a page sized by the gate's contention and sends it. While nobody
-   * waits, the next page is read (and its data loaded) as this one is sent, and is sent in the
+   * One admitted turn: reads a page sized by the gate's contention and sends it. While the
+   * replay does not compete, the next page is read (and its data loaded) as this one is sent, and is sent in the
    * same turn: a replay alone streams back to back. A turn holds at most two pages at once.
    * True when there is more to replay.
    */
