@@ -3,7 +3,7 @@ import type { Viewer } from "../auth/viewer.js";
 import type { Services } from "../services.js";
 import type { Loaders } from "../loaders.js";
 
-/** What every resolver receives; built once per HTTP request (per event on WebSocket). */
+/** What every resolver receives; built once per HTTP request (once per subscription on WebSocket). */
 export interface GraphQLContext {
   requestId: string;
   clientIp: string | null;
@@ -33,7 +33,20 @@ export function createContext(input: {
   services: Services;
   lastEventId?: string | null;
 }): GraphQLContext {
-  return { ...input, loaders: input.services.loaders(), reads: new Map(), logPosition: input.services.consultationEvents.logPosition() };
+  // Loaders are made on first use: a subscription's context never uses its own (each event
+  // brings loaders holding its data), and 5,000 idle sockets would hold 5,000 sets of them.
+  let loaders: Loaders | undefined;
+  return {
+    ...input,
+    get loaders() {
+      return (loaders ??= input.services.loaders());
+    },
+    set loaders(value) {
+      loaders = value;
+    },
+    reads: new Map(),
+    logPosition: input.services.consultationEvents.logPosition(),
+  };
 }
 
 /** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */

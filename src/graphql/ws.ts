@@ -23,7 +23,7 @@ import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } f
 
 type ConnectionParams = Record<string, unknown>;
 
-type SocketExtra = Extra & { expiryTimer?: NodeJS.Timeout; requestId?: string; userId?: string; active?: Set<string> };
+type SocketExtra = Extra & { expiryTimer?: NodeJS.Timeout; requestId?: string; userId?: string };
 
 type SocketContext = Context<ConnectionParams, SocketExtra>;
 
@@ -58,19 +58,16 @@ export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionPa
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: (ctx) => admission.connect(ctx),
     onClose: (ctx) => admission.close(ctx),
-    onSubscribe: (ctx, id, payload) => {
-      const active = ctx.extra.active ?? new Set<string>();
-      if (active.size >= options.ws.maxSubscriptionsPerSocket) {
+    onSubscribe: (ctx, _id, payload) => {
+      // graphql-ws lists this subscription among the socket's before it calls onSubscribe,
+      // and drops each one once it ends or fails: the others are the ones still open.
+      if (Object.keys(ctx.subscriptions).length - 1 >= options.ws.maxSubscriptionsPerSocket) {
         return [new GraphQLError("Too many subscriptions on this connection", { extensions: { code: "BAD_REQUEST" } })];
       }
       const variables = payload.variables ?? {};
       const document = checkRequest(options.schema, payload.query, payload.operationName, variables);
       if (Array.isArray(document)) return document;
-      active.add(id);
       return { schema: options.schema, document, operationName: payload.operationName ?? null, variableValues: variables };
-    },
-    onComplete: (ctx, id) => {
-      ctx.extra.active?.delete(id);
     },
     context: async (ctx) =>
       createContext({
@@ -80,8 +77,7 @@ export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionPa
         services: options.services,
       }),
     onNext: (_ctx, _id, _payload, _args, result) => formatExecutionResult(result, options.isProduction),
-    onError: (ctx, id, _payload, errors) => {
-      ctx.extra.active?.delete(id);
+    onError: (_ctx, _id, _payload, errors) => {
       return errors.map((e) => hideFormattedSuggestions(formatError(e.toJSON(), e), options.isProduction));
     },
   };
@@ -114,7 +110,6 @@ class SocketAdmission {
     }
     this.#socketsPerUser.set(auth.viewer.userId, open + 1);
     ctx.extra.userId = auth.viewer.userId;
-    ctx.extra.active = new Set();
     ctx.extra.requestId = randomUUID();
     const ms = auth.expiresAt.getTime() - Date.now();
     ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, "Token expired"), Math.min(ms, 2 ** 31 - 1));

@@ -18,10 +18,10 @@ import type { Metrics } from "../metrics.js";
 import type { Repos } from "../repos.js";
 import { decodeEventId } from "./event-cursor.js";
 import type { EventHub } from "./event-hub.js";
-import type { EventScope, RoutedEvent } from "./event-log.repo.js";
-import { eventStream } from "./event-stream.js";
+import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
+import { eventStream, type StreamOptions } from "./event-stream.js";
 import { preparedEvents, type Prepared } from "./prepared-events.js";
-import { ReplayGate } from "./replay-gate.js";
+import { ReplayGate, type ReplayTurns } from "./replay-gate.js";
 
 /** Who opens a stream: the signed-in viewer, the request's ids (audit) and the token's expiry. */
 export interface StreamCaller {
@@ -46,6 +46,7 @@ export class ConsultationEventsService {
   /** Each user's current rights as last read, trusted for `recheckMs`. */
   readonly #rights: LRUCache<string, { viewer: Viewer | null }>;
   readonly #prepare: (events: readonly RoutedEvent[]) => Promise<PreparedEvent[]>;
+  readonly #shared: StreamShared;
 
   constructor(
     private readonly deps: {
@@ -65,6 +66,7 @@ export class ConsultationEventsService {
       fetchMethod: async (userId) => ({ viewer: await deps.findViewer(userId) }),
     });
     this.#prepare = preparedEvents(() => createLoaders(deps.repos));
+    this.#shared = { audit: deps.audit, metrics: deps.metrics, gate: this.#gate, recheck: (viewer) => this.#recheck(viewer) };
   }
 
   /**
@@ -118,21 +120,9 @@ export class ConsultationEventsService {
     this.#rights.set(viewer.userId, { viewer });
     audit.enqueue(entry(actor, "subscription.start", subject));
     metrics.subscriptions.inc();
-    return eventStream({
-      onEnd: () => {
-        metrics.subscriptions.dec();
-        audit.enqueue(entry(actor, "subscription.end", subject));
-      },
-      prepare: this.#prepare,
-      onDeliver: (event) => metrics.deliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000),
-      hub: this.deps.hub(),
-      log: this.deps.repos.eventLog,
-      scope,
-      afterId,
-      authorize: (event) => (expiresAt === null || expiresAt > new Date()) && canSee(viewer, event),
-      recheck: () => this.#recheck(viewer),
-      admit: (page) => this.#gate.run(viewer.userId, page),
-    });
+    return eventStream(
+      new SubscriptionStream(this.#shared, { hub: this.deps.hub(), log: this.deps.repos.eventLog, prepare: this.#prepare }, { scope, afterId, viewer, expiresAt, actor, subject }),
+    );
   }
 
   /** Refuses a replay of more than `replayMaxEvents` events or of events older than `replayMaxAgeHours`. */
@@ -160,4 +150,67 @@ export class ConsultationEventsService {
 function canSee(viewer: Viewer, event: RoutedEvent): boolean {
   if (viewer.role === "admin") return true;
   return viewer.role === "doctor" ? event.doctorId === viewer.doctorId : event.patientId === viewer.patientId;
+}
+
+/** What every stream of one service shares. */
+interface StreamShared {
+  audit: AuditWriter;
+  metrics: Metrics;
+  gate: ReplayGate;
+  recheck: (viewer: Viewer) => Promise<void>;
+}
+
+/** One subscription's own facts: what it streams, for whom, and how it is audited. */
+interface StreamFacts {
+  scope: EventScope;
+  afterId: number | null;
+  viewer: Viewer;
+  expiresAt: Date | null;
+  actor: ReturnType<typeof actorOf>;
+  subject: { consultationId?: string; patientId?: string };
+}
+
+/**
+ * One subscription's stream options, as a class rather than an object of arrow functions: the
+ * methods live once on the prototype, where each of thousands of idle subscriptions would
+ * otherwise hold five closures of its own (and, compiled with names kept, a property table each).
+ */
+class SubscriptionStream implements StreamOptions<PreparedEvent> {
+  readonly hub: EventHub;
+  readonly log: EventLogRepo;
+  readonly prepare: (events: readonly RoutedEvent[]) => Promise<PreparedEvent[]>;
+  readonly scope: EventScope;
+  readonly afterId: number | null;
+
+  constructor(
+    private readonly shared: StreamShared,
+    sources: Pick<StreamOptions<PreparedEvent>, "hub" | "log" | "prepare">,
+    private readonly facts: StreamFacts,
+  ) {
+    ({ hub: this.hub, log: this.log, prepare: this.prepare } = sources);
+    this.scope = facts.scope;
+    this.afterId = facts.afterId;
+  }
+
+  authorize(event: RoutedEvent): boolean {
+    const { expiresAt, viewer } = this.facts;
+    return (expiresAt === null || expiresAt > new Date()) && canSee(viewer, event);
+  }
+
+  recheck(): Promise<void> {
+    return this.shared.recheck(this.facts.viewer);
+  }
+
+  replays(): ReplayTurns {
+    return this.shared.gate.open(this.facts.viewer.userId);
+  }
+
+  onDeliver(event: RoutedEvent): void {
+    this.shared.metrics.deliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
+  }
+
+  onEnd(): void {
+    this.shared.metrics.subscriptions.dec();
+    this.shared.audit.enqueue(entry(this.facts.actor, "subscription.end", this.facts.subject));
+  }
 }

@@ -5,21 +5,16 @@
  * (its data loaded) before it is sent, retrying while the database is briefly away, so an
  * outage delays events instead of losing them.
  *
- * Replays are bounded: pages are small, each page waits for admission (see ReplayGate) and
- * the stream yields to the event loop between pages, so many replays share the process
- * instead of one hogging it. The caller refuses resume points past the horizon beforehand.
+ * Replays are bounded: each page waits for admission (see ReplayGate), is sized by contention
+ * (large while the replay has slots to spare, small while replays compete for them) and the
+ * stream yields to the event loop between turns, so many replays share the process instead of
+ * one hogging it. The caller refuses resume points past the horizon beforehand.
  */
 import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
 import { Repeater } from "@graphql-yoga/subscription";
 import type { EventHub } from "./event-hub.js";
 import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
-
-/**
- * A small first page gets the first frame out quickly; later pages are still small enough that
- * the events a process holds for replays stay bounded by its admission limit times this size.
- */
-const FIRST_REPLAY_PAGE = 100;
-const REPLAY_PAGE = 250;
+import { nextReplayPage, type Admission, type ReplayTurns } from "./replay-gate.js";
 
 export interface StreamOptions<T extends RoutedEvent> {
   hub: EventHub;
@@ -39,8 +34,12 @@ export interface StreamOptions<T extends RoutedEvent> {
    * example: the user's rights changed). Other failures end the stream quietly.
    */
   recheck?: () => Promise<void>;
-  /** Runs one replay page (read, prepare, send) when admitted; the default admits at once. */
-  admit?: <R>(page: () => Promise<R>) => Promise<R>;
+  /**
+   * Opens this stream's replay at its gate (see ReplayGate): each turn (read, prepare, send)
+   * runs when admitted and learns whether the replay competes (it then reads small pages).
+   * The default admits at once, uncontended.
+   */
+  replays?: () => ReplayTurns;
   onEnd?: () => void;
   /** Called as each event is handed to the client (metrics). */
   onDeliver?: (event: RoutedEvent) => void;
@@ -52,6 +51,8 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
 
 type Push<T> = (value: T) => Promise<unknown>;
 type Stop = ((error?: unknown) => void) & Promise<unknown>;
+
+const UNGATED: ReplayTurns = { run: (work) => work({ contended: false }), close: () => {} };
 
 /** One subscriber's run: the replay, then the live feed, one sender for both. */
 class StreamRun<T extends RoutedEvent> {
@@ -90,19 +91,48 @@ class StreamRun<T extends RoutedEvent> {
     }
   }
 
+  /** Replays the log in admitted turns until a page comes back short. */
   async #replay(): Promise<void> {
-    const { log, scope } = this.options;
-    const admit = this.options.admit ?? ((page) => page());
-    for (let size = FIRST_REPLAY_PAGE; ; size = REPLAY_PAGE) {
-      const more = await admit(async () => {
-        if (this.#stopped) return false;
-        const page = await withRetry(() => log.after(scope, this.#cursor, size), () => this.#stopped);
-        await this.#send(page);
-        return page.length === size;
-      });
-      if (!more || this.#stopped) return;
-      await yieldToLoop();
+    const turns = this.options.replays?.() ?? UNGATED;
+    const pages = { size: null as number | null };
+    try {
+      while (await turns.run((admission) => this.#turn(admission, pages))) {
+        if (this.#stopped) return;
+        await yieldToLoop();
+      }
+    } finally {
+      turns.close();
     }
+  }
+
+  /**
+   * One admitted turn: reads a page sized by the gate's contention and sends it. While the
+   * replay does not compete, the next page is read (and its data loaded) as this one is sent, and is sent in the
+   * same turn: a replay alone streams back to back. A turn holds at most two pages at once.
+   * True when there is more to replay.
+   */
+  async #turn(admission: Admission, pages: { size: number | null }): Promise<boolean> {
+    if (this.#stopped) return false;
+    let limit = (pages.size = nextReplayPage(pages.size, admission.contended));
+    let page = await this.#readPage(this.#cursor, limit);
+    for (;;) {
+      const more = page.length === limit;
+      const nextLimit = nextReplayPage(limit, false);
+      const ahead = more && !admission.contended ? this.#readPage(page.at(-1)!.id, nextLimit) : null;
+      ahead?.catch(() => undefined); // awaited below, unless the stream ends first
+      await this.#send(page);
+      if (!ahead || this.#stopped) return more;
+      page = await ahead;
+      limit = pages.size = nextLimit;
+    }
+  }
+
+  /** The log's events after `afterId` in scope, their data already loading (`#send` awaits it). */
+  async #readPage(afterId: number, limit: number): Promise<RoutedEvent[]> {
+    const { log, scope, prepare } = this.options;
+    const page = await withRetry(() => log.after(scope, afterId, limit), () => this.#stopped);
+    if (page.length > 0) prepare(page).catch(() => undefined); // a failure is retried by `#send`
+    return page;
   }
 
   async #live(): Promise<void> {
@@ -119,7 +149,9 @@ class StreamRun<T extends RoutedEvent> {
 
   /** Sends events in order, skipping what was sent; stops the stream when one is refused. */
   async #send(events: readonly RoutedEvent[]): Promise<void> {
-    const fresh = events.filter((e) => e.id > this.#cursor);
+    // Events come in id order: when the first is new, all are (and the list keeps its
+    // identity, so `prepare` finds the batch it already started for it).
+    const fresh = events[0] && events[0].id > this.#cursor ? events : events.filter((e) => e.id > this.#cursor);
     if (fresh.length === 0 || this.#stopped) return;
     try {
       await this.options.recheck?.();

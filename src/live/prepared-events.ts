@@ -13,44 +13,43 @@ export type Prepared = RoutedEvent & { loaders: Loaders };
 /** A `prepare` function with its own shared cache (one per service, never module-wide). */
 export function preparedEvents(createLoaders: () => Loaders): (events: readonly RoutedEvent[]) => Promise<Prepared[]> {
   const batches = new WeakMap<readonly RoutedEvent[], Promise<Prepared[]>>();
-  const single = new WeakMap<RoutedEvent, Promise<Prepared>>();
+  /** Each event's batch and place in it, for a subscriber handed the same events in another list. */
+  const placed = new WeakMap<RoutedEvent, { batch: Promise<Prepared[]>; index: number }>();
   return (events) => {
-    const cached = events.map((e) => single.get(e));
-    if (cached.every((p) => p !== undefined)) return Promise.all(cached as Array<Promise<Prepared>>);
-    let batch = batches.get(events);
-    if (!batch) {
-      const loading = load(createLoaders(), events);
-      batch = loading;
-      batches.set(events, loading);
-      for (const [i, e] of events.entries()) {
-        const one = loading.then((all) => all[i]!);
-        one.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
-        single.set(e, one);
-      }
-      // A failed load (the database away) is forgotten, so the stream's retry loads afresh.
-      loading.catch(() => {
-        batches.delete(events);
-        for (const e of events) single.delete(e);
-      });
-    }
-    return batch;
+    const known = batches.get(events);
+    if (known) return known;
+    const places = events.map((e) => placed.get(e));
+    if (places.every((p) => p !== undefined)) return Promise.all(places.map((p) => p!.batch.then((all) => all[p!.index]!)));
+    const loading = load(createLoaders(), events);
+    batches.set(events, loading);
+    events.forEach((e, index) => placed.set(e, { batch: loading, index }));
+    // A failed load (the database away) is forgotten, so the stream's retry loads afresh.
+    loading.catch(() => {
+      batches.delete(events);
+      for (const e of events) placed.delete(e);
+    });
+    return loading;
   };
 }
 
+/** Each distinct key once (a replay page holds thousands of events of a few consultations). */
+function distinct<T>(items: readonly T[], key: (item: T) => string | null): string[] {
+  const keys = new Set<string>();
+  for (const item of items) {
+    const k = key(item);
+    if (k !== null) keys.add(k);
+  }
+  return [...keys];
+}
+
 async function load(loaders: Loaders, events: readonly RoutedEvent[]): Promise<Prepared[]> {
-  const consultations = await Promise.all(events.map((e) => loaders.consultation.load(e.consultationId)));
-  await Promise.all(
-    consultations.flatMap((c, i) =>
-      c
-        ? [
-            loaders.doctor.load(c.doctorId),
-            loaders.patient.load(c.patientId),
-            loaders.appointment.load(c.appointmentId),
-            loaders.live.load(c.id),
-            events[i]!.prescriptionId ? loaders.prescription.load(events[i]!.prescriptionId!) : null,
-          ]
-        : [],
+  const consultations = await Promise.all(distinct(events, (e) => e.consultationId).map((id) => loaders.consultation.load(id)));
+  const found = new Set(consultations.flatMap((c) => (c ? [c.id] : [])));
+  await Promise.all([
+    ...consultations.flatMap((c) =>
+      c ? [loaders.doctor.load(c.doctorId), loaders.patient.load(c.patientId), loaders.appointment.load(c.appointmentId), loaders.live.load(c.id)] : [],
     ),
-  );
+    ...distinct(events, (e) => (found.has(e.consultationId) ? e.prescriptionId : null)).map((id) => loaders.prescription.load(id)),
+  ]);
   return events.map((event) => ({ ...event, loaders }));
 }

@@ -202,6 +202,27 @@ describe("WebSocket", () => {
     await s.dispose();
   });
 
+  it("frees a subscription's place on the socket once it completes", async () => {
+    const s = subscribe(dev.url, token, MyConsultationEventsDocument, {});
+    const query = "subscription { myConsultationEvents { id } }";
+    const sink = { next: () => {}, error: (e: unknown) => s.errors.push(e), complete: () => {} };
+    // The cap is 2: the helper's subscription and this one; completing it makes room again.
+    for (let i = 0; i < 3; i++) {
+      const stop = s.client.subscribe({ query }, sink);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      stop();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(s.errors).toEqual([]);
+    const one = s.client.subscribe({ query }, sink);
+    const over = s.client.subscribe({ query }, sink);
+    await expect.poll(() => JSON.stringify(s.errors)).toContain("Too many subscriptions");
+    expect(s.errors).toHaveLength(1);
+    one();
+    over();
+    await s.dispose();
+  });
+
   it("caps sockets per user (4429)", async () => {
     const first = subscribe(dev.url, token, MyConsultationEventsDocument, {});
     const second = subscribe(dev.url, token, MyConsultationEventsDocument, {});

@@ -1,6 +1,9 @@
-/** ReplayGate: pages in flight capped per user and per process; the rest wait, in order. */
+/**
+ * ReplayGate: pages in flight capped per user and per process; the rest wait, in order. Each
+ * page knows whether its replay competes for the slots, and nextReplayPage sizes pages from that.
+ */
 import { describe, expect, it } from "vitest";
-import { ReplayGate } from "../../src/live/replay-gate.js";
+import { nextReplayPage, REPLAY_PAGES, ReplayGate, type Admission, type ReplayTurns } from "../../src/live/replay-gate.js";
 
 /** Work that stays in flight until `release` is called; `running` counts what is inside. */
 function probe() {
@@ -55,5 +58,59 @@ describe("ReplayGate", () => {
     const gate = new ReplayGate(1, 1);
     await expect(gate.run("u", () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     await expect(gate.run("u", async () => "ok")).resolves.toBe("ok");
+  });
+
+  it("calls a replay contended while more replays are open than its user's or the process's slots", async () => {
+    const gate = new ReplayGate(2, 1);
+    const seen: boolean[] = [];
+    const look = (admission: Admission) => {
+      seen.push(admission.contended);
+      return Promise.resolve();
+    };
+    const first = gate.open("u1");
+    await first.run(look); // alone
+    const otherUser = gate.open("u2");
+    await first.run(look); // two users, two process slots: room for both
+    const sameUser = gate.open("u1");
+    await first.run(look); // two replays for the user's one slot
+    sameUser.close();
+    await first.run(look);
+    const third = gate.open("u3");
+    await first.run(look); // three replays for two process slots
+    third.close();
+    otherUser.close();
+    await first.run(look);
+    first.close();
+    expect(seen).toEqual([false, false, true, false, true, false]);
+  });
+
+  it("reads contention live: a page learns of a replay that opened after it was admitted", async () => {
+    const gate = new ReplayGate(4, 1);
+    const first = gate.open("u1");
+    let later: ReplayTurns | undefined;
+    const seen = await first.run(async (admission) => {
+      const before = admission.contended;
+      later = gate.open("u1");
+      return [before, admission.contended];
+    });
+    later!.close();
+    first.close();
+    expect(seen).toEqual([false, true]);
+  });
+});
+
+describe("nextReplayPage", () => {
+  it("starts small, grows while uncontended up to the maximum, and shrinks under contention", () => {
+    const sizes: number[] = [];
+    let size: number | null = null;
+    for (const contended of [false, false, false, false, false, true, true, false]) sizes.push((size = nextReplayPage(size, contended)));
+    expect(sizes).toEqual([100, 1000, 2000, 2000, 2000, 250, 250, 1000]);
+    expect(REPLAY_PAGES.max).toBeLessThanOrEqual(2000);
+  });
+
+  it("keeps a contended replay on small pages from its first page on", () => {
+    expect(nextReplayPage(null, true)).toBe(REPLAY_PAGES.first);
+    expect(nextReplayPage(REPLAY_PAGES.first, true)).toBe(REPLAY_PAGES.contended);
+    expect(nextReplayPage(REPLAY_PAGES.max, true)).toBe(REPLAY_PAGES.contended);
   });
 });
