@@ -111,6 +111,18 @@ describe("a dashboard page of 50 consultations", () => {
   });
 });
 
+describe("a record of several consultations", () => {
+  it.each([
+    ["unpaired arrays", "'{00000000-0000-4000-8000-000000000001}', '{}'", "null"],
+    ["an empty list", "'{}', '{}'", "null"],
+    ["a consultation of its own besides", "'{00000000-0000-4000-8000-000000000001}', '{00000000-0000-4000-8000-000000000002}'", "'00000000-0000-4000-8000-000000000003'"],
+  ])("is refused by the database with %s", async (_name, arrays, consultationId) => {
+    await expect(
+      test.exec(`insert into audit_events (action, outcome, consultation_ids, patient_ids, consultation_id) values ('consultation.read', 'allowed', ${arrays}, ${consultationId})`),
+    ).rejects.toThrow(/audit_events_subjects_check/);
+  });
+});
+
 describe("the index on consultation_ids", () => {
   it("exists, as GIN", async () => {
     const [index] = await test.database.rows<{ indexdef: string }>(
