@@ -66,7 +66,7 @@ export class AuditRepo {
       .as("r");
     const ordinal = sql<number>`coalesce(s.ordinal, 0)`.mapWith(Number);
     const consultationId = sql<string | null>`coalesce(s.consultation_id, ${records.consultationId})`;
-    const events = this.db
+    return this.db
       .select({
         id: records.id, occurredAt: records.occurredAt, actorId: records.actorId, actorRole: records.actorRole, action: records.action,
         consultationId, patientId: sql<string | null>`coalesce(s.patient_id, ${records.patientId})`,
@@ -85,7 +85,6 @@ export class AuditRepo {
       )
       .orderBy(desc(records.occurredAt), desc(records.id), desc(ordinal))
       .limit(query.limit);
-    return events;
   }
 }
 
