@@ -42,8 +42,8 @@ export class AuditEvent {
   @Field(() => String, { nullable: true })
   clientIp!: string | null;
 
-  static from({ occurredAtExact, ...row }: AuditPageRow): AuditEvent {
-    const id = encodeAuditCursor({ occurredAt: occurredAtExact, id: row.id });
+  static from({ occurredAtExact, ordinal, ...row }: AuditPageRow): AuditEvent {
+    const id = encodeAuditCursor({ occurredAt: occurredAtExact, id: row.id, ordinal });
     return Object.assign(new AuditEvent(), { ...row, id, outcome: row.outcome as AuditOutcome });
   }
 }

@@ -109,7 +109,7 @@ export class AuditWriter {
         this.dropped++;
         progress = true;
         this.logger.error(
-          { action: record.action, actorId: record.actorId, consultationId: record.consultationId, dropped: this.dropped },
+          { action: record.action, actorId: record.actorId, consultationId: record.consultationId, consultations: record.consultationIds?.length, dropped: this.dropped },
           "audit record refused by the database: dropped",
         );
       }

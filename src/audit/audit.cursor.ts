@@ -1,37 +1,48 @@
 /**
- * Cursors (and ids) of the audit trail: a row's place in the newest-first order,
- * (occurredAt to the microsecond, id).
+ * Cursors (and ids) of the audit trail: an event's place in the newest-first order,
+ * (occurredAt to the microsecond, record id, place in the record). An event of a record of one
+ * keeps the record's form of before (`au3`, no place), so its id did not change.
  */
-import { cursorCodec, exactTimeOfMillis, readExactTime, readSerial } from "../cursor.js";
+import { cursorCodec, exactTimeOfMillis, readExactTime, readSerial, type CursorReader } from "../cursor.js";
 import { isSaneDate } from "../text.js";
 import type { AuditPosition } from "./audit.repo.js";
 
-const auditCursors = cursorCodec<AuditPosition>({
-  tag: "au3",
-  write: ({ occurredAt, id }) => [occurredAt, id],
-  read: ([at, serial, ...rest]) => {
-    const occurredAt = readExactTime(at);
-    const id = readSerial(serial);
-    return occurredAt !== null && id !== null && rest.length === 0 ? { occurredAt, id } : null;
+/** A record's place: for events of a record of one, and in every cursor issued before records of several. */
+const readRecordPlace: CursorReader<AuditPosition> = ([at, serial, ...rest]) => {
+  const occurredAt = readExactTime(at);
+  const id = readSerial(serial);
+  return occurredAt !== null && id !== null && rest.length === 0 ? { occurredAt, id } : null;
+};
+
+/** Milliseconds (issued until microsecond cursors), read as the last microsecond of that millisecond. */
+const readMillisecondPlace: CursorReader<AuditPosition> = ([iso, serial, ...rest]) => {
+  // The trail is descending: resuming from the end of the millisecond may repeat rows of that
+  // one millisecond, but skips none.
+  const date = new Date(iso ?? "");
+  const id = readSerial(serial);
+  if (!isSaneDate(date) || id === null || rest.length > 0) return null;
+  return { occurredAt: exactTimeOfMillis(date, "last"), id };
+};
+
+const recordCursors = cursorCodec<AuditPosition>({ tag: "au3", write: ({ occurredAt, id }) => [occurredAt, id], read: readRecordPlace });
+
+const eventCursors = cursorCodec<AuditPosition>({
+  tag: "au4",
+  write: ({ occurredAt, id, ordinal }) => [occurredAt, id, ordinal ?? 0],
+  read: (parts) => {
+    const record = readRecordPlace(parts.slice(0, 2));
+    const ordinal = readSerial(parts[2]);
+    return record !== null && ordinal !== null && ordinal > 0 && parts.length === 3 ? { ...record, ordinal } : null;
   },
-  older: {
-    // Milliseconds (issued until microsecond cursors). The trail is descending: resume from
-    // the last microsecond of that millisecond, so rows of that one millisecond may repeat,
-    // but none is skipped.
-    au2: ([iso, serial, ...rest]) => {
-      const date = new Date(iso ?? "");
-      const id = readSerial(serial);
-      if (!isSaneDate(date) || id === null || rest.length > 0) return null;
-      return { occurredAt: exactTimeOfMillis(date, "last"), id };
-    },
-  },
+  older: { au3: readRecordPlace, au2: readMillisecondPlace },
 });
 
+/** `au3` for an event of a record of one (no ordinal), the id it had before; `au4` with its place otherwise. */
 export function encodeAuditCursor(position: AuditPosition): string {
-  return auditCursors.encode(position);
+  return position.ordinal ? eventCursors.encode(position) : recordCursors.encode(position);
 }
 
 /** Throws BAD_USER_INPUT on anything this API did not issue. */
 export function decodeAuditCursor(value: string): AuditPosition {
-  return auditCursors.decode(value, "after");
+  return eventCursors.decode(value, "after");
 }

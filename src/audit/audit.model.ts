@@ -12,6 +12,13 @@ export interface AuditEntry {
   action: string;
   consultationId: string | null;
   patientId: string | null;
+  /**
+   * A record of several consultations (one request's reads): their ids in the order read and,
+   * at the same index, each one's patient; `consultationId` and `patientId` are then null.
+   * Listed, the record is one event per consultation.
+   */
+  consultationIds?: readonly string[] | null;
+  patientIds?: readonly string[] | null;
   outcome: AuditOutcome;
   requestId: string | null;
   clientIp: string | null;
@@ -51,4 +58,9 @@ export function entry(
     requestId: actor.requestId,
     clientIp: actor.clientIp,
   };
+}
+
+/** One record of every consultation a request returned (consultation id -> patient id, in the order read). */
+export function readsEntry(actor: Actor, reads: ReadonlyMap<string, string>): AuditEntry {
+  return { ...entry(actor, "consultation.read", {}), consultationIds: [...reads.keys()], patientIds: [...reads.values()] };
 }

@@ -13,13 +13,13 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appointments, auditEvents, consultationEvents, videoConsultations } from "../../src/db/schema.js";
 import { encodeEventId } from "../../src/live/event-cursor.js";
 import { AuditTrailDocument, ConsultationsDocument, ConsultationTimelineDocument } from "../gql/graphql.js";
-import { startTestApi, type TestApi } from "../support/api.js";
-import { createDoctor, createPatient, createUser } from "../support/builders.js";
-import { createTestDatabase, serverUrl, type TestDatabase } from "../support/db.js";
+import { drivers, useAdminApi } from "../support/admin-api.js";
+import { createDoctor, createPatient } from "../support/builders.js";
+import { pageAll } from "../support/paging.js";
 
 const RUNS = Number(process.env.CURSOR_RUNS ?? 12);
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
@@ -46,49 +46,13 @@ function timeOf(run: number, step: number): string {
   return new Date(ms).toISOString().replace("Z", `${String(us % 1000).padStart(3, "0")}Z`);
 }
 
-interface Page<T> {
-  items: T[];
-  hasNextPage: boolean;
-  endCursor: string | null;
-}
-
-/** Every item, page by page; fails on a short page before the end or on more pages than rows + 1. */
-async function pageAll<T>(sizes: number[], total: number, read: (first: number, after: string | null) => Promise<Page<T>>): Promise<T[]> {
-  const seen: T[] = [];
-  let after: string | null = null;
-  for (let page = 0; page <= total; page++) {
-    const first = sizes[page % sizes.length]!;
-    const result: Page<T> = await read(first, after);
-    seen.push(...result.items);
-    if (!result.hasNextPage) return seen;
-    expect(result.items).toHaveLength(first);
-    after = result.endCursor;
-  }
-  throw new Error(`paging did not end after ${total + 1} pages; saw ${seen.length} items of ${total}`);
-}
-
-const drivers: Array<"postgres" | "embedded"> = serverUrl() ? ["postgres", "embedded"] : ["embedded"];
-
 describe.each(drivers)("cursor paging on %s", (driver) => {
-  let test: TestDatabase;
-  let api: TestApi;
-  let adminToken: string;
+  const env = useAdminApi(driver);
   let runIndex = 0;
-
-  beforeAll(async () => {
-    test = await createTestDatabase({ driver });
-    api = await startTestApi(test);
-    adminToken = await api.tokenFor((await createUser(test.database.db, "admin")).id);
-  });
-
-  afterAll(async () => {
-    await api?.stop();
-    await test?.close();
-  });
 
   /** A doctor of their own with one consultation per step; the ids in (time, id) order. */
   async function seedConsultations(run: number, steps: number[]) {
-    const db = test.database.db;
+    const db = env.test.database.db;
     const doctor = await createDoctor(db);
     const patient = await createPatient(db);
     const booked = await db
@@ -101,12 +65,12 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
       .returning({ id: videoConsultations.id });
     const expected = made.map((c, i) => ({ step: steps[i]!, id: c.id }));
     expected.sort((a, b) => a.step - b.step || (a.id < b.id ? -1 : 1));
-    return { token: await api.tokenFor(doctor.user.id), consultationId: made[0]!.id, rows: expected, expected: expected.map((c) => c.id) };
+    return { token: await env.api.tokenFor(doctor.user.id), consultationId: made[0]!.id, rows: expected, expected: expected.map((c) => c.id) };
   }
 
   /** One event per step in the consultation's log; their GraphQL ids in log order. */
   async function seedEvents(run: number, consultationId: string, steps: number[]) {
-    const rows = await test.database.db
+    const rows = await env.test.database.db
       .insert(consultationEvents)
       .values(steps.map((step, i) => ({
         consultationId,
@@ -122,7 +86,7 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
   /** One audit record per step for a consultation id of its own; actions newest first. */
   async function seedAudit(run: number, steps: number[]) {
     const consultationId = randomUUID();
-    const rows = await test.database.db
+    const rows = await env.test.database.db
       .insert(auditEvents)
       .values(steps.map((step, i) => ({ occurredAt: sql`${timeOf(run, step)}::timestamptz`, action: `paging.${i}`, consultationId, outcome: "allowed" as const })))
       .returning({ id: auditEvents.id });
@@ -136,7 +100,7 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
     const total = steps.length;
     const seeded = await seedConsultations(run, steps);
     const consultations = await pageAll(sizes, total, async (first, after) => {
-      const r = await api.gql(ConsultationsDocument, { first, after }, seeded.token);
+      const r = await env.api.gql(ConsultationsDocument, { first, after }, seeded.token);
       expect(r.errors).toBeUndefined();
       const c = r.data!.consultations;
       return { items: c.edges.map((e) => e.node.id), ...c.pageInfo };
@@ -145,7 +109,7 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
 
     const events = await seedEvents(run, seeded.consultationId, steps);
     const timeline = await pageAll(sizes, total, async (first, after) => {
-      const r = await api.gql(ConsultationTimelineDocument, { id: seeded.consultationId, first, after }, seeded.token);
+      const r = await env.api.gql(ConsultationTimelineDocument, { id: seeded.consultationId, first, after }, seeded.token);
       expect(r.errors).toBeUndefined();
       const c = r.data!.consultation!.events;
       return { items: c.edges.map((e) => e.cursor), ...c.pageInfo };
@@ -156,7 +120,7 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
     // Reading the trail is audited too (with the time of the read): `to` keeps those out.
     const filter = { consultationId: audit.consultationId, to: new Date(Date.UTC(2020, 0, 2) + run * DAY_MS).toISOString() };
     const trail = await pageAll(sizes, total, async (first, after) => {
-      const r = await api.gql(AuditTrailDocument, { filter, first, after }, adminToken);
+      const r = await env.api.gql(AuditTrailDocument, { filter, first, after }, env.adminToken);
       expect(r.errors).toBeUndefined();
       const c = r.data!.auditEvents;
       return { items: c.edges.map((e) => e.node.action), ...c.pageInfo };
@@ -178,7 +142,7 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
     const audit = await seedAudit(run, steps);
     const filter = { consultationId: audit.consultationId, to: new Date(Date.UTC(2020, 0, 2) + run * DAY_MS).toISOString() };
     for (const [i, row] of seeded.rows.entries()) {
-      const r = await api.gql(ConsultationsDocument, { first: 100, after: b64(`c1:${ms(row.step)}|${row.id}`) }, seeded.token);
+      const r = await env.api.gql(ConsultationsDocument, { first: 100, after: b64(`c1:${ms(row.step)}|${row.id}`) }, seeded.token);
       const rest = r.data!.consultations.edges.map((e) => e.node.id);
       const from = seeded.expected.length - rest.length;
       expect(rest).toEqual(seeded.expected.slice(from));
@@ -186,7 +150,7 @@ describe.each(drivers)("cursor paging on %s", (driver) => {
       expect(seeded.rows.slice(from, i + 1).every((s) => ms(s.step) === ms(row.step))).toBe(true);
     }
     for (const [i, row] of audit.rows.entries()) {
-      const r = await api.gql(AuditTrailDocument, { filter, first: 100, after: b64(`au2:${ms(row.step)}|${row.id}`) }, adminToken);
+      const r = await env.api.gql(AuditTrailDocument, { filter, first: 100, after: b64(`au2:${ms(row.step)}|${row.id}`) }, env.adminToken);
       const rest = r.data!.auditEvents.edges.map((e) => e.node.action);
       const from = audit.expected.length - rest.length;
       expect(rest).toEqual(audit.expected.slice(from));

@@ -41,11 +41,18 @@ describe("audit cursors", () => {
     expect(decodeAuditCursor(encodeAuditCursor(position))).toEqual(position);
   });
 
+  it("carry an event's place in a record of several (au4), and keep a record of one's au3 id", () => {
+    const position = { occurredAt: "2026-11-24T09:30:00.000001Z", id: 42, ordinal: 7 };
+    expect(Buffer.from(encodeAuditCursor(position), "base64url").toString()).toBe("au4:2026-11-24T09:30:00.000001Z|42|7");
+    expect(decodeAuditCursor(encodeAuditCursor(position))).toEqual(position);
+    expect(Buffer.from(encodeAuditCursor({ occurredAt: position.occurredAt, id: 42, ordinal: 0 }), "base64url").toString()).toBe("au3:2026-11-24T09:30:00.000001Z|42");
+  });
+
   it("read the millisecond form issued before as the last microsecond of its millisecond (newest first)", () => {
     expect(decodeAuditCursor(b64("au2:2026-11-24T09:30:00.123Z|42"))).toEqual({ occurredAt: "2026-11-24T09:30:00.123999Z", id: 42 });
   });
 
-  it.each(["", "garbage", b64("au3:2026-11-24T09:30:00.123Z|1"), b64("au3:2026-11-24T09:30:00.123456Z|-1"), b64("au3:2026-11-24T09:30:00.123456Z|1|2"), b64("au2:nope|1"), b64("c2:2026-11-24T09:30:00.123456Z|1")])(
+  it.each(["", "garbage", b64("au3:2026-11-24T09:30:00.123Z|1"), b64("au3:2026-11-24T09:30:00.123456Z|-1"), b64("au3:2026-11-24T09:30:00.123456Z|1|2"), b64("au2:nope|1"), b64("c2:2026-11-24T09:30:00.123456Z|1"), b64("au4:2026-11-24T09:30:00.123456Z|1|0"), b64("au4:2026-11-24T09:30:00.123456Z|1"), b64("au4:2026-11-24T09:30:00.123456Z|1|2|3")])(
     "refuse %j with BAD_USER_INPUT on `after`",
     (value) => {
       expect(codeOf(() => decodeAuditCursor(value))).toMatchObject({ code: "BAD_USER_INPUT", details: { field: "after" }, message: "after is not a valid cursor" });
