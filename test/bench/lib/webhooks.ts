@@ -60,3 +60,20 @@ export function webhookRequest(url: string, body: HmsWebhook): RequestSpec {
     body: JSON.stringify(body),
   };
 }
+
+/**
+ * Successive batches of patient presence webhooks, dealt round-robin over `teams` (and over
+ * `urls`, when several servers take them), each team's rounds continuing from the last batch.
+ */
+export function webhookBatches(teams: readonly CareTeam[], start = new Date()) {
+  let round = 0;
+  return (urls: string | readonly string[], count: number): Array<{ key: string; spec: RequestSpec }> => {
+    const targets = [urls].flat();
+    const list = Array.from({ length: count }, (_, k) => {
+      const team = teams[k % teams.length]!;
+      return { key: team.consultationId, spec: webhookRequest(targets[k % targets.length]!, patientWebhook(team, round + Math.floor(k / teams.length), start)) };
+    });
+    round += Math.ceil(count / teams.length);
+    return list;
+  };
+}
