@@ -47,6 +47,8 @@ export interface StormReport {
   /** Clients short of frames at the end, and what a few of them looked like. */
   incomplete: number;
   incompleteSample: string[];
+  /** Consultation and cursor of (up to 500) clients short of frames, to look up in the log. */
+  incompleteCursors: Array<{ key: string; after: string }>;
   /** Kill → the last client's first reconnect attempt: graphql-ws's backoff alone. */
   backoffFloorMs: number;
   /** Close codes other than the kill's 1006 on the dead server's sockets, by code. */
@@ -175,6 +177,7 @@ function summarizeStorm(
   let expectedFrames = 0;
   let notReconnected = 0;
   const incomplete: string[] = [];
+  const cursors: Array<{ key: string; after: string }> = [];
   for (const client of clients) {
     const socketErrors = (client.socket?.errors ?? []).map((e) => `error message: ${JSON.stringify(e).slice(0, 120)}`);
     for (const e of [...client.errors, ...socketErrors]) errors[e] = (errors[e] ?? 0) + 1;
@@ -182,6 +185,7 @@ function summarizeStorm(
     expectedFrames += acks.length;
     missed += Math.max(0, acks.length - client.ids.size);
     if (client.ids.size < acks.length) {
+      if (cursors.length < 500) cursors.push({ key: client.key, after: client.after });
       incomplete.push(`got ${client.ids.size}/${acks.length}, resubscribed ${client.resubscribedAt === null ? "no" : `${((client.resubscribedAt - killAt) / 1000).toFixed(1)} s after the kill`}` +
         `, acks at ${acks.map((t) => ((t - killAt) / 1000).toFixed(1)).join("/")} s, socket ${client.socket?.closedWith ?? "open"}${client.socket?.completed ? " completed" : ""}`);
     }
@@ -199,6 +203,6 @@ function summarizeStorm(
     clients: clients.length, sent: sent.sent, acked: sent.ok, ackFailures: sent.failures, expectedFrames,
     frames: clients.reduce((n, c) => n + c.ids.size, 0), missed,
     duplicates: clients.reduce((n, c) => n + c.duplicates, 0), notReconnected,
-    caughtUpMs: Number.isFinite(caughtUp) ? caughtUp : null, incomplete: incomplete.length, incompleteSample: incomplete.slice(0, 3), backoffFloorMs: floor, closeCodes, errors,
+    caughtUpMs: Number.isFinite(caughtUp) ? caughtUp : null, incomplete: incomplete.length, incompleteSample: incomplete.slice(0, 3), incompleteCursors: cursors, backoffFloorMs: floor, closeCodes, errors,
   };
 }

@@ -11,7 +11,7 @@
  * measure mostly that same jitter (it has no log to replay), so it is not run.
  */
 import { signAccessToken } from "../../../src/auth/access-token.js";
-import { encodeEventId } from "../../../src/live/event-cursor.js";
+import { decodeEventId, encodeEventId } from "../../../src/live/event-cursor.js";
 import { seedCareTeams, type BenchDatabase, type CareTeam } from "../lib/database.js";
 import { waitForCount, type Row, type Scenario, type ScenarioContext } from "../lib/context.js";
 import { BENCH_JWT_SECRET, type Loadgen } from "../lib/processes.js";
@@ -39,7 +39,9 @@ export const storm: Scenario = {
       const lg = await ctx.startLoadgen();
       try {
         const rows: Row[] = [];
-        for (const n of steps) rows.push(...(await stormStep(ctx, lg, db, teams.slice(0, n), tokens.slice(0, n))));
+        // The steps share teams: each team's presence rounds continue from the previous step.
+        const webhooks = { start: new Date(), rounds: new Map<string, number>() };
+        for (const n of steps) rows.push(...(await stormStep(ctx, lg, db, teams.slice(0, n), tokens.slice(0, n), webhooks)));
         return rows;
       } finally {
         await lg.stop();
@@ -50,7 +52,10 @@ export const storm: Scenario = {
   },
 };
 
-async function stormStep(ctx: ScenarioContext, lg: Loadgen, db: BenchDatabase, teams: CareTeam[], tokens: string[]): Promise<Row[]> {
+async function stormStep(
+  ctx: ScenarioContext, lg: Loadgen, db: BenchDatabase, teams: CareTeam[], tokens: string[],
+  history: { start: Date; rounds: Map<string, number> },
+): Promise<Row[]> {
   const n = teams.length;
   ctx.log(`${n} dashboards on A, webhooks through B`);
   const [a, b] = await Promise.all([ctx.startApi(db, {}, `storm-${n}-a`), ctx.startApi(db, {}, `storm-${n}-b`)]);
@@ -67,7 +72,7 @@ async function stormStep(ctx: ScenarioContext, lg: Loadgen, db: BenchDatabase, t
     await waitForCount(async () => (await live()) - before, opened.opened, 120_000);
     // Enough webhooks to keep flowing through the whole storm: 2 s before the kill, 10 s after.
     const count = RATE * (KILL_AFTER_MS / 1000 + 10);
-    const webhooks = webhookBatches(teams)(`${b.url}/webhooks/100ms`, count);
+    const webhooks = webhookBatches(teams, history.start, history.rounds)(`${b.url}/webhooks/100ms`, count);
     ctx.log(`  ${opened.opened} subscribed; ${count} webhooks at ${RATE}/s to B, SIGKILL A after ${KILL_AFTER_MS} ms`);
     const sampler = await ctx.sample({ "api B": b.pid, loadgen: lg.pid }, db);
     const report = await lg.call<StormReport>("stormRun", {
@@ -75,7 +80,10 @@ async function stormStep(ctx: ScenarioContext, lg: Loadgen, db: BenchDatabase, t
     });
     const resources = await sampler.stop();
     await lg.call("stormClose", { tag });
-    if (report.incomplete) ctx.log(`  ${report.incomplete} clients short of frames, e.g. ${report.incompleteSample.join("; ")}`);
+    if (report.incomplete) {
+      ctx.log(`  ${report.incomplete} clients short of frames, e.g. ${report.incompleteSample.join("; ")}`);
+      ctx.log(`  of ${report.incompleteCursors.length} of them, ${await inLogAfter(db, report.incompleteCursors)} events are in the log after their cursor (written, not delivered)`);
+    }
     ctx.log(`  caught up ${report.caughtUpMs === null ? "never" : `${(report.caughtUpMs / 1000).toFixed(1)} s`} after the kill (backoff floor ${(report.backoffFloorMs / 1000).toFixed(1)} s); ` +
       `frames ${report.frames}/${report.expectedFrames}, missed ${report.missed}, duplicates ${report.duplicates}, not reconnected ${report.notReconnected}`);
     return stormRows(n, report, resources);
@@ -99,4 +107,14 @@ function stormRows(n: number, r: StormReport, resources: Row["resources"]): Row[
     { scenario, metric: "duplicate frames", ours: r.duplicates, baseline: null, unit: "", target: { text: "0", met: r.duplicates === 0 } },
     { scenario, metric: "errors + close codes ≠ 1006", ours: errorCount + closeCount, baseline: null, unit: "", target: { text: "0", met: errorCount + closeCount === 0 } },
   ];
+}
+
+/** How many events the log holds after each client's cursor for its consultation: written but not delivered. */
+async function inLogAfter(db: BenchDatabase, cursors: ReadonlyArray<{ key: string; after: string }>): Promise<number> {
+  if (cursors.length === 0) return 0;
+  const [row] = await db.sql<{ n: number }[]>`
+    select count(*)::int as n from consultation_events e
+    join unnest(${cursors.map((c) => c.key)}::uuid[], ${cursors.map((c) => decodeEventId(c.after))}::bigint[]) as t(c, after)
+      on e.consultation_id = t.c and e.id > t.after`;
+  return row!.n;
 }
