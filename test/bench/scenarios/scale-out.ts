@@ -1,7 +1,7 @@
 /**
  * 11. Scale-out on one PostgreSQL: 1, 2 and 4 API instances; 1,000 doctors' dashboards
- * (300 with --quick) dealt round-robin over them, webhooks at 200/s dealt round-robin over
- * them too (so most events cross instances through NOTIFY). Per instance count: events/s
+ * (300 with --quick) dealt round-robin over them, webhooks at 200/s, each to an instance
+ * other than the one holding its dashboard (so every event crosses through NOTIFY). Per instance count: events/s
  * delivered, push p99, PostgreSQL CPU (ResourceSampler), the NOTIFY rate (a LISTEN of the
  * harness on the hub's channel counts them) and the bench database's connections
  * (pg_stat_activity, the most seen). Baseline: the 1-instance run of the same invocation,
@@ -39,7 +39,10 @@ export const scaleOut: Scenario = {
       const teams = await seedCareTeams(db.sql, dashboards);
       const tokens = await Promise.all(teams.map((t) => signAccessToken(BENCH_JWT_SECRET, t.doctorUserId, { ttlSeconds: 7200 })));
       const batches = webhookBatches(teams);
-      const nextWebhooks = (urls: string[]) => batches(urls.map((u) => `${u}/webhooks/100ms`), RATE * seconds);
+      const indexOf = new Map(teams.map((t, i) => [t.consultationId, i]));
+      // Dashboard i is on instance i mod n (measurePush deals tokens so): its webhooks go to the next one.
+      const nextWebhooks = (urls: string[]) =>
+        batches("", RATE * seconds).map((w) => ({ ...w, spec: { ...w.spec, url: `${urls[(indexOf.get(w.key)! + 1) % urls.length]}/webhooks/100ms` } }));
       const lg = await ctx.startLoadgen();
       try {
         const runs: ScaleRun[] = [];
