@@ -7,7 +7,9 @@ import postgres from "postgres";
 import { GqlWsSocket, openMany, type BenchSocket, type WsProtocol } from "./lib/gqlws-client.js";
 import { GqlSseStream, isSseUrl, sseMany } from "./lib/gqlsse-client.js";
 import { closedLoop, openLoop, type HttpResult, type RequestSpec } from "./lib/http-client.js";
+import { slowCommands } from "./lib/slow-client.js";
 import { summarize, type Summary } from "./lib/stats.js";
+import { stormCommands } from "./lib/storm-clients.js";
 
 export type Accept = "webhook-accepted" | "graphql-ok" | "http-200";
 
@@ -76,6 +78,8 @@ function keyOf(frame: Frame): string | undefined {
 
 const commands: Record<string, (args: any) => Promise<unknown>> = {
   ping: async () => "pong",
+  ...stormCommands,
+  ...slowCommands,
 
   /** Fixed concurrency; requests[i % requests.length]. */
   closedLoop: async (args: { requests: RequestSpec[]; concurrency: number; maxRequests: number; maxSeconds: number; accept: Accept }): Promise<LoopReport> => {

@@ -7,11 +7,12 @@
  * same load is sent to a bare baseline server (test/bench/baseline-server.ts). One table
  * goes to stdout; progress to stderr.
  *
- *   npm run bench                     everything (about 5–6 minutes on 2 cores)
+ *   npm run bench                     everything (about 12 minutes on 2 cores)
  *   npm run bench -- --only=1,4       some scenarios
  *   npm run bench -- --quick          shorter runs
  *   npm run bench -- --profile        API processes under --cpu-prof, with a summary of each
  *   npm run bench -- --heap --only=6  heap snapshots of the API before and with 1,000 sockets, diffed
+ *   npm run bench -- --soak=10        scenario 10 soaks 10 minutes (default 2; 0 skips it)
  *
  * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  * names the server; databases are created there and dropped afterwards.
@@ -34,16 +35,22 @@ import { ingest } from "./scenarios/ingest.js";
 import { join } from "./scenarios/join.js";
 import { push } from "./scenarios/push.js";
 import { resume } from "./scenarios/resume.js";
+import { scaleOut } from "./scenarios/scale-out.js";
+import { slowConsumer } from "./scenarios/slow-consumer.js";
+import { soak } from "./scenarios/soak.js";
+import { storm } from "./scenarios/storm.js";
 
-const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume];
-/** Scenario 6 holds 5,000 sockets: that many descriptors in the load generator and in the server. */
-const FDS_NEEDED = 5000 + 500;
+const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut];
+/** A scenario holding N sockets needs N descriptors in the load generator and in the server, plus their own. */
+const FDS_SPARE = 500;
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",").map(Number);
 const profileDir = args.includes("--profile") ? joinPath(tmpdir(), `bench-profiles-${Date.now()}`) : null;
 const heapDir = args.includes("--heap") ? joinPath(tmpdir(), `bench-heap-${Date.now()}`) : null;
+const soakArg = args.find((a) => a.startsWith("--soak="))?.slice("--soak=".length);
+const soakMinutes = soakArg === undefined ? (quick ? 0.5 : 2) : Number(soakArg);
 const serverUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 
 const log = (message: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
@@ -76,15 +83,19 @@ async function main(): Promise<void> {
     `Code measured: src/ at commit ${sh("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"])}` +
       ` (${sh("git", ["-C", ROOT, "status", "--porcelain", "--", "src"]).split("\n").filter((l) => l.trim()).length} uncommitted changes under src/ at start)`,
     `Node ${process.version}, PostgreSQL ${version!.v} (${serverUrl.replace(/\/\/[^@]*@/, "//")}), pg_stat_statements ${stmts!.on ? "loaded" : "not loaded"}${quick ? "; --quick" : ""}${profileDir ? "; --profile (figures include profiler overhead)" : ""}${heapDir ? "; --heap (RSS figures disturbed by the snapshots' GC)" : ""}`,
+    `Flags: ${args.length ? args.join(" ") : "(none)"}; soak ${soakMinutes} min` +
+      ["BENCH_PUSH_DASHBOARDS", "BENCH_BROADCAST_SOCKETS"].filter((k) => process.env[k]).map((k) => `; ${k}=${process.env[k]}`).join(""),
     "Ratio = ours ÷ baseline (for rates, higher is better; for latencies and memory, lower is better).",
   ];
   const limit = openFilesLimit();
   const selected = SCENARIOS.filter((s) => !only || only.includes(s.id)).filter((s) => {
-    if (s.id === 6 && limit < FDS_NEEDED) {
+    const needed = (s.sockets ?? 0) + FDS_SPARE;
+    if (s.sockets && limit < needed) {
+      const n = s.sockets.toLocaleString("en-US");
       process.stderr.write(
-        `\n*** ulimit -n is ${limit}: scenario 6 (5,000 idle sockets) needs at least ${FDS_NEEDED} open files per process ` +
-          `(5,000 socket ends in the load generator and 5,000 in the server, plus the server's own). ` +
-          `Raise it (e.g. \`ulimit -n 20000\`) and run again; skipping scenario 6.\n\n`,
+        `\n*** ulimit -n is ${limit}: scenario ${s.id} (${n} sockets) needs at least ${needed} open files per process ` +
+          `(${n} socket ends in the load generator and ${n} in the server, plus the server's own). ` +
+          `Raise it (e.g. \`ulimit -n 20000\`) and run again; skipping scenario ${s.id}.\n\n`,
       );
       return false;
     }
@@ -100,6 +111,8 @@ async function main(): Promise<void> {
     log(`${scenario.id}. ${scenario.name}`);
     const ctx: ScenarioContext = {
       quick,
+      soakMinutes,
+      previousRows: rows,
       profileDir,
       heapDir,
       log: (m) => log(`  ${m}`),

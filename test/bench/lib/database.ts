@@ -18,6 +18,9 @@ export interface BenchDatabase {
 
 const created = new Map<string, string>();
 
+/** application_name of the harness's own connections to a bench database. */
+export const HARNESS_APPLICATION = "bench-harness";
+
 export async function createBenchDatabase(serverUrl: string): Promise<BenchDatabase> {
   const name = `bench_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
@@ -36,7 +39,8 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
   } finally {
     await database.close();
   }
-  const sql = postgres(url, { max: 4, onnotice: () => {} });
+  // Named, so that counts of the API's connections (pg_stat_activity) can leave the harness out.
+  const sql = postgres(url, { max: 4, onnotice: () => {}, connection: { application_name: HARNESS_APPLICATION } });
   return {
     name,
     url,

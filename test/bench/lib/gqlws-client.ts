@@ -6,6 +6,7 @@
  * result handed over with its arrival time. Cheaper per socket than the real clients, so the
  * load generator can hold thousands.
  */
+import type { Duplex } from "node:stream";
 import WebSocket from "ws";
 
 /** graphql-transport-ws (graphql-ws) or the legacy Apollo protocol ("graphql-ws"). */
@@ -28,6 +29,8 @@ export class GqlWsSocket {
   private constructor(
     private readonly ws: WebSocket,
     private readonly protocol: WsProtocol,
+    /** The TCP socket under the WebSocket (from the upgrade response), for pause/resume. */
+    private readonly raw: Duplex | null,
   ) {
     const { data: dataType } = PROTOCOLS[protocol];
     ws.on("message", (data) => {
@@ -50,6 +53,10 @@ export class GqlWsSocket {
     const { subprotocol, init } = PROTOCOLS[protocol];
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, subprotocol, { perMessageDeflate: false });
+      let raw: Duplex | null = null;
+      ws.once("upgrade", (response) => {
+        raw = response.socket;
+      });
       const timer = setTimeout(() => {
         ws.terminate();
         reject(new Error("handshake timed out"));
@@ -68,7 +75,7 @@ export class GqlWsSocket {
         ws.removeAllListeners("error");
         ws.removeAllListeners("close");
         ws.on("error", () => {});
-        resolve(new GqlWsSocket(ws, protocol));
+        resolve(new GqlWsSocket(ws, protocol, raw));
       });
     });
   }
@@ -81,6 +88,18 @@ export class GqlWsSocket {
   /** Replaces the handler of the running subscription. */
   onNext(handler: NextHandler | null): void {
     this.#onNext = handler;
+  }
+
+  /**
+   * Stops reading from the TCP socket (a client that no longer keeps up): the kernel's
+   * buffers fill, then the server's. `resume()` reads again, buffered frames first.
+   */
+  pause(): void {
+    this.raw?.pause();
+  }
+
+  resume(): void {
+    this.raw?.resume();
   }
 
   close(): void {

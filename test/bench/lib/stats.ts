@@ -43,3 +43,14 @@ export function fmt(value: number | null | undefined, digits = 1): string {
   if (Math.abs(value) >= 100) return value.toFixed(0);
   return value.toFixed(digits);
 }
+
+/** Least-squares slope of y over x (NaN with fewer than two points). */
+export function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}

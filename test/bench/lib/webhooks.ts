@@ -60,3 +60,23 @@ export function webhookRequest(url: string, body: HmsWebhook): RequestSpec {
     body: JSON.stringify(body),
   };
 }
+
+/**
+ * Successive batches of patient presence webhooks, dealt round-robin over `teams` (and over
+ * `urls`, when several servers take them). Each team's rounds continue from its last one, so
+ * its patient always alternates join and leave: a join while already online changes nothing
+ * and would send no event, and a round sent again is a duplicate. Pass the same `rounds`
+ * (by consultation id) to batches over the same teams.
+ */
+export function webhookBatches(teams: readonly CareTeam[], start = new Date(), rounds = new Map<string, number>()) {
+  let next = 0;
+  return (urls: string | readonly string[], count: number): Array<{ key: string; spec: RequestSpec }> => {
+    const targets = [urls].flat();
+    return Array.from({ length: count }, (_, k) => {
+      const team = teams[next++ % teams.length]!;
+      const round = rounds.get(team.consultationId) ?? 0;
+      rounds.set(team.consultationId, round + 1);
+      return { key: team.consultationId, spec: webhookRequest(targets[k % targets.length]!, patientWebhook(team, round, start)) };
+    });
+  };
+}
