@@ -111,10 +111,15 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   };
 }
 
+const LISTEN_BACKLOG = 4096;
+
 function listen(httpServer: Server, port: number, host: string): Promise<{ url: string; port: number }> {
   return new Promise((resolve, reject) => {
     httpServer.once("error", reject);
-    httpServer.listen(port, host, () => {
+    // A backlog for a reconnect storm: when an instance dies, its thousands of sockets come back
+    // here within a few seconds, and Node's default of 511 pending connections resets the rest
+    // (the kernel caps it at net.core.somaxconn, 4096 on current kernels).
+    httpServer.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       const address = httpServer.address() as AddressInfo;
       const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
       resolve({ url: `http://${shownHost}:${address.port}`, port: address.port });
