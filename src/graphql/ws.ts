@@ -35,6 +35,8 @@ export interface WsLimits {
   maxSubscriptionsPerSocket: number;
   maxSocketsPerUser: number;
   pingIntervalMs: number;
+  /** Unread bytes past which a socket is closed with 4413 (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number;
 }
 
 export interface WsOptions {
