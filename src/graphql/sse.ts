@@ -26,9 +26,10 @@ import type { TokenVerifier } from "../auth/token-verifier.js";
 import { readBody } from "../http/kit.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { createContext } from "./context.js";
+import { createContext, resolutionKey, type GraphQLContext } from "./context.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult } from "./request-check.js";
+import { formatOnce, sharedSubscribe } from "./shared-subscribe.js";
 import { slowConsumerCheck, type SlowConsumerCheck } from "./slow-consumer.js";
 
 export const SSE_PATH = "/graphql/stream";
@@ -78,12 +79,15 @@ export interface SseOptions {
 export function createGraphqlSse(options: SseOptions): GraphqlSse {
   const open = new Set<ServerResponse>();
   const slowConsumer = slowConsumerCheck(options.sse.maxBufferedBytes, options.services.metrics, options.logger);
+  const format = formatOnce((result) => formatExecutionResult(result, options.isProduction) as unknown as SseResult);
   const handler = createHandler<IncomingMessage, StreamContext, OperationContext>({
     authenticate: streamAdmission(options),
     onSubscribe: operationPreparer(options),
+    // Each event executed and formatted once per distinct document, variables and rights.
+    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext)),
     onNext: (_ctx, req, result) => {
       req.context.eventIds.push(eventIdOf(result));
-      return formatExecutionResult(result as ExecutionResult, options.isProduction) as unknown as SseResult;
+      return format(result as ExecutionResult);
     },
   });
   return {

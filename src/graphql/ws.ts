@@ -16,10 +16,11 @@ import { authorizationFromPayload } from "../auth/connection-params.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { createContext } from "./context.js";
+import { createContext, resolutionKey, type GraphQLContext } from "./context.js";
 import { formatError } from "./format-error.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
+import { formatOnce, sharedSubscribe } from "./shared-subscribe.js";
 
 type ConnectionParams = Record<string, unknown>;
 
@@ -55,8 +56,11 @@ export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionPa
   const admission = new SocketAdmission(options);
   // graphql-ws validates with graphql's specified rules only: check with the same limits as HTTP.
   const checkRequest = createRequestCheck(options.limits, options.isProduction);
+  const format = formatOnce((result) => formatExecutionResult(result, options.isProduction));
   return {
     schema: options.schema,
+    // Each event executed and formatted once per distinct document, variables and rights.
+    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext)),
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: (ctx) => admission.connect(ctx),
     onClose: (ctx) => admission.close(ctx),
@@ -81,7 +85,7 @@ export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionPa
         auth: await admission.authOf(ctx.connectionParams),
         services: options.services,
       }),
-    onNext: (_ctx, _id, _payload, _args, result) => formatExecutionResult(result, options.isProduction),
+    onNext: (_ctx, _id, _payload, _args, result) => format(result),
     onError: (ctx, id, _payload, errors) => {
       ctx.extra.active?.delete(id);
       return errors.map((e) => hideFormattedSuggestions(formatError(e.toJSON(), e), options.isProduction));
