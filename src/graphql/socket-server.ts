@@ -35,6 +35,8 @@ export interface SocketServerOptions {
   pingIntervalMs: number;
   logger: Logger;
   slowConsumer: SlowConsumerCheck;
+  /** Applied to each frame before it is written (shared-payloads.ts). */
+  expand: (frame: string) => string;
 }
 
 export interface SocketServer {
@@ -55,7 +57,7 @@ export function serveSockets<P extends Record<string, unknown>, E extends Extra>
       {
         protocol: codec.protocol,
         send: (data) => {
-          for (const frame of codec.outgoing(data)) write(frame);
+          for (const frame of codec.outgoing(data)) write(serving.expand(frame));
         },
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) => {

@@ -16,6 +16,8 @@ import { GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "../logger.js";
 import { LEGACY_PROTOCOL, legacyCodec } from "./legacy-ws.js";
+import { formatExecutionResult } from "./request-check.js";
+import { SharedPayloads } from "./shared-payloads.js";
 import { slowConsumerCheck } from "./slow-consumer.js";
 import { serveSockets, type SocketCodec } from "./socket-server.js";
 import { graphqlWsOptions } from "./ws.js";
@@ -43,8 +45,10 @@ export function attachGraphqlWs(
     return ips.get(request) ?? null;
   };
   // One options object for both protocols: sockets per user are counted across them.
-  const serverOptions = graphqlWsOptions({ ...options, clientIp });
+  const payloads = new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
+  const serverOptions = graphqlWsOptions({ ...options, clientIp }, payloads);
   const serving = {
+    expand: (data: string) => payloads.expand(data),
     pingIntervalMs: options.ws.pingIntervalMs,
     logger: options.logger,
     slowConsumer: slowConsumerCheck(options.ws.maxBufferedBytes, options.services.metrics, options.logger),

@@ -20,7 +20,8 @@ import { createContext, resolutionKey, type GraphQLContext } from "./context.js"
 import { formatError } from "./format-error.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
-import { formatOnce, sharedSubscribe } from "./shared-subscribe.js";
+import { SharedPayloads } from "./shared-payloads.js";
+import { sharedSubscribe } from "./shared-subscribe.js";
 
 type ConnectionParams = Record<string, unknown>;
 
@@ -52,11 +53,15 @@ export interface WsOptions {
   clientIp: (request: IncomingMessage) => string | null;
 }
 
-export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionParams, SocketExtra> {
+/**
+ * With `payloads`, a shared payload leaves serialisation as a sentinel: the socket's send must
+ * then expand every message with `payloads.expand` (socket-server.ts does).
+ */
+export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads): ServerOptions<ConnectionParams, SocketExtra> {
   const admission = new SocketAdmission(options);
   // graphql-ws validates with graphql's specified rules only: check with the same limits as HTTP.
   const checkRequest = createRequestCheck(options.limits, options.isProduction);
-  const format = formatOnce((result) => formatExecutionResult(result, options.isProduction));
+  const shared = payloads ?? new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
   return {
     schema: options.schema,
     // Each event executed and formatted once per distinct document, variables and rights.
@@ -85,7 +90,8 @@ export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionPa
         auth: await admission.authOf(ctx.connectionParams),
         services: options.services,
       }),
-    onNext: (_ctx, _id, _payload, _args, result) => format(result),
+    onNext: (_ctx, _id, _payload, _args, result) => shared.payloadOf(result),
+    jsonMessageReplacer: payloads?.replacer,
     onError: (ctx, id, _payload, errors) => {
       ctx.extra.active?.delete(id);
       return errors.map((e) => hideFormattedSuggestions(formatError(e.toJSON(), e), options.isProduction));
