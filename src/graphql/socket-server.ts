@@ -4,8 +4,10 @@
  * (identity for graphql-transport-ws itself, the legacy rewrite in legacy-ws.ts). This stands
  * in for graphql-ws's `useServer` for one reason: its `send` waits for every frame to reach the
  * network before the subscription may send the next, so a client that stops reading holds
- * its events queued in the process where no byte cap can see them. Here frames are written at
- * once (one await fewer per frame) and the slow-consumer cap is checked before each write.
+ * its events queued in the process where no byte cap can see them. Here a frame is written at
+ * once and the send waits only once 64 KiB are unread (a replay then goes at the client's
+ * pace); a client that takes nothing for 5 s is no longer waited for, so what it leaves unread
+ * reaches the cap, which is checked before each write.
  *
  * Keep-alive: every `pingIntervalMs` a ping (and the codec's keep-alive frame, if any); a socket
  * that has not answered the previous ping is terminated, as `useServer` does; 0 sends nothing.
@@ -35,6 +37,8 @@ export interface SocketServerOptions {
   pingIntervalMs: number;
   logger: Logger;
   slowConsumer: SlowConsumerCheck;
+  /** The cap the check enforces (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number;
   /** Applied to each frame before it is written (shared-payloads.ts). */
   expand: (frame: string) => string;
 }
@@ -56,8 +60,10 @@ export function serveSockets<P extends Record<string, unknown>, E extends Extra>
     const closed = server.opened(
       {
         protocol: codec.protocol,
-        send: (data) => {
-          for (const frame of codec.outgoing(data)) write(serving.expand(frame));
+        send: async (data) => {
+          let flushed: Promise<void> | undefined;
+          for (const frame of codec.outgoing(data)) flushed = write(serving.expand(frame)) ?? flushed;
+          await flushed;
         },
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) => {
@@ -93,14 +99,46 @@ export function serveSockets<P extends Record<string, unknown>, E extends Extra>
 }
 
 /**
- * Writes a frame without waiting for the network; a socket already holding more than the cap
- * unread is closed with 4413 instead (once: a closing socket takes no more frames).
+ * Past this many bytes unread (or a quarter of the cap, if less) a send waits for its frame to
+ * reach the network, so a replay goes at the client's pace instead of piling up ahead of it
+ * (and being cut at the cap).
  */
-function writer(socket: WebSocket, serving: SocketServerOptions): (frame: string) => void {
+const BACKPRESSURE_BYTES = 64 * 1024;
+/**
+ * A client that takes no frame at all for this long has stopped reading: sends stop waiting
+ * for it, so what it leaves unread grows to the cap and it is closed (4413), instead of its
+ * events queueing in the stream where no cap sees them.
+ */
+const STALLED_MS = 5_000;
+
+/**
+ * Writes a frame; a socket already holding more than the cap unread is closed with 4413
+ * instead (once: a closing socket takes no more frames). Resolves at once while little is
+ * unread, else when the frame is flushed or the client is deemed stalled.
+ */
+function writer(socket: WebSocket, serving: SocketServerOptions): (frame: string) => Promise<void> | undefined {
+  let stalled = false;
+  const waitPast = Math.min(BACKPRESSURE_BYTES, serving.maxBufferedBytes / 4);
   return (frame) => {
-    if (socket.readyState !== socket.OPEN) return;
-    if (serving.slowConsumer(serving.transport, socket.bufferedAmount)) return socket.close(CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
-    socket.send(frame);
+    if (socket.readyState !== socket.OPEN) return undefined;
+    if (serving.slowConsumer(serving.transport, socket.bufferedAmount)) {
+      socket.close(CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
+      return undefined;
+    }
+    if (socket.bufferedAmount < waitPast || stalled) {
+      socket.send(frame, stalled ? () => (stalled = false) : undefined);
+      return undefined;
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        stalled = true;
+        resolve();
+      }, STALLED_MS);
+      socket.send(frame, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   };
 }
 

@@ -50,6 +50,7 @@ export function attachGraphqlWs(
   const serving = {
     expand: (data: string) => payloads.expand(data),
     pingIntervalMs: options.ws.pingIntervalMs,
+    maxBufferedBytes: options.ws.maxBufferedBytes,
     logger: options.logger,
     slowConsumer: slowConsumerCheck(options.ws.maxBufferedBytes, options.services.metrics, options.logger),
   };

@@ -8,6 +8,7 @@ import { request } from "node:http";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { encodeEventId } from "../../src/live/event-cursor.js";
 import { MyConsultationEventsDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeam } from "../support/builders.js";
@@ -24,6 +25,8 @@ const QUERY = `subscription { myConsultationEvents { id type occurredAt status p
     doctor { id fullName specialty } patient { id fullName }
     participants { role fullName online state peerId joinedAt leftAt userId }
     appointment { id scheduledAt durationMinutes status reason } } } }`;
+
+const QUERY_AFTER = QUERY.replace("subscription {", "subscription($after: ID) {").replace("myConsultationEvents {", "myConsultationEvents(after: $after) {");
 
 let test: TestDatabase;
 let api: TestApi;
@@ -52,7 +55,7 @@ async function flowingDashboard() {
 }
 
 /** A raw `ws` client on either protocol that counts its frames and can stop reading its socket. */
-async function rawSocket(token: string, protocol: "graphql-transport-ws" | "graphql-ws") {
+async function rawSocket(token: string, protocol: "graphql-transport-ws" | "graphql-ws", variables?: { after: string }) {
   const socket = new WebSocket(api.url.replace(/^http/, "ws") + "/graphql", protocol);
   let frames = 0;
   let bytes = 0;
@@ -64,13 +67,19 @@ async function rawSocket(token: string, protocol: "graphql-transport-ws" | "grap
       bytes += raw.length;
     }),
   );
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: String(reason) })));
+  let closedWith: number | null = null;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.on("close", (code, reason) => {
+      closedWith = code;
+      resolve({ code, reason: String(reason) });
+    }),
+  );
   await new Promise((resolve) => socket.once("open", resolve));
   socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
   await acked;
-  socket.send(JSON.stringify({ id: "1", type: protocol === "graphql-ws" ? "start" : "subscribe", payload: { query: QUERY } }));
+  socket.send(JSON.stringify({ id: "1", type: protocol === "graphql-ws" ? "start" : "subscribe", payload: { query: variables ? QUERY_AFTER : QUERY, variables } }));
   const tcp = (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-  return { closed, frames: () => frames, bytes: () => bytes, pause: () => tcp.pause(), resume: () => tcp.resume(), socket };
+  return { closed, closedWith: () => closedWith, frames: () => frames, bytes: () => bytes, pause: () => tcp.pause(), resume: () => tcp.resume(), socket };
 }
 
 const cuts = async (transport: string) =>
@@ -107,6 +116,26 @@ describe.each([
     await dashboard.reader.waitFor(EVENTS, 60_000);
     expect(dashboard.reader.errors).toEqual([]);
     await dashboard.reader.dispose();
+  }, 90_000);
+});
+
+describe("a client that pauses for less than the stall time", () => {
+  it.each([
+    ["graphql-ws", "graphql-transport-ws"],
+    ["legacy", "graphql-ws"],
+  ] as const)("gets a replay many times the cap in full over %s: sends wait for it instead of piling up", async (transport, protocol) => {
+    const team = await createCareTeam(test.database.db);
+    await seedEventLog(test.database.db, [team.consultation.id], EVENTS);
+    const before = await cuts(transport);
+    const token = await api.tokenFor(team.doctor.user.id);
+    const replay = await rawSocket(token, protocol, { after: encodeEventId(0) });
+    replay.pause();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    replay.resume();
+    await expect.poll(() => replay.frames() === EVENTS || replay.closedWith(), { timeout: 60_000, interval: 200 }).toBe(true);
+    expect(replay.frames()).toBe(EVENTS);
+    expect(await cuts(transport)).toBe(before);
+    replay.socket.close();
   }, 90_000);
 });
 
