@@ -17,9 +17,8 @@
  * Errors: graphql-transport-ws's terminal `error` becomes `data { errors }` then `complete`,
  * as SubscriptionServer answers GraphQL errors, so Apollo's and graphql_flutter's legacy
  * links hand the app a result with `errors` (and their `extensions.code`) and end the stream.
- * Keep-alive: every `pingIntervalMs` a `ka` frame (legacy clients time out without one) and a
- * WebSocket ping; a socket that has not answered the previous ping is terminated, as
- * graphql-ws's `useServer` does (its loop is not exported).
+ * Keep-alive (socket-server.ts): every `pingIntervalMs` a `ka` frame once the init is
+ * acknowledged (legacy clients time out without one) besides the WebSocket ping.
  */
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from "graphql-ws";
 import type { WebSocket } from "ws";

@@ -1,9 +1,10 @@
 /**
- * The cap on what one subscriber may leave unread (STREAM_MAX_BUFFERED_BYTES). Frames are
- * written without waiting for the network, so a socket whose client stops reading keeps its
- * frames in this process's memory; checked before each write, past the cap the transport is
- * cut (WebSocket: close 4413, which graphql-ws's client retries, resuming with `after`; SSE:
- * the response is destroyed). Counted and logged once per socket, with no patient data.
+ * The cap on what one subscriber may leave unread (STREAM_MAX_BUFFERED_BYTES). A client that
+ * stops reading leaves its frames in this process's memory (SSE: always written at once;
+ * WebSocket: no longer waited for once it takes nothing for a while, see socket-server.ts);
+ * checked before each write, past the cap the transport is cut (WebSocket: close 4413, which
+ * graphql-ws's client retries, resuming with `after`; SSE: the response is destroyed).
+ * Counted and logged once per socket, with no patient data.
  */
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";

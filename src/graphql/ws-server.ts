@@ -1,7 +1,7 @@
 /**
  * The WebSocket side of /graphql: both GraphQL-over-WebSocket protocols on one path, chosen
  * by `Sec-WebSocket-Protocol` as graphql-ws's recipe and Hasura do. A client that offers
- * `graphql-transport-ws` gets graphql-ws's `useServer`; one that offers `graphql-ws` (the
+ * `graphql-transport-ws` gets graphql-ws's own protocol; one that offers `graphql-ws` (the
  * legacy subscriptions-transport-ws protocol, graphql_flutter's default) or no sub-protocol
  * at all (ferry's `WebSocketLink`, which speaks the legacy protocol) gets the legacy adapter
  * (legacy-ws.ts) on the same options; one that offers only others is refused with 4406.
