@@ -35,8 +35,8 @@ export interface Config {
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number; maxPageSize: number };
   /** HTTP operations executed by graphql-jit (GRAPHQL_JIT). */
   compiledExecution: boolean;
-  ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number };
-  sse: { maxStreamsPerUser: number };
+  ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number; maxBufferedBytes: number };
+  sse: { maxStreamsPerUser: number; maxBufferedBytes: number };
   rateLimits: RateLimitConfig;
   streams: StreamLimits;
   trustProxy: string | undefined;
@@ -177,8 +177,9 @@ function transportLimits(e: Env): Pick<Config, "limits" | "ws" | "sse" | "rateLi
       maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
       maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
       pingIntervalMs: e.WS_PING_INTERVAL_MS,
+      maxBufferedBytes: e.STREAM_MAX_BUFFERED_BYTES,
     },
-    sse: { maxStreamsPerUser: e.SSE_MAX_STREAMS_PER_USER },
+    sse: { maxStreamsPerUser: e.SSE_MAX_STREAMS_PER_USER, maxBufferedBytes: e.STREAM_MAX_BUFFERED_BYTES },
     rateLimits: {
       store: e.RATE_LIMIT_STORE,
       mutationsPerMinute: e.RATE_LIMIT_MUTATIONS_PER_MINUTE,

@@ -106,6 +106,11 @@ export const envSchema = z.object({
   WS_PING_INTERVAL_MS: int(0, 600_000)
     .default(30_000)
     .describe("graphql-ws pings every socket this often and drops one that does not answer within the same time; 0 turns pings off."),
+  STREAM_MAX_BUFFERED_BYTES: int(16 * 1024, 1024 ** 3)
+    .default(1024 * 1024)
+    .describe(
+      "Most bytes a subscriber's socket may leave unread in this process: past it a WebSocket is closed with 4413 (its client resumes with `after`) and an SSE stream is cut. 1 MiB holds hundreds of frames, well above a healthy client's backlog.",
+    ),
   SSE_MAX_STREAMS_PER_USER: int(1, 1000)
     .default(10)
     .describe("Open Server-Sent Event streams (/graphql/stream, one subscription each) one user may hold; more are answered 429."),

@@ -46,6 +46,12 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly slowConsumers = new Counter({
+    name: "stream_slow_consumers_total",
+    help: "Subscriber sockets cut for leaving more than STREAM_MAX_BUFFERED_BYTES unread, by transport (graphql-ws, legacy, sse).",
+    labelNames: ["transport"] as const,
+    registers: [this.registry],
+  });
   readonly hmsCalls = new Counter({
     name: "hms_api_calls_total",
     help: "100ms REST calls by endpoint and HTTP status (0 = no response).",

@@ -49,6 +49,18 @@ export function createContext(input: {
   };
 }
 
+/**
+ * What resolution depends on in a context besides its loaders and services (the same for
+ * every subscriber of an event): the viewer's rights (role and doctor/patient link, which
+ * decide e.g. `attendance`) and `logPosition` (`liveCursor`). Subscriptions with equal keys
+ * may share one event's result (shared-subscribe.ts); add here whatever a resolver starts
+ * reading from the context.
+ */
+export function resolutionKey(context: GraphQLContext): string {
+  const viewer = context.auth.viewer;
+  return viewer ? `${viewer.role}:${viewer.doctorId ?? ""}:${viewer.patientId ?? ""}:${context.logPosition}` : `anonymous:${context.logPosition}`;
+}
+
 /** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */
 export function requireViewer(context: GraphQLContext): Viewer {
   if (context.auth.viewer) return context.auth.viewer;

@@ -17,15 +17,12 @@
  * Errors: graphql-transport-ws's terminal `error` becomes `data { errors }` then `complete`,
  * as SubscriptionServer answers GraphQL errors, so Apollo's and graphql_flutter's legacy
  * links hand the app a result with `errors` (and their `extensions.code`) and end the stream.
- * Keep-alive: every `pingIntervalMs` a `ka` frame (legacy clients time out without one) and a
- * WebSocket ping; a socket that has not answered the previous ping is terminated, as
- * graphql-ws's `useServer` does (its loop is not exported).
+ * Keep-alive (socket-server.ts): every `pingIntervalMs` a `ka` frame once the init is
+ * acknowledged (legacy clients time out without one) besides the WebSocket ping.
  */
-import type { IncomingMessage } from "node:http";
-import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ServerOptions } from "graphql-ws";
-import type { Extra } from "graphql-ws/use/ws";
-import type { WebSocket, WebSocketServer } from "ws";
-import type { Logger } from "../logger.js";
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from "graphql-ws";
+import type { WebSocket } from "ws";
+import type { SocketCodec } from "./socket-server.js";
 
 /** The sub-protocol name subscriptions-transport-ws registered (not graphql-ws's). */
 export const LEGACY_PROTOCOL = "graphql-ws";
@@ -36,60 +33,22 @@ interface Frame {
   payload?: unknown;
 }
 
-export interface LegacyServer {
-  dispose(): Promise<void>;
-}
-
-export function useLegacyServer<P extends Record<string, unknown>, E extends Extra>(
-  options: ServerOptions<P, E>,
-  wsServer: WebSocketServer,
-  pingIntervalMs: number,
-  logger: Logger,
-): LegacyServer {
-  const server = makeServer(options);
-  wsServer.on("connection", (socket: WebSocket, request: IncomingMessage) => {
-    let acknowledged = false;
-    const send = (frame: Frame) => sendFrame(socket, frame);
-    const closed = server.opened(
-      {
-        protocol: GRAPHQL_TRANSPORT_WS_PROTOCOL,
-        send: async (data) => {
-          for (const frame of toLegacy(JSON.parse(data) as Frame)) {
-            if (frame.type === "connection_ack") acknowledged = true;
-            await send(frame);
-          }
-        },
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) => {
-          const forward = forwarder(socket, handle);
-          socket.on("message", async (raw) => {
-            try {
-              await forward(String(raw));
-            } catch (error) {
-              logger.error({ err: error }, "legacy WebSocket message failed");
-              socket.close(CloseCode.InternalServerError, "Internal server error");
-            }
-          });
-        },
-      },
-      { socket, request } as E,
-    );
-    const stopKeepAlive = keepAlive(socket, pingIntervalMs, () => {
-      if (acknowledged) send({ type: "ka" }).catch(() => socket.terminate());
-    });
-    socket.once("close", (code, reason) => {
-      stopKeepAlive();
-      void closed(code, String(reason));
-    });
-  });
+/** One legacy socket's translation, for serveSockets; `ka` only once the init is acknowledged. */
+export function legacyCodec(socket: WebSocket): SocketCodec {
+  let acknowledged = false;
   return {
-    dispose: async () => {
-      for (const client of wsServer.clients) client.close(1001, "Going away");
-      wsServer.removeAllListeners();
-      await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
-    },
+    protocol: GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    incoming: (handle) => forwarder(socket, handle),
+    outgoing: (data) =>
+      toLegacy(JSON.parse(data) as Frame).map((frame) => {
+        if (frame.type === "connection_ack") acknowledged = true;
+        return JSON.stringify(frame);
+      }),
+    keepAliveFrame: () => (acknowledged ? KA : null),
   };
 }
+
+const KA = JSON.stringify({ type: "ka" });
 
 /**
  * Hands graphql-ws the graphql-transport-ws twin of each legacy frame; refuses the rest
@@ -154,26 +113,4 @@ export function toLegacy(frame: Frame): Frame[] {
     default:
       return []; // pong: the legacy protocol has no ping, so none is ever asked for
   }
-}
-
-function sendFrame(socket: WebSocket, frame: Frame): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.readyState !== socket.OPEN) return resolve();
-    socket.send(JSON.stringify(frame), (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-/** Returns the function that stops it; 0 sends nothing and never terminates. */
-function keepAlive(socket: WebSocket, intervalMs: number, sendKa: () => void): () => void {
-  if (!(intervalMs > 0 && Number.isFinite(intervalMs))) return () => {};
-  let awaitingPong = false;
-  socket.on("pong", () => (awaitingPong = false));
-  const timer = setInterval(() => {
-    if (socket.readyState !== socket.OPEN) return;
-    if (awaitingPong) return socket.terminate();
-    awaitingPong = true;
-    socket.ping();
-    sendKa();
-  }, intervalMs);
-  return () => clearInterval(timer);
 }

@@ -24,22 +24,26 @@ import { createHandler, print, type ExecutionResult as SseResult, type Operation
 import { authenticate, type Authentication } from "../auth/authenticate.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { readBody } from "../http/kit.js";
+import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { createContext } from "./context.js";
+import { createContext, resolutionKey, type GraphQLContext } from "./context.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult } from "./request-check.js";
+import { formatOnce, sharedSubscribe } from "./shared-subscribe.js";
+import { slowConsumerCheck, type SlowConsumerCheck } from "./slow-consumer.js";
 
 export const SSE_PATH = "/graphql/stream";
 const MAX_BODY_BYTES = 100 * 1024;
-/**
- * graphql-sse queues a stream's messages without waiting for the socket; a client that stops
- * reading would make that queue grow for ever. Past this many unsent bytes the stream is cut:
- * the client reconnects and resumes from the log.
- */
-const MAX_UNSENT_BYTES = 1024 * 1024;
 
 export interface SseLimits {
   maxStreamsPerUser: number;
+  /**
+   * graphql-sse queues a stream's messages without waiting for the socket; a client that stops
+   * reading would make them pile up for ever. With more than this many bytes unsent, the
+   * response is destroyed before the next write (no `complete`): graphql-sse's client and
+   * EventSource see a network error, reconnect and resume from the log (Last-Event-ID).
+   */
+  maxBufferedBytes: number;
 }
 
 export interface GraphqlSse {
@@ -68,21 +72,26 @@ export interface SseOptions {
   limits: QueryLimits;
   sse: SseLimits;
   isProduction: boolean;
+  logger: Logger;
   clientIp: (request: IncomingMessage) => string | null;
 }
 
 export function createGraphqlSse(options: SseOptions): GraphqlSse {
   const open = new Set<ServerResponse>();
+  const slowConsumer = slowConsumerCheck(options.sse.maxBufferedBytes, options.services.metrics, options.logger);
+  const format = formatOnce((result) => formatExecutionResult(result, options.isProduction) as unknown as SseResult);
   const handler = createHandler<IncomingMessage, StreamContext, OperationContext>({
     authenticate: streamAdmission(options),
     onSubscribe: operationPreparer(options),
+    // Each event executed and formatted once per distinct document, variables and rights.
+    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext)),
     onNext: (_ctx, req, result) => {
       req.context.eventIds.push(eventIdOf(result));
-      return formatExecutionResult(result as ExecutionResult, options.isProduction) as unknown as SseResult;
+      return format(result as ExecutionResult);
     },
   });
   return {
-    handle: (req, res) => serveStream(handler, open, req, res),
+    handle: (req, res) => serveStream(handler, open, req, res, slowConsumer),
     openStreams: () => open.size,
     dispose: async () => {
       for (const res of open) res.end();
@@ -138,6 +147,7 @@ async function serveStream(
   open: Set<ServerResponse>,
   req: IncomingMessage,
   res: ServerResponse,
+  slowConsumer: SlowConsumerCheck,
 ): Promise<void> {
   const context: StreamContext = { requestId: randomUUID(), res, auth: null, eventIds: [] };
   res.setHeader("x-request-id", context.requestId);
@@ -158,14 +168,14 @@ async function serveStream(
   }
   open.add(res);
   try {
-    await pipeStream(body, res, context);
+    await pipeStream(body, res, context, slowConsumer);
   } finally {
     open.delete(res);
   }
 }
 
 /** Writes the stream's messages, with event ids, until it ends, the client goes or the token expires. */
-async function pipeStream(body: AsyncGenerator<string, void>, res: ServerResponse, context: StreamContext): Promise<void> {
+async function pipeStream(body: AsyncGenerator<string, void>, res: ServerResponse, context: StreamContext, slowConsumer: SlowConsumerCheck): Promise<void> {
   const expiresIn = (context.auth?.expiresAt.getTime() ?? Infinity) - Date.now();
   const expiry = setTimeout(() => endExpired(res), Math.max(0, Math.min(expiresIn, 2 ** 31 - 1)));
   const stop = () => void body.return();
@@ -173,9 +183,12 @@ async function pipeStream(body: AsyncGenerator<string, void>, res: ServerRespons
   try {
     for await (const message of body) {
       if (!res.writable) break;
+      if (slowConsumer("sse", res.writableLength)) {
+        res.destroy();
+        break;
+      }
       const id = message.startsWith("event: next") ? context.eventIds.shift() : null;
       res.write(id ? `id: ${id}\n${message}` : message);
-      if (res.writableLength > MAX_UNSENT_BYTES) res.destroy();
     }
   } finally {
     clearTimeout(expiry);

@@ -1,20 +1,25 @@
 /**
  * The WebSocket side of /graphql: both GraphQL-over-WebSocket protocols on one path, chosen
  * by `Sec-WebSocket-Protocol` as graphql-ws's recipe and Hasura do. A client that offers
- * `graphql-transport-ws` gets graphql-ws's `useServer`; one that offers `graphql-ws` (the
+ * `graphql-transport-ws` gets graphql-ws's own protocol; one that offers `graphql-ws` (the
  * legacy subscriptions-transport-ws protocol, graphql_flutter's default) or no sub-protocol
  * at all (ferry's `WebSocketLink`, which speaks the legacy protocol) gets the legacy adapter
  * (legacy-ws.ts) on the same options; one that offers only others is refused with 4406.
- * Both refuse messages over 64 KiB. Keep-alive: every `pingIntervalMs` each socket is pinged
- * and terminated if it has not answered by the next ping; 0 sends no pings at all.
+ * Both refuse messages over 64 KiB, and close a socket that leaves more than
+ * `maxBufferedBytes` unread with 4413 (slow-consumer.ts). Keep-alive: every `pingIntervalMs`
+ * each socket is pinged and terminated if it has not answered by the next ping; 0 sends no
+ * pings at all.
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from "graphql-ws";
-import { useServer } from "graphql-ws/use/ws";
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "../logger.js";
-import { LEGACY_PROTOCOL, useLegacyServer } from "./legacy-ws.js";
+import { LEGACY_PROTOCOL, legacyCodec } from "./legacy-ws.js";
+import { formatExecutionResult } from "./request-check.js";
+import { SharedPayloads } from "./shared-payloads.js";
+import { slowConsumerCheck } from "./slow-consumer.js";
+import { serveSockets, type SocketCodec } from "./socket-server.js";
 import { graphqlWsOptions } from "./ws.js";
 
 export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
@@ -30,7 +35,7 @@ export function attachGraphqlWs(
   options: Parameters<typeof graphqlWsOptions>[0] & { clientIp: (request: IncomingMessage) => string | null },
 ): GraphqlWsServer {
   const common = { noServer: true, path: "/graphql", maxPayload: MAX_WS_MESSAGE_BYTES } as const;
-  const current = new WebSocketServer(common);
+  const current = new WebSocketServer({ ...common, handleProtocols });
   const legacy = new WebSocketServer({ ...common, handleProtocols: (offered) => (offered.has(LEGACY_PROTOCOL) ? LEGACY_PROTOCOL : false) });
   // Read while the socket is connected: once it closed, its remote address is gone, and
   // onClose still counts the attempt against that IP.
@@ -40,10 +45,18 @@ export function attachGraphqlWs(
     return ips.get(request) ?? null;
   };
   // One options object for both protocols: sockets per user are counted across them.
-  const serverOptions = graphqlWsOptions({ ...options, clientIp });
+  const payloads = new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
+  const serverOptions = graphqlWsOptions({ ...options, clientIp }, payloads);
+  const serving = {
+    expand: (data: string) => payloads.expand(data),
+    pingIntervalMs: options.ws.pingIntervalMs,
+    maxBufferedBytes: options.ws.maxBufferedBytes,
+    logger: options.logger,
+    slowConsumer: slowConsumerCheck(options.ws.maxBufferedBytes, options.services.metrics, options.logger),
+  };
   const cleanups = [
-    useServer(serverOptions, current, options.ws.pingIntervalMs),
-    useLegacyServer(serverOptions, legacy, options.ws.pingIntervalMs, options.logger),
+    serveSockets(serverOptions, current, { ...serving, transport: "graphql-ws", codec: currentCodec }),
+    serveSockets(serverOptions, legacy, { ...serving, transport: "legacy", codec: legacyCodec }),
   ];
   // Registered after each server's own listener, so it runs once that one has attached its handlers.
   for (const wsServer of [current, legacy]) {
@@ -64,6 +77,11 @@ export function attachGraphqlWs(
     },
     openSockets: () => current.clients.size + legacy.clients.size,
   };
+}
+
+/** graphql-transport-ws as it is: graphql-ws refuses (4406) a socket that negotiated no protocol it speaks. */
+function currentCodec(socket: WebSocket): SocketCodec {
+  return { protocol: socket.protocol, incoming: (handle) => handle, outgoing: (data) => [data], keepAliveFrame: () => null };
 }
 
 /** `graphql-transport-ws` wins when offered with others; no sub-protocol at all is legacy. */

@@ -16,10 +16,12 @@ import { authorizationFromPayload } from "../auth/connection-params.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { createContext } from "./context.js";
+import { createContext, resolutionKey, type GraphQLContext } from "./context.js";
 import { formatError } from "./format-error.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
+import { SharedPayloads } from "./shared-payloads.js";
+import { sharedSubscribe } from "./shared-subscribe.js";
 
 type ConnectionParams = Record<string, unknown>;
 
@@ -35,6 +37,8 @@ export interface WsLimits {
   maxSubscriptionsPerSocket: number;
   maxSocketsPerUser: number;
   pingIntervalMs: number;
+  /** Unread bytes past which a socket is closed with 4413 (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number;
 }
 
 export interface WsOptions {
@@ -49,12 +53,19 @@ export interface WsOptions {
   clientIp: (request: IncomingMessage) => string | null;
 }
 
-export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionParams, SocketExtra> {
+/**
+ * With `payloads`, a shared payload leaves serialisation as a sentinel: the socket's send must
+ * then expand every message with `payloads.expand` (socket-server.ts does).
+ */
+export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads): ServerOptions<ConnectionParams, SocketExtra> {
   const admission = new SocketAdmission(options);
   // graphql-ws validates with graphql's specified rules only: check with the same limits as HTTP.
   const checkRequest = createRequestCheck(options.limits, options.isProduction);
+  const shared = payloads ?? new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
   return {
     schema: options.schema,
+    // Each event executed and formatted once per distinct document, variables and rights.
+    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext)),
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: (ctx) => admission.connect(ctx),
     onClose: (ctx) => admission.close(ctx),
@@ -76,7 +87,8 @@ export function graphqlWsOptions(options: WsOptions): ServerOptions<ConnectionPa
         auth: await admission.authOf(ctx.connectionParams),
         services: options.services,
       }),
-    onNext: (_ctx, _id, _payload, _args, result) => formatExecutionResult(result, options.isProduction),
+    onNext: (_ctx, _id, _payload, _args, result) => shared.payloadOf(result),
+    jsonMessageReplacer: payloads?.replacer,
     onError: (_ctx, _id, _payload, errors) => {
       return errors.map((e) => hideFormattedSuggestions(formatError(e.toJSON(), e), options.isProduction));
     },

@@ -59,7 +59,10 @@ export class EventHub {
     await this.#worker.idle();
   }
 
-  /** Calls `listener` with each batch's events in `scope`, in log order (never with none). */
+  /**
+   * Calls `listener` with each batch's events in `scope`, in log order (never with none). The
+   * array is shared by every listener of the scope: read it, never change it.
+   */
   subscribe(scope: EventScope, listener: BatchListener): () => void {
     const key = keyOf(scope);
     const set = this.#listeners.get(key) ?? new Set();
@@ -81,27 +84,28 @@ export class EventHub {
       const batch = await this.#repo.after({ all: true }, this.#lastId, BATCH);
       if (batch.length === 0) return;
       this.#lastId = batch.at(-1)!.id;
-      for (const [listener, events] of this.#route(batch)) {
-        try {
-          listener(events);
-        } catch (error) {
-          this.logger.error({ errorClass: (error as Error).name }, "event listener failed");
+      for (const [key, events] of this.#route(batch)) {
+        for (const listener of this.#listeners.get(key) ?? []) {
+          try {
+            listener(events);
+          } catch (error) {
+            this.logger.error({ errorClass: (error as Error).name }, "event listener failed");
+          }
         }
       }
       if (batch.length < BATCH) return;
     }
   }
 
-  /** Each listener with the events of its scope, in order. */
-  #route(batch: readonly RoutedEvent[]): Map<BatchListener, RoutedEvent[]> {
-    const routed = new Map<BatchListener, RoutedEvent[]>();
+  /** The batch's events by scope key, in order: one array per scope, however many listen to it. */
+  #route(batch: readonly RoutedEvent[]): Map<string, RoutedEvent[]> {
+    const routed = new Map<string, RoutedEvent[]>();
     for (const event of batch) {
       for (const key of ["all", `c:${event.consultationId}`, `d:${event.doctorId}`, `p:${event.patientId}`]) {
-        for (const listener of this.#listeners.get(key) ?? []) {
-          const events = routed.get(listener);
-          if (events) events.push(event);
-          else routed.set(listener, [event]);
-        }
+        if (!this.#listeners.has(key)) continue;
+        const events = routed.get(key);
+        if (events) events.push(event);
+        else routed.set(key, [event]);
       }
     }
     return routed;
