@@ -112,7 +112,6 @@ async function main(): Promise<void> {
     const ctx: ScenarioContext = {
       quick,
       soakMinutes,
-      previousRows: rows,
       profileDir,
       heapDir,
       log: (m) => log(`  ${m}`),

@@ -23,8 +23,6 @@ export interface ScenarioContext {
   quick: boolean;
   /** `--soak=<minutes>` (scenario 10), default 2 (0.5 with --quick); 0 = skip the soak. */
   soakMinutes: number;
-  /** Rows of the scenarios already run (e.g. scenario 1's sustainable rate for the soak). */
-  previousRows: readonly Row[];
   /** `--cpu-prof` directory for API processes when profiling, else null. */
   profileDir: string | null;
   /** `--heap`: API processes write heap snapshots on SIGUSR2 under this directory, else null. */
