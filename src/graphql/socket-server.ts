@@ -5,7 +5,7 @@
  * in for graphql-ws's `useServer` for one reason: its `send` waits for every frame to reach the
  * network before the subscription may send the next, so a client that stops reading holds
  * its events queued in the process where no byte cap can see them. Here a frame is written at
- * once and the send waits only once 64 KiB are unread (a replay then goes at the client's
+ * once (the frames of one turn of the event loop in one write) and the send waits only once 64 KiB are unread (a replay then goes at the client's
  * pace); a client that takes nothing for 5 s is no longer waited for, so what it leaves unread
  * reaches the cap, which is checked before each write.
  *
@@ -13,6 +13,7 @@
  * that has not answered the previous ping is terminated, as `useServer` does; 0 sends nothing.
  */
 import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import { CloseCode, makeServer, type ServerOptions } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import type { WebSocket, WebSocketServer } from "ws";
@@ -56,7 +57,7 @@ export function serveSockets<P extends Record<string, unknown>, E extends Extra>
   const server = makeServer(options);
   wsServer.on("connection", (socket: WebSocket, request: IncomingMessage) => {
     const codec = serving.codec(socket);
-    const write = writer(socket, serving);
+    const write = writer(socket, request.socket, serving);
     const closed = server.opened(
       {
         protocol: codec.protocol,
@@ -116,15 +117,17 @@ const STALLED_MS = 5_000;
  * instead (once: a closing socket takes no more frames). Resolves at once while little is
  * unread, else when the frame is flushed or the client is deemed stalled.
  */
-function writer(socket: WebSocket, serving: SocketServerOptions): (frame: string) => Promise<void> | undefined {
+function writer(socket: WebSocket, stream: Duplex, serving: SocketServerOptions): (frame: string) => Promise<void> | undefined {
   let stalled = false;
   const waitPast = Math.min(BACKPRESSURE_BYTES, serving.maxBufferedBytes / 4);
+  const batch = batchWrites(stream);
   return (frame) => {
     if (socket.readyState !== socket.OPEN) return undefined;
     if (serving.slowConsumer(serving.transport, socket.bufferedAmount)) {
       socket.close(CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
       return undefined;
     }
+    batch();
     if (socket.bufferedAmount < waitPast || stalled) {
       socket.send(frame, stalled ? () => (stalled = false) : undefined);
       return undefined;
@@ -139,6 +142,26 @@ function writer(socket: WebSocket, serving: SocketServerOptions): (frame: string
         resolve();
       });
     });
+  };
+}
+
+/**
+ * Holds a socket's writes until the current turn of the event loop has run, so the frames it
+ * produced (a replay page: hundreds) leave in one write instead of one system call each; `ws`
+ * corks each frame's header and payload itself, and corks nest. Unread bytes still count in
+ * `bufferedAmount` while held, so the cap and the wait above see them.
+ */
+function batchWrites(stream: Duplex): () => void {
+  let held = false;
+  const release = () => {
+    held = false;
+    stream.uncork();
+  };
+  return () => {
+    if (held) return;
+    held = true;
+    stream.cork();
+    setImmediate(release); // not nextTick: that runs after the first microtask, between two frames of a page
   };
 }
 
