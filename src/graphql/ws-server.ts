@@ -37,17 +37,11 @@ export function attachGraphqlWs(
   const common = { noServer: true, path: "/graphql", maxPayload: MAX_WS_MESSAGE_BYTES } as const;
   const current = new WebSocketServer({ ...common, handleProtocols });
   const legacy = new WebSocketServer({ ...common, handleProtocols: (offered) => (offered.has(LEGACY_PROTOCOL) ? LEGACY_PROTOCOL : false) });
-  // Read while the socket is connected: once it closed, its remote address is gone, and
-  // onClose still counts the attempt against that IP.
-  const ips = new WeakMap<IncomingMessage, string | null>();
-  const clientIp = (request: IncomingMessage): string | null => {
-    if (!ips.has(request)) ips.set(request, options.clientIp(request));
-    return ips.get(request) ?? null;
-  };
   // One options object for both protocols: sockets per user are counted across them.
   const payloads = new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
-  const serverOptions = graphqlWsOptions({ ...options, clientIp }, payloads);
+  const serverOptions = graphqlWsOptions(options, payloads);
   const serving = {
+    clientIp: options.clientIp,
     expand: (data: string) => payloads.expand(data),
     pingIntervalMs: options.ws.pingIntervalMs,
     maxBufferedBytes: options.ws.maxBufferedBytes,
@@ -60,10 +54,7 @@ export function attachGraphqlWs(
   ];
   // Registered after each server's own listener, so it runs once that one has attached its handlers.
   for (const wsServer of [current, legacy]) {
-    wsServer.on("connection", (socket, request) => {
-      clientIp(request);
-      replaceErrorHandler(socket, options.logger);
-    });
+    wsServer.on("connection", (socket) => replaceErrorHandler(socket, options.logger));
   }
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = speaksLegacy(request) ? legacy : current;

@@ -7,10 +7,8 @@
  * expires. Results are formatted by the same `formatError` as HTTP.
  */
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Context, ServerOptions } from "graphql-ws";
-import type { Extra } from "graphql-ws/use/ws";
 import { authenticate } from "../auth/authenticate.js";
 import { authorizationFromPayload } from "../auth/connection-params.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
@@ -22,10 +20,11 @@ import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
 import { SharedPayloads } from "./shared-payloads.js";
 import { sharedSubscribe } from "./shared-subscribe.js";
+import type { SocketExtra as ServedSocket } from "./socket-server.js";
 
 type ConnectionParams = Record<string, unknown>;
 
-type SocketExtra = Extra & { expiryTimer?: NodeJS.Timeout; requestId?: string; userId?: string };
+type SocketExtra = ServedSocket & { expiryTimer?: NodeJS.Timeout; requestId?: string; userId?: string };
 
 type SocketContext = Context<ConnectionParams, SocketExtra>;
 
@@ -49,8 +48,6 @@ export interface WsOptions {
   limits: QueryLimits;
   ws: WsLimits;
   isProduction: boolean;
-  /** The client's IP as HTTP sees it (behind TRUST_PROXY: from X-Forwarded-For). */
-  clientIp: (request: IncomingMessage) => string | null;
 }
 
 /**
@@ -83,7 +80,7 @@ export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads):
     context: async (ctx) =>
       createContext({
         requestId: ctx.extra.requestId ?? randomUUID(),
-        clientIp: options.clientIp(ctx.extra.request),
+        clientIp: ctx.extra.clientIp,
         auth: await admission.authOf(ctx.connectionParams),
         services: options.services,
       }),
@@ -112,7 +109,7 @@ class SocketAdmission {
   async connect(ctx: SocketContext): Promise<boolean> {
     const auth = await this.authOf(ctx.connectionParams);
     if (!auth.viewer) {
-      if (await this.#overAnonymousBudget(ctx.extra.request)) ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many requests");
+      if (await this.#overAnonymousBudget(ctx.extra.clientIp)) ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many requests");
       return false; // graphql-ws closes with 4403 Forbidden
     }
     const open = this.#socketsPerUser.get(auth.viewer.userId) ?? 0;
@@ -138,13 +135,13 @@ class SocketAdmission {
       else this.#socketsPerUser.delete(userId);
     }
     // A socket closed before connection_init (timed out, garbage, gone) was an anonymous attempt too.
-    if (!ctx.connectionInitReceived) await this.#overAnonymousBudget(ctx.extra.request);
+    if (!ctx.connectionInitReceived) await this.#overAnonymousBudget(ctx.extra.clientIp);
   }
 
   /** Counts one anonymous attempt; true when the IP is over its budget. */
-  async #overAnonymousBudget(request: IncomingMessage): Promise<boolean> {
+  async #overAnonymousBudget(clientIp: string | null): Promise<boolean> {
     // A failing store fails open here: the attempt is refused (4403) either way.
-    const decision = await this.options.services.rateLimits.anonymous(this.options.clientIp(request)).catch(() => ({ allowed: true }));
+    const decision = await this.options.services.rateLimits.anonymous(clientIp).catch(() => ({ allowed: true }));
     return !decision.allowed;
   }
 }
