@@ -7,6 +7,7 @@
  * Counted and logged once per socket, with no patient data.
  */
 import type { Logger } from "../logger.js";
+import type { WriteBatch } from "./batched-writes.js";
 import type { Metrics } from "../metrics.js";
 
 export const CLOSE_SLOW_CONSUMER = 4413;
@@ -14,11 +15,18 @@ export const SLOW_CONSUMER_REASON = "slow consumer: more than STREAM_MAX_BUFFERE
 
 export type StreamTransport = "graphql-ws" | "legacy" | "sse";
 
-/** True (counted, logged) when `unreadBytes` is over the cap and the transport must be cut. */
-export type SlowConsumerCheck = (transport: StreamTransport, unreadBytes: number) => boolean;
+/**
+ * True (counted, logged) when the stream's unread bytes are over the cap and the transport
+ * must be cut. Bytes the stream itself still holds (batched-writes.ts) are let go first: only
+ * what the client left unread counts.
+ */
+export type SlowConsumerCheck = (transport: StreamTransport, writes: Pick<WriteBatch, "unread" | "flush">) => boolean;
 
 export function slowConsumerCheck(maxBufferedBytes: number, metrics: Metrics, logger: Logger): SlowConsumerCheck {
-  return (transport, unreadBytes) => {
+  return (transport, writes) => {
+    if (writes.unread() <= maxBufferedBytes) return false;
+    writes.flush();
+    const unreadBytes = writes.unread();
     if (unreadBytes <= maxBufferedBytes) return false;
     metrics.slowConsumers.inc({ transport });
     logger.warn({ transport, unreadBytes, maxBufferedBytes }, "slow consumer cut off");

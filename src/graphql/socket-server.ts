@@ -13,10 +13,10 @@
  * that has not answered the previous ping is terminated, as `useServer` does; 0 sends nothing.
  */
 import type { IncomingMessage } from "node:http";
-import type { Duplex } from "node:stream";
 import { CloseCode, makeServer, type ServerOptions } from "graphql-ws";
 import type { WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../logger.js";
+import { WriteBatch, type Corkable } from "./batched-writes.js";
 import { CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON, type SlowConsumerCheck, type StreamTransport } from "./slow-consumer.js";
 
 /** One socket's translation between its protocol and graphql-transport-ws. */
@@ -129,17 +129,17 @@ const STALLED_MS = 5_000;
  * instead (once: a closing socket takes no more frames). Resolves at once while little is
  * unread, else when the frame is flushed or the client is deemed stalled.
  */
-function writer(socket: WebSocket, stream: Duplex, serving: SocketServerOptions): (frame: string) => Promise<void> | undefined {
+function writer(socket: WebSocket, stream: Corkable, serving: SocketServerOptions): (frame: string) => Promise<void> | undefined {
   let stalled = false;
   const waitPast = Math.min(BACKPRESSURE_BYTES, serving.maxBufferedBytes / 4);
-  const batch = batchWrites(stream);
+  const batch = new WriteBatch(stream, () => socket.bufferedAmount);
   return (frame) => {
     if (socket.readyState !== socket.OPEN) return undefined;
-    if (serving.slowConsumer(serving.transport, socket.bufferedAmount)) {
+    if (serving.slowConsumer(serving.transport, batch)) {
       socket.close(CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
       return undefined;
     }
-    batch();
+    batch.hold();
     if (socket.bufferedAmount < waitPast || stalled) {
       socket.send(frame, stalled ? () => (stalled = false) : undefined);
       return undefined;
@@ -154,26 +154,6 @@ function writer(socket: WebSocket, stream: Duplex, serving: SocketServerOptions)
         resolve();
       });
     });
-  };
-}
-
-/**
- * Holds a socket's writes until the current turn of the event loop has run, so the frames it
- * produced (a replay page: hundreds) leave in one write instead of one system call each; `ws`
- * corks each frame's header and payload itself, and corks nest. Unread bytes still count in
- * `bufferedAmount` while held, so the cap and the wait above see them.
- */
-function batchWrites(stream: Duplex): () => void {
-  let held = false;
-  const release = () => {
-    held = false;
-    stream.uncork();
-  };
-  return () => {
-    if (held) return;
-    held = true;
-    stream.cork();
-    setImmediate(release); // not nextTick: that runs after the first microtask, between two frames of a page
   };
 }
 

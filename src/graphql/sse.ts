@@ -26,6 +26,7 @@ import type { TokenVerifier } from "../auth/token-verifier.js";
 import { readBody } from "../http/kit.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
+import { WriteBatch } from "./batched-writes.js";
 import { createContext, resolutionKey, type GraphQLContext } from "./context.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult } from "./request-check.js";
@@ -179,15 +180,17 @@ async function pipeStream(body: AsyncGenerator<string, void>, res: ServerRespons
   const expiresIn = (context.auth?.expiresAt.getTime() ?? Infinity) - Date.now();
   const expiry = setTimeout(() => endExpired(res), Math.max(0, Math.min(expiresIn, 2 ** 31 - 1)));
   const stop = () => void body.return();
+  const batch = new WriteBatch(res, () => res.writableLength);
   res.once("close", stop);
   try {
     for await (const message of body) {
       if (!res.writable) break;
-      if (slowConsumer("sse", res.writableLength)) {
+      if (slowConsumer("sse", batch)) {
         res.destroy();
         break;
       }
       const id = message.startsWith("event: next") ? context.eventIds.shift() : null;
+      batch.hold();
       res.write(id ? `id: ${id}\n${message}` : message);
     }
   } finally {
