@@ -21,7 +21,7 @@ import { formatError } from "./format-error.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
 import { SharedPayloads } from "./shared-payloads.js";
-import { sharedSubscribe } from "./shared-subscribe.js";
+import { eventExecution, sharedSubscribe } from "./shared-subscribe.js";
 
 type ConnectionParams = Record<string, unknown>;
 
@@ -48,6 +48,8 @@ export interface WsOptions {
   logger: Logger;
   limits: QueryLimits;
   ws: WsLimits;
+  /** Subscription events executed by graphql-jit (GRAPHQL_JIT); default on. */
+  compiledExecution?: boolean;
   isProduction: boolean;
   /** The client's IP as HTTP sees it (behind TRUST_PROXY: from X-Forwarded-For). */
   clientIp: (request: IncomingMessage) => string | null;
@@ -65,7 +67,7 @@ export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads):
   return {
     schema: options.schema,
     // Each event executed and formatted once per distinct document, variables and rights.
-    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext)),
+    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext), eventExecution(options.schema, options.compiledExecution, options.services.metrics)),
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: (ctx) => admission.connect(ctx),
     onClose: (ctx) => admission.close(ctx),
