@@ -33,7 +33,7 @@ export interface Config {
   reconcileIntervalSeconds: number;
   prescriptionWindowHours: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; defaultListSize: number; maxPageSize: number };
-  /** HTTP operations executed by graphql-jit (GRAPHQL_JIT). */
+  /** HTTP operations and subscription events executed by graphql-jit (GRAPHQL_JIT). */
   compiledExecution: boolean;
   ws: { connectionInitTimeoutMs: number; maxSubscriptionsPerSocket: number; maxSocketsPerUser: number; pingIntervalMs: number; maxBufferedBytes: number };
   sse: { maxStreamsPerUser: number; maxBufferedBytes: number };

@@ -97,7 +97,7 @@ export const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: int(50, 100_000).default(2_000).describe("Most lexical tokens in one document."),
   GRAPHQL_JIT: bool
     .default(true)
-    .describe("Execute HTTP queries and mutations with graphql-jit: each document compiled the second time it is seen (the 200 most recent kept); off: graphql-js only. Same answers either way."),
+    .describe("Execute HTTP queries and mutations, and subscription events (WebSocket and SSE), with graphql-jit: each document compiled the second time it is executed (the 200 most recent kept per transport); off: graphql-js only. Same answers either way."),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 120_000)
     .default(10_000)
     .describe("A WebSocket that sends no connection_init within this is closed (4408)."),

@@ -23,6 +23,12 @@ export class Metrics {
     labelNames: ["executor"] as const,
     registers: [this.registry],
   });
+  readonly graphqlEventExecutions = new Counter({
+    name: "graphql_event_executions_total",
+    help: "Subscription events executed (once per distinct document, variables and rights, however many subscribers share the result), by executor (compiled: graphql-jit; graphql-js: a document's first event, or not compilable).",
+    labelNames: ["executor"] as const,
+    registers: [this.registry],
+  });
   readonly webhooks = new Counter({
     name: "hms_webhooks_total",
     help: "100ms webhooks received, by event type and outcome (applied, ignored, unknown_room, invalid_data, failed, duplicate, rejected).",

@@ -35,7 +35,7 @@ export interface ApiServerOptions {
   shutdownTimeoutMs: number;
   webhooks: WebhookConfig;
   limits: QueryLimits;
-  /** HTTP operations executed by graphql-jit (src/graphql/compiled-executor.ts); default on. */
+  /** HTTP operations and subscription events executed by graphql-jit (src/graphql/compiled-queries.ts); default on. */
   compiledExecution?: boolean;
   ws: WsLimits;
   sse: SseLimits;

@@ -7,24 +7,24 @@
  * its documented hook for one, and everything around execution stays Apollo's: parsing,
  * validation and limits, plugins (audit, cost, durations, error logging), `formatError`, the
  * variable-error codes, the fast path in front of Express. WebSocket and SSE subscriptions do
- * not go through Apollo and keep graphql-js.
+ * not go through Apollo: their events use the same compiled queries (shared-subscribe.ts).
  *
- * A document is compiled the second time it is seen (a one-off document, e.g. an abusive one,
- * costs no compilation) and kept in a bounded LRU (200 documents, seen-once ones included);
- * until then, and when graphql-jit cannot compile it, graphql-js executes it.
+ * Documents are compiled on their second execution and kept per Apollo's `queryHash` and
+ * operation name (compiled-queries.ts); until then, and when graphql-jit cannot compile one,
+ * graphql-js executes it. Variables are coerced twice: by graphql-js once for the cost limit
+ * and this executor alike (variable-values.ts: whether graphql-js accepts them decides who
+ * answers, for Apollo's BAD_USER_INPUT), and by graphql-jit's compiled query itself, which
+ * takes only raw values.
  */
 import type { ApolloServerOptionsWithGateway } from "@apollo/server";
-import { execute, getVariableValues, GraphQLError, printSchema, type GraphQLSchema } from "graphql";
-import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import { LRUCache } from "lru-cache";
+import { execute, printSchema, type GraphQLSchema } from "graphql";
 import type { GraphQLContext } from "./context.js";
+import { CompiledQueries, executeCompiled, type ExecutorKind } from "./compiled-queries.js";
+import { coerceVariables } from "./variable-values.js";
 
 type Gateway = ApolloServerOptionsWithGateway<GraphQLContext>["gateway"];
 type Executor = NonNullable<Awaited<ReturnType<Gateway["load"]>>["executor"]>;
 type SchemaListener = Parameters<Gateway["onSchemaLoadOrUpdate"]>[0];
-
-/** Which executor ran an operation (for the metrics). */
-export type ExecutorKind = "compiled" | "graphql-js";
 
 export interface CompiledExecutionOptions {
   /** Distinct documents kept compiled (or known not to compile), least recently used first out. */
@@ -32,32 +32,21 @@ export interface CompiledExecutionOptions {
   onExecute?: (kind: ExecutorKind) => void;
 }
 
-/** Seen once, not compiled yet; or graphql-jit could not compile it. */
-const SEEN = "seen";
-const NOT_COMPILABLE = "not-compilable";
-type Entry = CompiledQuery | typeof SEEN | typeof NOT_COMPILABLE;
-
 /** An Apollo `gateway` that serves `schema` and executes with graphql-jit. */
 export function compiledExecutionGateway(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): Gateway {
-  const documents = new LRUCache<string, Entry>({ max: options.maxDocuments ?? 200 });
+  const queries = new CompiledQueries(schema, options.maxDocuments);
   const listeners = new Set<SchemaListener>();
 
   const executor: Executor = async (request) => {
-    const { document, context } = request;
+    const { document, context, operation, queryHash } = request;
     const { operationName, variables } = request.request;
-    // Operation names are GraphQL names (no spaces): the key cannot be ambiguous.
-    const key = `${operationName ?? ""} ${request.source}`;
-    let entry = documents.get(key);
-    if (entry === SEEN && request.operation) documents.set(key, (entry = compile(schema, request)));
-    else if (entry === undefined) documents.set(key, SEEN);
     // No operation (none by that name): graphql-js gives the error Apollo turns into a 400.
-    if (!request.operation || entry === undefined || entry === SEEN || entry === NOT_COMPILABLE || !coercible(schema, request)) {
-      options.onExecute?.("graphql-js");
-      return execute({ schema, document, contextValue: context, variableValues: variables, operationName });
-    }
-    options.onExecute?.("compiled");
-    const result = await entry.query(undefined, context, variables);
-    return result.errors ? { ...result, errors: result.errors.map(asLocatedError) } : result;
+    // The hash is fixed-length hex: the key cannot be ambiguous.
+    const compiled = operation ? queries.lookup(`${queryHash} ${operationName ?? ""}`, document, operationName) : null;
+    // Variables graphql-js refuses are its to answer (the cost limit coerced them already).
+    const result = compiled && coerceVariables(schema, operation, variables).errors === undefined ? executeCompiled(compiled, undefined, context, variables) : null;
+    options.onExecute?.(result ? "compiled" : "graphql-js");
+    return result ?? execute({ schema, document, contextValue: context, variableValues: variables, operationName });
   };
 
   return {
@@ -71,42 +60,7 @@ export function compiledExecutionGateway(schema: GraphQLSchema, options: Compile
       return { executor };
     },
     async stop() {
-      documents.clear();
+      queries.clear();
     },
   };
-}
-
-function compile(schema: GraphQLSchema, request: Parameters<Executor>[0]): Entry {
-  try {
-    const compiled = compileQuery(schema, request.document, request.request.operationName, {
-      // Skip and include decided per path as graphql-js does, also through fragment spreads.
-      useExperimentalPathBasedSkipInclude: true,
-    });
-    return isCompiledQuery(compiled) ? compiled : NOT_COMPILABLE;
-  } catch {
-    return NOT_COMPILABLE;
-  }
-}
-
-/**
- * Variables that do not coerce are answered by graphql-js, whose messages and error nodes
- * Apollo recognises (BAD_USER_INPUT); graphql-jit words them differently.
- */
-function coercible(schema: GraphQLSchema, request: Parameters<Executor>[0]): boolean {
-  const definitions = request.operation.variableDefinitions ?? [];
-  if (definitions.length === 0) return true;
-  return getVariableValues(schema, definitions, request.request.variables ?? {}, { maxErrors: 1 }).errors === undefined;
-}
-
-/**
- * A field error as graphql-js's `locatedError` makes it. graphql-jit's own error objects have
- * no `extensions` unless the thrown error had some (Apollo's formatting then fails) and always
- * wrap, where graphql-js passes an error that already has a path through unchanged.
- */
-function asLocatedError(error: GraphQLError): GraphQLError {
-  const original = error.originalError ?? undefined;
-  if (original instanceof GraphQLError && Array.isArray(original.path)) return original;
-  const located = new GraphQLError(error.message, { path: error.path, originalError: original });
-  const locations = original instanceof GraphQLError && original.locations ? original.locations : error.locations;
-  return Object.assign(located, { locations });
 }

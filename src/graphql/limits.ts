@@ -12,7 +12,6 @@ import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
   getOperationAST,
-  getVariableValues,
   GraphQLError,
   Kind,
   type DocumentNode,
@@ -22,6 +21,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import { measureCost } from "./query-cost.js";
+import { coerceVariables } from "./variable-values.js";
 
 export interface QueryLimits {
   maxDepth: number;
@@ -81,7 +81,7 @@ export function checkCost(
   // Every selection is at least one token: a document within the token limit never reaches this cap.
   const weights = { defaultListSize: limits.defaultListSize, maxPageSize: limits.maxPageSize, maxNodes: limits.maxTokens };
   for (const operation of operations) {
-    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+    const coerced = coerceVariables(schema, operation, variables);
     const { cost } = measureCost(schema, document, operation, coerced.coerced ?? null, weights);
     if (cost > limits.maxCost) return limitError("Query is too complex", `cost ${cost} > ${limits.maxCost}`, isProduction);
   }

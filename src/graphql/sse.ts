@@ -30,7 +30,7 @@ import { WriteBatch } from "./batched-writes.js";
 import { createContext, resolutionKey, type GraphQLContext } from "./context.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult } from "./request-check.js";
-import { formatOnce, sharedSubscribe } from "./shared-subscribe.js";
+import { eventExecution, formatOnce, sharedSubscribe } from "./shared-subscribe.js";
 import { slowConsumerCheck, type SlowConsumerCheck } from "./slow-consumer.js";
 
 export const SSE_PATH = "/graphql/stream";
@@ -72,6 +72,8 @@ export interface SseOptions {
   verifyToken: TokenVerifier;
   limits: QueryLimits;
   sse: SseLimits;
+  /** Subscription events executed by graphql-jit (GRAPHQL_JIT); default on. */
+  compiledExecution?: boolean;
   isProduction: boolean;
   logger: Logger;
   clientIp: (request: IncomingMessage) => string | null;
@@ -85,7 +87,7 @@ export function createGraphqlSse(options: SseOptions): GraphqlSse {
     authenticate: streamAdmission(options),
     onSubscribe: operationPreparer(options),
     // Each event executed and formatted once per distinct document, variables and rights.
-    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext)),
+    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext), eventExecution(options.schema, options.compiledExecution, options.services.metrics)),
     onNext: (_ctx, req, result) => {
       req.context.eventIds.push(eventIdOf(result));
       return format(result as ExecutionResult);

@@ -19,7 +19,7 @@ import { formatError } from "./format-error.js";
 import type { QueryLimits } from "./limits.js";
 import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
 import { SharedPayloads } from "./shared-payloads.js";
-import { sharedSubscribe } from "./shared-subscribe.js";
+import { eventExecution, sharedSubscribe } from "./shared-subscribe.js";
 import type { SocketExtra as ServedSocket } from "./socket-server.js";
 
 type ConnectionParams = Record<string, unknown>;
@@ -47,6 +47,8 @@ export interface WsOptions {
   logger: Logger;
   limits: QueryLimits;
   ws: WsLimits;
+  /** Subscription events executed by graphql-jit (GRAPHQL_JIT); default on. */
+  compiledExecution?: boolean;
   isProduction: boolean;
 }
 
@@ -62,7 +64,7 @@ export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads):
   return {
     schema: options.schema,
     // Each event executed and formatted once per distinct document, variables and rights.
-    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext)),
+    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext), eventExecution(options.schema, options.compiledExecution, options.services.metrics)),
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: (ctx) => admission.connect(ctx),
     onClose: (ctx) => admission.close(ctx),
