@@ -1,9 +1,10 @@
 /**
- * The webhook path's statements are prepared once per connection (src/db/client.ts), often
- * while the tables are still empty. Their plans must still read only the rows a batch asks
- * for once the inbox holds thousands of earlier deliveries (and, until a vacuum, their dead
- * versions): a plan fixed while the inbox was empty scans all of it on every batch, so the
- * cost of a webhook grows with all the traffic before it.
+ * What a webhook batch reads must not grow with the traffic before it. Its statements are
+ * prepared once per connection (src/db/client.ts), often while the tables are still empty;
+ * their plans must still read only the batch's rows once the inbox holds thousands of
+ * earlier deliveries (and, until a vacuum, their dead versions): a plan fixed while the inbox
+ * was empty scans all of it on every batch. Nor may the room's last delivery cost a visit to
+ * every delivery the room ever had.
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,6 +58,24 @@ describe.runIf(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)("plans
       await oneBatch(repos, "late", roomId);
       const read = (await inboxRowsRead(tx)) - before;
       expect(read).toBeLessThan(100);
+    });
+  });
+
+  it("find a room's last delivery without reading the room's whole history", async () => {
+    const { roomId } = await createCareTeamWithRoom(test.database.db);
+    await test.database.db.transaction(async (tx) => {
+      const repos = createRepos(tx);
+      await tx.execute(sql`insert into hms_webhook_events (id, type, room_id, sent_at, received_at, payload)
+        select 'history-' || g, 'peer.join.success', ${roomId}, now(), now() - (g || ' seconds')::interval, '{}'::jsonb
+        from generate_series(1, 2000) g`);
+      await tx.execute(sql`update hms_webhook_events set processed_at = now(), outcome = 'applied' where room_id = ${roomId}`);
+      const before = await inboxRowsRead(tx);
+      const deliveries = await repos.peerFacts.lastDeliveriesOfMany([roomId, "a-room-never-heard-from"]);
+      const read = (await inboxRowsRead(tx)) - before;
+      const [newest] = (await tx.execute(sql`select max(received_at) as at from hms_webhook_events where room_id = ${roomId}`)) as unknown as Array<{ at: string }>;
+      expect([...deliveries.keys()]).toEqual([roomId]);
+      expect(deliveries.get(roomId)!.getTime()).toBe(new Date(newest!.at).getTime());
+      expect(read).toBeLessThan(10);
     });
   });
 });
