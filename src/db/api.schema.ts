@@ -46,7 +46,8 @@ export const hmsWebhookEvents = pgTable(
   },
   (t) => [
     index("hms_webhook_events_unprocessed_idx").on(t.receivedAt).where(sql`${t.processedAt} IS NULL`),
-    index("hms_webhook_events_room_idx").on(t.roomId),
+    // By room, newest last: a room's last delivery is one index entry, however long its history.
+    index("hms_webhook_events_room_received_idx").on(t.roomId, t.receivedAt),
   ],
 );
 

@@ -65,6 +65,12 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
     connect_timeout: 10,
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
+    // Statements are prepared (see `preparing`), and PostgreSQL would settle on one generic
+    // plan per statement after five runs: planned on the empty tables of a new database (or on
+    // statistics no ANALYZE has refreshed), that plan keeps scanning whole tables once they have
+    // grown, so every webhook batch reads all the traffic before it. Planned on each run, with
+    // its parameters (how many ids) and the tables' current size, it reads the batch's own rows.
+    connection: { plan_cache_mode: "force_custom_plan" },
   });
   const db: Db = drizzlePostgres(preparing(client), { schema, logger });
   return {
@@ -110,7 +116,8 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
  * Prepared, a text already seen on the connection takes one: half the round trips and
  * socket writes of every statement. Our statements' texts do not depend on their data
  * (lists are one array parameter, see batch-sql.ts), so each connection prepares a bounded
- * set of statements.
+ * set of statements. Preparing saves the parse and the round trip, not the planning: the
+ * connection asks for a fresh plan on every run (`plan_cache_mode` above).
  */
 function preparing<T extends object>(sql: T): T {
   type Fn = (...args: unknown[]) => unknown;

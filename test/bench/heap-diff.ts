@@ -1,10 +1,14 @@
 /**
- * What a subscribed socket costs on the V8 heap: the difference between two heap snapshots
- * of the API (before any socket, and with N sockets), grouped by constructor, per socket.
- * Used by scenario 6 under `--heap`; also a CLI: `tsx test/bench/heap-diff.ts before after N`.
+ * What grew on the V8 heap between two snapshots of the API, grouped by constructor, per unit:
+ * per subscribed socket (scenario 6: before any socket, and with N sockets) or per minute
+ * (scenario 10: after the warm-up, and at the end of the soak). Used under `--heap`; also a
+ * CLI: `tsx test/bench/heap-diff.ts before after N`.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join as joinPath } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sleep } from "./lib/context.js";
+import type { ServerProcess } from "./lib/processes.js";
 
 interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
@@ -37,19 +41,37 @@ function groups(path: string): { total: number; by: Map<string, { bytes: number;
   return { total, by };
 }
 
-export function heapDiff(beforePath: string, afterPath: string, sockets: number, top = 15): string[] {
+export function heapDiff(beforePath: string, afterPath: string, units: number, top = 15, unit = "socket"): string[] {
   const before = groups(beforePath);
   const after = groups(afterPath);
   const rows = [...after.by.entries()]
     .map(([key, a]) => {
       const b = before.by.get(key) ?? { bytes: 0, count: 0 };
-      return { key, bytes: (a.bytes - b.bytes) / sockets, count: (a.count - b.count) / sockets };
+      return { key, bytes: (a.bytes - b.bytes) / units, count: (a.count - b.count) / units };
     })
     .sort((x, y) => y.bytes - x.bytes);
   return [
-    `  V8 heap (live objects in the snapshots) grew ${((after.total - before.total) / sockets / 1024).toFixed(1)} KB per socket; largest per socket:`,
+    `  V8 heap (live objects in the snapshots) grew ${((after.total - before.total) / units / 1024).toFixed(1)} KB per ${unit}; largest per ${unit}:`,
     ...rows.slice(0, top).map((r) => `    ${(r.bytes / 1024).toFixed(2).padStart(6)} KB  ${r.count.toFixed(1).padStart(6)} objects  ${r.key}`),
   ];
+}
+
+/** Signals the API (started with a `heapDir`) to write a heap snapshot and waits until the file is complete. */
+export async function heapSnapshot(server: ServerProcess): Promise<string> {
+  const dir = server.heapDir!;
+  const list = () => { try { return readdirSync(dir).filter((f) => f.endsWith(".heapsnapshot")); } catch { return []; } };
+  const before = new Set(list());
+  process.kill(server.pid, "SIGUSR2");
+  for (let i = 0; i < 120; i++) {
+    await sleep(500);
+    const file = list().find((f) => !before.has(f));
+    if (!file) continue;
+    const path = joinPath(dir, file);
+    const size = statSync(path).size;
+    await sleep(1000);
+    if (size > 0 && statSync(path).size === size) return path;
+  }
+  throw new Error("heap snapshot not written");
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

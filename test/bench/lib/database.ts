@@ -52,9 +52,20 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
   };
 }
 
+/**
+ * `BENCH_KEEP_DATABASES=1` leaves every database in place (named on stderr), to look at what
+ * minutes of traffic left behind (EXPLAIN, table sizes); drop them by hand afterwards.
+ */
+const keep = process.env.BENCH_KEEP_DATABASES === "1";
+
 async function dropDatabase(name: string): Promise<void> {
   const serverUrl = created.get(name);
   if (!serverUrl) return;
+  if (keep) {
+    created.delete(name);
+    process.stderr.write(`kept database ${name} (BENCH_KEEP_DATABASES=1)\n`);
+    return;
+  }
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

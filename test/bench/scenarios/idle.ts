@@ -4,10 +4,8 @@
  * each step, once every subscription is live and the process has settled. Baseline: a bare
  * `ws` server holding the same sockets (handshake and subscription, nothing else).
  */
-import { readdirSync, statSync } from "node:fs";
-import { join as joinPath } from "node:path";
 import { signAccessToken } from "../../../src/auth/access-token.js";
-import { heapDiff } from "../heap-diff.js";
+import { heapDiff, heapSnapshot } from "../heap-diff.js";
 import { seedCareTeams } from "../lib/database.js";
 import { sleep, waitForCount, type Row, type Scenario, type ScenarioContext } from "../lib/context.js";
 import { BENCH_JWT_SECRET, type Loadgen, type ServerProcess } from "../lib/processes.js";
@@ -57,24 +55,6 @@ export const idle: Scenario = {
 };
 
 const heapLines: string[] = [];
-
-/** Signals the API to write a heap snapshot and waits until the file is complete. */
-async function heapSnapshot(server: ServerProcess): Promise<string> {
-  const dir = server.heapDir!;
-  const list = () => { try { return readdirSync(dir).filter((f) => f.endsWith(".heapsnapshot")); } catch { return []; } };
-  const before = new Set(list());
-  process.kill(server.pid, "SIGUSR2");
-  for (let i = 0; i < 120; i++) {
-    await sleep(500);
-    const file = list().find((f) => !before.has(f));
-    if (!file) continue;
-    const path = joinPath(dir, file);
-    const size = statSync(path).size;
-    await sleep(1000);
-    if (size > 0 && statSync(path).size === size) return path;
-  }
-  throw new Error("heap snapshot not written");
-}
 
 async function settledRss(pid: number): Promise<number> {
   await sleep(2000);

@@ -4,9 +4,11 @@
  * RSS (/proc) and V8 heap used (prom-client's `nodejs_heap_size_used_bytes` on /metrics) are
  * sampled after a 15-s warm-up at the same rate; reported are their least-squares slopes
  * (MB/min), p99 per minute, and every event delivered (frames received vs expected). Baseline: none (a trend has no floor); the
- * bound is on the slopes.
+ * bound is on the slopes. With `--heap`, heap snapshots after the warm-up and at the end say
+ * what grew, per minute.
  */
 import { signAccessToken } from "../../../src/auth/access-token.js";
+import { heapDiff, heapSnapshot } from "../heap-diff.js";
 import { seedCareTeams } from "../lib/database.js";
 import { sleep, waitForCount, type Row, type Scenario } from "../lib/context.js";
 import { BENCH_JWT_SECRET, type ServerProcess } from "../lib/processes.js";
@@ -63,6 +65,7 @@ export const soak: Scenario = {
         const url = `${api.url}/webhooks/100ms`;
         const warm = await lg.call<PushReport>("pushRun", { tag, webhooks: batches(url, rate * WARMUP_SECONDS), perSecond: rate, receiversPerKey: 1, drainSeconds: 20 });
         ctx.log(`  warm-up ${WARMUP_SECONDS} s: frames ${warm.frames}/${warm.expectedFrames}, p99 ${warm.latency.p99.toFixed(1)} ms`);
+        const snapshots = api.heapDir ? [await heapSnapshot(api)] : [];
         const samples: Array<{ min: number; rss: number; heap: number }> = [];
         const t0 = performance.now();
         const sample = async () => samples.push({ min: (performance.now() - t0) / 60_000, rss: rssKb(api.pid) / 1024, heap: await heapUsedMb(api) });
@@ -81,6 +84,11 @@ export const soak: Scenario = {
           clearInterval(timer);
         }
         const resources = await sampler.stop();
+        if (api.heapDir) {
+          const soaked = (performance.now() - t0) / 60_000;
+          snapshots.push(await heapSnapshot(api));
+          for (const line of heapDiff(snapshots[0]!, snapshots[1]!, soaked, 20, "minute")) ctx.log(line);
+        }
         await lg.call("closeSockets", { tag });
         return soakRows({ sockets: opened.opened, rate, from, windowSeconds, minutes, samples, resources });
       } finally {

@@ -1,0 +1,81 @@
+/**
+ * What a webhook batch reads must not grow with the traffic before it. Its statements are
+ * prepared once per connection (src/db/client.ts), often while the tables are still empty;
+ * their plans must still read only the batch's rows once the inbox holds thousands of
+ * earlier deliveries (and, until a vacuum, their dead versions): a plan fixed while the inbox
+ * was empty scans all of it on every batch. Nor may the room's last delivery cost a visit to
+ * every delivery the room ever had.
+ */
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../src/db/client.js";
+import { createRepos, type Repos } from "../../src/repos.js";
+import { createCareTeamWithRoom } from "../support/builders.js";
+import { createTestDatabase, type TestDatabase } from "../support/db.js";
+
+let test: TestDatabase;
+
+beforeAll(async () => {
+  test = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await test?.close();
+});
+
+const EARLIER_DELIVERIES = 20_000;
+
+/** Rows of the inbox this transaction has read so far, by sequential and by index scans. */
+async function inboxRowsRead(tx: Db): Promise<number> {
+  const rows = await tx.execute(sql`select coalesce(sum(seq_tup_read + coalesce(idx_tup_fetch, 0)), 0)::int as n
+    from pg_stat_xact_user_tables where relname = 'hms_webhook_events'`);
+  return (rows as unknown as Array<{ n: number }>)[0]!.n;
+}
+
+/** What a batch of one webhook does to the inbox: store it, claim it, read the room's last delivery. */
+async function oneBatch(repos: Repos, id: string, roomId: string): Promise<void> {
+  const envelope = { id, type: "peer.join.success", timestamp: new Date().toISOString(), data: { room_id: roomId } };
+  await repos.inbox.storeMany([envelope as Parameters<Repos["inbox"]["storeMany"]>[0][number]]);
+  const claimed = await repos.inbox.claim([{ id, outcome: "applied" }]);
+  expect(claimed.has(id)).toBe(true);
+  const deliveries = await repos.peerFacts.lastDeliveriesOfMany([roomId]);
+  expect(deliveries.has(roomId)).toBe(true);
+}
+
+describe.runIf(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)("plans of the webhook path on PostgreSQL", () => {
+  it("read only the batch's own rows after the inbox filled up", async () => {
+    const { roomId } = await createCareTeamWithRoom(test.database.db);
+    // One transaction: one connection, so the statements prepared on the empty inbox are the ones run at the end.
+    await test.database.db.transaction(async (tx) => {
+      const repos = createRepos(tx);
+      // More than the five custom plans PostgreSQL makes before it settles on a generic one.
+      for (let i = 0; i < 8; i++) await oneBatch(repos, `early-${i}`, roomId);
+      await tx.execute(sql`insert into hms_webhook_events (id, type, room_id, sent_at, payload)
+        select 'earlier-' || g, 'peer.join.success', 'other-room-' || (g % 2000), now(), '{}'::jsonb
+        from generate_series(1, ${EARLIER_DELIVERIES}::int) g`);
+      await tx.execute(sql`update hms_webhook_events set processed_at = now(), outcome = 'applied' where id like 'earlier-%'`);
+      const before = await inboxRowsRead(tx);
+      await oneBatch(repos, "late", roomId);
+      const read = (await inboxRowsRead(tx)) - before;
+      expect(read).toBeLessThan(100);
+    });
+  });
+
+  it("find a room's last delivery without reading the room's whole history", async () => {
+    const { roomId } = await createCareTeamWithRoom(test.database.db);
+    await test.database.db.transaction(async (tx) => {
+      const repos = createRepos(tx);
+      await tx.execute(sql`insert into hms_webhook_events (id, type, room_id, sent_at, received_at, payload)
+        select 'history-' || g, 'peer.join.success', ${roomId}, now(), now() - (g || ' seconds')::interval, '{}'::jsonb
+        from generate_series(1, 2000) g`);
+      await tx.execute(sql`update hms_webhook_events set processed_at = now(), outcome = 'applied' where room_id = ${roomId}`);
+      const before = await inboxRowsRead(tx);
+      const deliveries = await repos.peerFacts.lastDeliveriesOfMany([roomId, "a-room-never-heard-from"]);
+      const read = (await inboxRowsRead(tx)) - before;
+      const [newest] = (await tx.execute(sql`select max(received_at) as at from hms_webhook_events where room_id = ${roomId}`)) as unknown as Array<{ at: string }>;
+      expect([...deliveries.keys()]).toEqual([roomId]);
+      expect(deliveries.get(roomId)!.getTime()).toBe(new Date(newest!.at).getTime());
+      expect(read).toBeLessThan(10);
+    });
+  });
+});
