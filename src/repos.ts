@@ -7,7 +7,7 @@ import { AuditRepo } from "./audit/audit.repo.js";
 import { ClinicRepo } from "./clinic/clinic.repo.js";
 import { ConsultationWriteRepo } from "./consultations/consultation-write.repo.js";
 import { ConsultationRepo } from "./consultations/consultation.repo.js";
-import type { Db } from "./db/client.js";
+import { planEachRun, type Db } from "./db/client.js";
 import { AttendanceRepo } from "./live/attendance.repo.js";
 import { EventLogRepo } from "./live/event-log.repo.js";
 import { LiveStateRepo } from "./live/live-state.repo.js";
@@ -37,6 +37,14 @@ export type Repos = ReturnType<typeof createRepos>;
 /** Runs `work` in one transaction, handing it the repositories bound to that transaction. */
 export type UnitOfWork = <T>(work: (repos: Repos) => Promise<T>) => Promise<T>;
 
-export function unitOfWork(db: Db): UnitOfWork {
-  return (work) => db.transaction((tx) => work(createRepos(tx)));
+/** `planEachRun`: the transaction's statements are planned on every run (see db/client.ts), for the webhook path. */
+export function unitOfWork(db: Db, options: { planEachRun?: boolean } = {}): UnitOfWork {
+  if (!options.planEachRun) return (work) => db.transaction((tx) => work(createRepos(tx)));
+  return (work) =>
+    db.transaction(async (tx) => {
+      const planning = planEachRun(tx);
+      const result = await work(createRepos(tx));
+      await planning;
+      return result;
+    });
 }

@@ -105,10 +105,11 @@ export function createServices(database: Database, options: ServiceOptions) {
 export type Services = ReturnType<typeof createServices>;
 
 /** Webhooks in, presence and the lifecycle, the reconciler, and the event hub. */
-function liveServices({ database, repos, transaction, options }: Parts, rooms: VideoRooms, commands: ConsultationCommands) {
+function liveServices({ database, repos, options }: Parts, rooms: VideoRooms, commands: ConsultationCommands) {
   const { metrics, logger } = options;
   const { completionGraceSeconds, reconnectWindowSeconds } = options;
-  const live = new LiveStatus({ transaction, rooms, logger, completionGraceSeconds, reconnectWindowSeconds });
+  // Its transactions read tables that grow with every webhook: planned on each run (db/client.ts `planEachRun`).
+  const live = new LiveStatus({ transaction: unitOfWork(database.db, { planEachRun: true }), rooms, logger, completionGraceSeconds, reconnectWindowSeconds });
   const webhooks = new WebhookQueue({
     processor: new WebhookProcessor({ db: database.db, consultations: repos.consultations, live, roles: options.video.roles }),
     db: database.db,

@@ -65,12 +65,6 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
     connect_timeout: 10,
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
-    // Statements are prepared (see `preparing`), and PostgreSQL would settle on one generic
-    // plan per statement after five runs: planned on the empty tables of a new database (or on
-    // statistics no ANALYZE has refreshed), that plan keeps scanning whole tables once they have
-    // grown, so every webhook batch reads all the traffic before it. Planned on each run, with
-    // its parameters (how many ids) and the tables' current size, it reads the batch's own rows.
-    connection: { plan_cache_mode: "force_custom_plan" },
   });
   const db: Db = drizzlePostgres(preparing(client), { schema, logger });
   return {
@@ -116,8 +110,7 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
  * Prepared, a text already seen on the connection takes one: half the round trips and
  * socket writes of every statement. Our statements' texts do not depend on their data
  * (lists are one array parameter, see batch-sql.ts), so each connection prepares a bounded
- * set of statements. Preparing saves the parse and the round trip, not the planning: the
- * connection asks for a fresh plan on every run (`plan_cache_mode` above).
+ * set of statements. The webhook path's transactions plan each run (`planEachRun`).
  */
 function preparing<T extends object>(sql: T): T {
   type Fn = (...args: unknown[]) => unknown;
@@ -170,4 +163,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`database did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Makes the current transaction plan every statement for its parameters and the tables' size
+ * now. Prepared statements (see `preparing`) settle on one generic plan after five runs: made
+ * on the empty tables of a new database, or on statistics no ANALYZE refreshed (autovacuum
+ * off), that plan keeps scanning whole tables once they have grown, and every webhook batch
+ * read all the traffic before it (the inbox's dead versions included). Only for the webhook
+ * path (repos.ts `unitOfWork`'s option): planning each dashboard query instead nearly doubled
+ * PostgreSQL's CPU per request, and its tables are the clinic's, analysed as they grow.
+ *
+ * Sent, not awaited: the transaction's next statements go in the same round trip, behind it.
+ */
+export function planEachRun(tx: Db): Promise<unknown> {
+  const sent = tx.execute(sql`set local plan_cache_mode = force_custom_plan`);
+  sent.catch(() => undefined); // awaited by the caller
+  return sent;
 }

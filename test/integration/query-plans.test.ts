@@ -8,7 +8,7 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../../src/db/client.js";
+import { planEachRun, type Db } from "../../src/db/client.js";
 import { createRepos, type Repos } from "../../src/repos.js";
 import { createCareTeamWithRoom } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
@@ -47,6 +47,7 @@ describe.runIf(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)("plans
     const { roomId } = await createCareTeamWithRoom(test.database.db);
     // One transaction: one connection, so the statements prepared on the empty inbox are the ones run at the end.
     await test.database.db.transaction(async (tx) => {
+      await planEachRun(tx); // as the webhook path's transactions do (services.ts)
       const repos = createRepos(tx);
       // More than the five custom plans PostgreSQL makes before it settles on a generic one.
       for (let i = 0; i < 8; i++) await oneBatch(repos, `early-${i}`, roomId);
