@@ -125,7 +125,8 @@ export class ApplyWorker implements WebhookApplier {
     const data: ApplyThreadData = { config: this.options.config, logLevel: this.options.logger.level };
     const thread = new Worker(threadEntry(), { workerData: data, name: "webhook-apply" });
     thread.on("message", (message: FromThread) => this.#receive(message));
-    thread.on("error", (error) => this.options.logger.error({ errorClass: error.name, message: error.message }, "webhook apply thread failed"));
+    // The class only: a message may quote the data the thread was working on.
+    thread.on("error", (error) => this.options.logger.error({ errorClass: error.name }, "webhook apply thread failed"));
     this.#exited = new Promise((resolve) => thread.once("exit", (code) => resolve(this.#onExit(code))));
     this.#thread = thread;
     this.#startedAt = Date.now();
