@@ -15,6 +15,8 @@ import { createServices, type Services } from "./services.js";
 import { EventHub } from "./live/event-hub.js";
 import { Metrics } from "./metrics.js";
 import type { Reconciler } from "./live/reconciler.js";
+import { reportsTo } from "./apply-services.js";
+import { ApplyWorker } from "./webhooks/apply-worker.js";
 
 export interface RunningApi {
   url: string;
@@ -51,7 +53,9 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     const verifyToken = createTokenVerifier({ ...config.auth, jwtSecret: demo?.secret ?? config.auth.jwtSecret });
     const hub = new EventHub(database, logger);
     await hub.start();
-    const services = createServices(database, { ...serviceSettings(config), metrics: new Metrics(), hub, logger });
+    const metrics = new Metrics();
+    const webhooks = appliesOnThread(config, database) ? new ApplyWorker({ config, logger, reports: reportsTo(metrics) }) : undefined;
+    const services = createServices(database, { ...serviceSettings(config), metrics, hub, logger, webhooks });
     const { reconciler } = services;
     if (!config.hms) logger.warn("100ms is not configured (HMS_ACCESS_KEY, HMS_APP_SECRET, HMS_TEMPLATE_ID): video mutations will answer UPSTREAM_UNAVAILABLE");
     const server = await createApiServer({ ...serverSettings(config), schema: await buildApiSchema(), database, services, verifyToken, logger });
@@ -61,7 +65,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     void services.webhookRecovery.recoverAtStart();
     reconciler.start(config.reconcileIntervalSeconds);
     if (!config.webhooks.secret) logger.warn("HMS_WEBHOOK_SECRET is not set: POST /webhooks/100ms answers 503");
-    logger.info({ url, database: database.kind }, "API listening");
+    logger.info({ url, database: database.kind, webhookApply: webhooks ? "worker" : "inline" }, "API listening");
     return {
       url,
       database,
@@ -86,6 +90,14 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     if (ownsDatabase) await database.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * WEBHOOK_APPLY=worker on PostgreSQL: the thread opens its own pool from DATABASE_URL. The
+ * embedded database is one connection inside this thread, so there webhooks apply inline.
+ */
+function appliesOnThread(config: Config, database: Database): boolean {
+  return config.webhooks.apply === "worker" && database.kind === "postgres" && config.database.url !== undefined;
 }
 
 function serviceSettings(config: Config) {

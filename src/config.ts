@@ -68,6 +68,8 @@ export interface WebhookConfig {
   signingSecret: string | undefined;
   /** Ask 100ms to replay failed deliveries after an outage. */
   replay: boolean;
+  /** Where stored webhooks are applied: a worker thread (PostgreSQL only) or the main thread. */
+  apply: "worker" | "inline";
 }
 
 export interface HmsConfig {
@@ -128,6 +130,7 @@ function toConfig(e: Env): Config {
       secret: e.HMS_WEBHOOK_SECRET,
       signingSecret: e.HMS_WEBHOOK_SIGNING_SECRET,
       replay: e.HMS_WEBHOOK_REPLAY,
+      apply: e.WEBHOOK_APPLY ?? (e.DATABASE_URL === undefined ? "inline" : "worker"),
     },
     completionGraceSeconds: e.COMPLETION_GRACE_SECONDS,
     reconnectWindowSeconds: e.RECONNECT_WINDOW_SECONDS,

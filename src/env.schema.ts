@@ -65,6 +65,10 @@ export const envSchema = z.object({
   HMS_WEBHOOK_REPLAY: bool
     .default(true)
     .describe("After an outage (at start, or when the reconciler finds a room disagreeing), ask 100ms to replay the webhooks it failed to deliver; off: infer from the active room only."),
+  WEBHOOK_APPLY: z
+    .enum(["worker", "inline"])
+    .optional()
+    .describe("Where stored webhooks are applied: `worker`, a worker thread with its own small pool, so the main thread only acknowledges and serves GraphQL; `inline`, on the main thread. Default `worker` on PostgreSQL; the embedded database (one connection, not shareable between threads) is always `inline`."),
   COMPLETION_GRACE_SECONDS: int(0, 3600)
     .default(120)
     .describe("After the room empties, an ACTIVE consultation becomes COMPLETED once nobody is back for this long."),
@@ -183,6 +187,9 @@ export function crossFieldErrors(e: Env): string[] {
   }
   if (e.HMS_DOCTOR_ROLE === e.HMS_PATIENT_ROLE) {
     errors.push("HMS_DOCTOR_ROLE / HMS_PATIENT_ROLE: must differ");
+  }
+  if (e.WEBHOOK_APPLY === "worker" && embedded) {
+    errors.push("WEBHOOK_APPLY: `worker` needs DATABASE_URL (the embedded database cannot be shared between threads)");
   }
   if (e.NODE_ENV === "production" && embedded) {
     errors.push("DATABASE_URL: required in production (the embedded database is for development)");

@@ -3,17 +3,16 @@
  * compose repositories; resolvers and routes reach data only through them, and through the
  * per-request loaders they hand out.
  */
+import { createApplying, reportsTo, type Applying } from "./apply-services.js";
 import { AuditWriter } from "./audit/audit-writer.js";
 import { AuditQueries } from "./audit/audit.service.js";
 import type { Viewer } from "./auth/viewer.js";
 import type { HmsConfig, RateLimitConfig, StreamLimits, VideoPolicy } from "./config.js";
 import { ConsultationCommands } from "./consultations/consultation-commands.service.js";
 import { ConsultationService } from "./consultations/consultation.service.js";
-import { VideoRooms } from "./consultations/video-rooms.js";
 import type { Database } from "./db/client.js";
 import { ConsultationEventsService } from "./live/consultation-events.service.js";
 import type { EventHub } from "./live/event-hub.js";
-import { LiveStatus } from "./live/live-status.service.js";
 import { Reconciler } from "./live/reconciler.js";
 import { createLoaders } from "./loaders.js";
 import { WebhookRecovery } from "./webhooks/webhook-recovery.service.js";
@@ -23,8 +22,7 @@ import { PrescriptionService } from "./prescriptions/prescription.service.js";
 import { RateLimits } from "./rate-limit/rate-limits.js";
 import { createRepos, unitOfWork, type Repos, type UnitOfWork } from "./repos.js";
 import { WebhookIntake } from "./webhooks/webhook-intake.service.js";
-import { WebhookProcessor } from "./webhooks/webhook-processor.js";
-import { WebhookQueue } from "./webhooks/webhook-queue.js";
+import type { WebhookApplier } from "./webhooks/webhook-queue.js";
 
 export interface ServiceOptions {
   metrics: Metrics;
@@ -42,6 +40,8 @@ export interface ServiceOptions {
   logger: Logger;
   /** Ask 100ms to replay failed webhook deliveries after an outage (HMS_WEBHOOK_REPLAY); default on. */
   webhookReplay?: boolean;
+  /** Applies stored webhooks elsewhere (the apply thread); absent: this process's own queue does. */
+  webhooks?: WebhookApplier;
 }
 
 interface Parts {
@@ -54,9 +54,8 @@ interface Parts {
 export function createServices(database: Database, options: ServiceOptions) {
   const parts: Parts = { database, repos: createRepos(database.db), transaction: unitOfWork(database.db), options };
   const { repos } = parts;
-  const rooms = new VideoRooms(options.hms, options.video, options.logger, undefined, (call) =>
-    options.metrics.hmsCalls.inc({ endpoint: call.endpoint, status: String(call.status ?? 0) }),
-  );
+  const applying = createApplying(database, { ...options, reports: reportsTo(options.metrics) });
+  const { rooms } = applying;
   const audit = new AuditWriter(repos.audit, options.logger, { onFailure: () => options.metrics.auditWriteFailures.inc() });
   const consultations = new ConsultationService(repos.consultations, options.maxPageSize, repos.eventLog);
   const commands = new ConsultationCommands({
@@ -68,7 +67,7 @@ export function createServices(database: Database, options: ServiceOptions) {
     policy: options.video,
     audit: repos.audit,
   });
-  const live = liveServices(parts, rooms, commands);
+  const live = liveServices(parts, applying, commands);
   const findViewer = viewerLookup(repos);
   return {
     metrics: options.metrics,
@@ -105,18 +104,9 @@ export function createServices(database: Database, options: ServiceOptions) {
 export type Services = ReturnType<typeof createServices>;
 
 /** Webhooks in, presence and the lifecycle, the reconciler, and the event hub. */
-function liveServices({ database, repos, options }: Parts, rooms: VideoRooms, commands: ConsultationCommands) {
+function liveServices({ database, repos, options }: Parts, { rooms, live, queue }: Applying, commands: ConsultationCommands) {
   const { metrics, logger } = options;
-  const { completionGraceSeconds, reconnectWindowSeconds } = options;
-  // Its transactions read tables that grow with every webhook: planned on each run (db/client.ts `planEachRun`).
-  const live = new LiveStatus({ transaction: unitOfWork(database.db, { planEachRun: true }), rooms, logger, completionGraceSeconds, reconnectWindowSeconds });
-  const webhooks = new WebhookQueue({
-    processor: new WebhookProcessor({ db: database.db, consultations: repos.consultations, live, roles: options.video.roles }),
-    db: database.db,
-    logger,
-    onOutcome: (type, outcome) => metrics.webhooks.inc({ type: metrics.webhookType(type), outcome }),
-    onBatch: (size) => metrics.webhookBatchSize.observe(size),
-  });
+  const webhooks: WebhookApplier = options.webhooks ?? queue;
   metrics.queuedWebhooks = () => webhooks.size;
   const webhookIntake = new WebhookIntake({
     db: database.db,

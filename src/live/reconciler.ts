@@ -13,7 +13,7 @@ import type { ConsultationCommands } from "../consultations/consultation-command
 import type { VideoRooms } from "../consultations/video-rooms.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
-import type { WebhookQueue } from "../webhooks/webhook-queue.js";
+import type { WebhookApplier } from "../webhooks/webhook-queue.js";
 import { envelopeSchema } from "../webhooks/envelope.js";
 import { InboxRepo } from "../webhooks/inbox.repo.js";
 import type { LiveStatus } from "./live-status.service.js";
@@ -36,7 +36,7 @@ export interface ReconcilerDeps {
   live: LiveStatus;
   rooms: VideoRooms;
   commands: ConsultationCommands;
-  webhooks: WebhookQueue;
+  webhooks: Pick<WebhookApplier, "retry">;
   /** Asked first when a room disagrees with 100ms: a replay of the missed webhooks beats inferring. */
   recovery?: { beforeInferring(roomId: string): Promise<"replaying" | "infer"> };
   policy: VideoPolicy;
@@ -92,9 +92,9 @@ export class Reconciler {
   async #retryWebhooks(): Promise<number> {
     const envelopes = (await new InboxRepo(this.deps.database.db).unprocessed(BATCH)).flatMap((row) => {
       const envelope = envelopeSchema.safeParse(row.payload);
-      return envelope.success && !this.deps.webhooks.has(envelope.data.id) ? [envelope.data] : [];
+      return envelope.success ? [envelope.data] : [];
     });
-    return envelopes.length > 0 ? this.deps.webhooks.apply(envelopes) : 0;
+    return this.deps.webhooks.retry(envelopes);
   }
 
   async #repairPresence(): Promise<number> {

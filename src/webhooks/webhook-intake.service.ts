@@ -9,14 +9,14 @@ import type { Db } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import { parseEnvelope } from "./envelope.js";
 import { InboxWriter } from "./inbox-writer.js";
-import type { WebhookQueue } from "./webhook-queue.js";
+import type { WebhookApplier } from "./webhook-queue.js";
 
 /** `accepted`: this delivery will be applied; `duplicate`: it changes nothing. */
 export type IntakeOutcome = "accepted" | "duplicate" | "invalid" | "unavailable";
 
 export interface WebhookIntakeDeps {
   db: Db;
-  queue: WebhookQueue;
+  queue: Pick<WebhookApplier, "enqueue">;
   logger: Logger;
   /** Counts refusals and duplicates (accepted events are counted when applied). */
   count: (type: string, outcome: "rejected" | "duplicate") => void;

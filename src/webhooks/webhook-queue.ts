@@ -26,7 +26,26 @@ export interface WebhookQueueOptions {
   maxQueued?: number;
 }
 
-export class WebhookQueue {
+/**
+ * Where the intake hands stored events and the reconciler its retries: this queue, or the
+ * apply thread that runs one (apply-worker.ts).
+ */
+export interface WebhookApplier {
+  /** Applies what earlier runs left unprocessed in the inbox, then keeps up. */
+  start(): void;
+  /** Queues a stored event for processing. */
+  enqueue(envelope: Envelope): void;
+  /** Applies stored events not queued (the reconciler's retries); how many were applied or settled. */
+  retry(envelopes: readonly Envelope[]): Promise<number>;
+  /** Resolves once everything handed over so far is applied (or left to the reconciler), and reported. */
+  idle(): Promise<void>;
+  /** Finishes the batch being applied; what is still queued stays in the inbox for the next start. */
+  stop(): Promise<void>;
+  /** Events queued or being applied. */
+  readonly size: number;
+}
+
+export class WebhookQueue implements WebhookApplier {
   readonly #pending: Envelope[] = [];
   /** Ids queued or being applied, so a redelivery is not queued twice. */
   readonly #ids = new Set<string>();
@@ -69,9 +88,9 @@ export class WebhookQueue {
     return this.#ids.size;
   }
 
-  /** True while the event is queued or being applied here. */
-  has(id: string): boolean {
-    return this.#ids.has(id);
+  retry(envelopes: readonly Envelope[]): Promise<number> {
+    const unqueued = envelopes.filter((e) => !this.#ids.has(e.id));
+    return unqueued.length > 0 ? this.apply(unqueued) : Promise.resolve(0);
   }
 
   /** Resolves once nothing is queued or being applied. */

@@ -35,6 +35,8 @@ const parsed = parseConfig({
   HMS_WEBHOOK_SECRET: need("HMS_WEBHOOK_SECRET"),
   RECONCILE_INTERVAL_SECONDS: "0",
   DATABASE_URL: need("BENCH_DATABASE_URL"),
+  // The counter sees this process's pool only: apply on it (the statements are the same on the apply thread).
+  WEBHOOK_APPLY: "inline",
 });
 if (!parsed.ok) throw new Error(parsed.errors.join("; "));
 const api = await startApi(parsed.config, createLogger("silent"), { database });

@@ -64,7 +64,8 @@ export async function startTestApi(
   env: Record<string, string> = {},
   options: { logs?: { write(line: string): void } } = {},
 ): Promise<TestApi> {
-  const config = testConfig(env);
+  // The apply thread opens its own pool on this URL (WEBHOOK_APPLY=worker, the default on PostgreSQL).
+  const config = testConfig({ ...(test.url ? { DATABASE_URL: test.url } : {}), ...env });
   const logger = options.logs ? createLogger("debug", options.logs) : createLogger("silent");
   const api = await startApi(config, logger, { database: test.database });
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
