@@ -1,5 +1,5 @@
 /**
- * Webhooks applied on a worker thread (WEBHOOK_APPLY=worker, the default on PostgreSQL) end
+ * Webhooks applied on a worker thread (WEBHOOK_APPLY=worker; inline is the default) end
  * exactly where the same webhooks applied inline end; a thread that dies mid-burst is
  * replaced, and every acknowledged event is applied exactly once; the queue's metrics reach
  * /metrics from the thread; stopping the API stops the thread. The embedded database always
@@ -48,7 +48,7 @@ describe.runIf(serverUrl() !== undefined)("webhooks applied on a worker thread (
   const started: TestApi[] = [];
   const start = async (env: Record<string, string> = {}, logs?: { write(line: string): void }) => {
     // A long grace period: calls stay ACTIVE, so comparisons do not race a completion timer.
-    const api = await startTestApi(test, { COMPLETION_GRACE_SECONDS: "3600", ...env }, logs ? { logs } : {});
+    const api = await startTestApi(test, { COMPLETION_GRACE_SECONDS: "3600", WEBHOOK_APPLY: "worker", ...env }, logs ? { logs } : {});
     started.push(api);
     return api;
   };
@@ -73,9 +73,10 @@ describe.runIf(serverUrl() !== undefined)("webhooks applied on a worker thread (
   const inboxRows = (bodies: readonly HmsWebhook[]) =>
     test.database.db.select().from(hmsWebhookEvents).where(inArray(hmsWebhookEvents.id, bodies.map((b) => b.id)));
 
-  it("applies on the thread by default, inline with WEBHOOK_APPLY=inline, to the same state", async () => {
+  it("applies on the thread with WEBHOOK_APPLY=worker, inline by default, to the same state", async () => {
     const onThread = await start();
-    const inline = await start({ WEBHOOK_APPLY: "inline" });
+    const inline = await startTestApi(test, { COMPLETION_GRACE_SECONDS: "3600" }); // no WEBHOOK_APPLY
+    started.push(inline);
     expect(onThread.api.services.webhooks).toBeInstanceOf(ApplyWorker);
     expect(inline.api.services.webhooks).toBeInstanceOf(WebhookQueue);
     const states = [];

@@ -64,7 +64,7 @@ export async function startTestApi(
   env: Record<string, string> = {},
   options: { logs?: { write(line: string): void } } = {},
 ): Promise<TestApi> {
-  // The apply thread opens its own pool on this URL (WEBHOOK_APPLY=worker, the default on PostgreSQL).
+  // The apply thread opens its own pool on this URL (WEBHOOK_APPLY=worker).
   const config = testConfig({ ...(test.url ? { DATABASE_URL: test.url } : {}), ...env });
   const logger = options.logs ? createLogger("debug", options.logs) : createLogger("silent");
   const api = await startApi(config, logger, { database: test.database });

@@ -101,6 +101,13 @@ export const soak: Scenario = {
   },
 };
 
+/** Counts by status summed over the windows. */
+function summed(counts: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const c of counts) for (const [key, n] of Object.entries(c)) sum[key] = (sum[key] ?? 0) + n;
+  return sum;
+}
+
 function soakRows(r: {
   sockets: number; rate: number; from: string; windowSeconds: number; minutes: PushReport[];
   samples: Array<{ min: number; rss: number; heap: number }>; resources: Row["resources"];
@@ -122,6 +129,6 @@ function soakRows(r: {
       target: { text: "< 50 ms each", met: p99s.every((p) => p < 50) } },
     { scenario, metric: "events delivered", ours: frames, baseline: null, unit: "", oursText: `${frames.toLocaleString("en-US")} / ${expected.toLocaleString("en-US")}`,
       target: { text: "all", met: frames === expected },
-      note: `webhooks acked ${r.minutes.reduce((n, m) => n + m.acked, 0)}/${r.minutes.reduce((n, m) => n + m.sent, 0)}, unexpected frames ${r.minutes.reduce((n, m) => n + m.unexpectedFrames, 0)}` },
+      note: `webhooks acked ${r.minutes.reduce((n, m) => n + m.acked, 0)}/${r.minutes.reduce((n, m) => n + m.sent, 0)} (failures ${JSON.stringify(summed(r.minutes.map((m) => m.ackFailures)))}), unexpected frames ${r.minutes.reduce((n, m) => n + m.unexpectedFrames, 0)}` },
   ];
 }
