@@ -19,6 +19,7 @@ import { auditReadsPlugin } from "./audit-reads.plugin.js";
 import { compiledExecutionGateway } from "./compiled-executor.js";
 import { createContext, type GraphQLContext } from "./context.js";
 import { errorLoggingPlugin, formatError } from "./format-error.js";
+import { hideFormattedSuggestions } from "./request-check.js";
 import { costLimitPlugin, limitRules, type QueryLimits } from "./limits.js";
 
 export interface ApolloOptions {
@@ -61,7 +62,10 @@ export async function startApollo(options: ApolloOptions): Promise<{ apollo: Apo
     parseOptions: { maxTokens: options.limits.maxTokens },
     csrfPrevention: true,
     stopOnTerminationSignals: false,
-    formatError,
+    // Apollo's `hideSchemaDetailsFromClientErrors` covers validation errors only: a variable
+    // that does not coerce ("Field "x" is not defined by type "MedicationInput". Did you mean …")
+    // would still name the schema's fields in production.
+    formatError: (formatted, error) => hideFormattedSuggestions(formatError(formatted, error), options.isProduction),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.shutdownTimeoutMs }),
       // We set no cache hints; Apollo's default cache-control plugin would still hook every field.

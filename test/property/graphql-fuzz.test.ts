@@ -752,4 +752,24 @@ describe("bugs this fuzzing found (minimal inputs, fixed)", () => {
   it("fixed: persistedQueryError: a persistedQuery extension whose sha256Hash does not match the query", async () => {
     await expectNoInternalError({ query: "{ me { id } }", extensions: { persistedQuery: { version: 1, sha256Hash: "abc" } } });
   });
+
+  // Found with FC_SEED=-1805222584: Apollo hides schema hints in validation errors only.
+  it("fixed: schemaHintInVariableError: an unknown input field in a variable, in production, names no schema field", async () => {
+    const production = await startTestApi(test, { NODE_ENV: "production", HOST: "127.0.0.1" });
+    try {
+      const { status, json } = await production.post(
+        { query: "mutation Q($v0: CreatePrescriptionInput!) { createPrescription(input: $v0) { __typename } }", variables: { v0: { medications: [{ instructionz: "" }] } } },
+        { authorization: `Bearer ${fixture.tokens.doctor}` },
+      );
+      expect(status).toBe(400);
+      const messages = (json.errors as Array<{ message: string; extensions: { code: string } }>).map((e) => [e.extensions.code, e.message] as const);
+      expect(messages.some(([, m]) => m.includes('Field "instructionz" is not defined by type "MedicationInput".'))).toBe(true);
+      for (const [code, message] of messages) {
+        expect(code).toBe("BAD_USER_INPUT");
+        expect(message).not.toMatch(/Did you mean/);
+      }
+    } finally {
+      await production.stop();
+    }
+  });
 });
