@@ -37,7 +37,7 @@ export class Loader<K, V> extends DataLoader<K, V> {
 }
 
 /** `fn` of a value that may still be on its way, without a promise when it is not. (Not named `then`: a module exporting `then` is a thenable.) */
-export function mapLoaded<T, U>(value: T | Promise<T>, fn: (value: T) => U): U | Promise<U> {
+export function mapLoaded<T, U>(value: T | Promise<T>, fn: (value: T) => U | Promise<U>): U | Promise<U> {
   return isPromiseLike(value) ? Promise.resolve(value).then(fn) : fn(value);
 }
 

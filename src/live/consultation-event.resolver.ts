@@ -9,7 +9,7 @@ import { ConsultationEvent } from "../consultations/consultation-event.type.js";
 import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
 import { participantOf } from "../consultations/participants.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
-import { present } from "../loaders.js";
+import { mapLoaded, present } from "../loaders.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
 import { statusAt } from "./timeline-events.js";
@@ -46,34 +46,39 @@ export class ConsultationEventResolver {
     return eventPayload(event, ctx);
   }
 
+  // The fields below answer synchronously from the event's prepared loaders (`get`): a
+  // frame to a thousand dashboards, or a replay of ten thousand, resolves without a promise
+  // per field. A loader not yet holding a record still loads it.
+
   @FieldResolver(() => Consultation)
-  async consultation(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<Consultation> {
-    return Consultation.from(present(await ctx.loaders.consultation.load(event.consultationId), "consultation"));
+  consultation(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Consultation | Promise<Consultation> {
+    return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => Consultation.from(present(c, "consultation")));
   }
 
   @FieldResolver(() => ConsultationStatus, { description: "The consultation's status right after this event." })
-  async status(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<ConsultationStatus> {
+  status(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): ConsultationStatus | Promise<ConsultationStatus> {
     if (!event.side) return event.loggedStatus;
-    const consultation = present(await ctx.loaders.consultation.load(event.consultationId), "consultation");
-    return statusAt(consultation, event.occurredAt) as ConsultationStatus;
+    return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => statusAt(present(c, "consultation"), event.occurredAt) as ConsultationStatus);
   }
 
   @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED, PARTICIPANT_LEFT and PARTICIPANT_OFFLINE: the side right after the event." })
-  async participant(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Promise<Participant | null> {
-    if (!event.side || event.type === "EVENT_RETRACTED") return null;
-    const consultation = present(await ctx.loaders.consultation.load(event.consultationId), "consultation");
-    const person =
-      event.side === "doctor"
-        ? present(await ctx.loaders.doctor.load(consultation.doctorId), "doctor")
-        : present(await ctx.loaders.patient.load(consultation.patientId), "patient");
-    const joined = event.type === "PARTICIPANT_JOINED";
-    return participantOf(event.side, person, {
-      online: joined,
-      state: joined ? "online" : event.type === "PARTICIPANT_LEFT" && isNetworkLeave(event.leftReason) ? "reconnecting" : "offline",
-      reconnectingUntil: null,
-      peerId: event.peerId,
-      joinedAt: joined ? event.occurredAt : event.joinedAt,
-      leftAt: joined ? null : event.occurredAt,
+  participant(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Participant | null | Promise<Participant | null> {
+    const side = event.side;
+    if (!side || event.type === "EVENT_RETRACTED") return null;
+    return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => {
+      const consultation = present(c, "consultation");
+      const person = side === "doctor" ? ctx.loaders.doctor.get(consultation.doctorId) : ctx.loaders.patient.get(consultation.patientId);
+      return mapLoaded(person, (p) => {
+        const joined = event.type === "PARTICIPANT_JOINED";
+        return participantOf(side, present(p, side), {
+          online: joined,
+          state: joined ? "online" : event.type === "PARTICIPANT_LEFT" && isNetworkLeave(event.leftReason) ? "reconnecting" : "offline",
+          reconnectingUntil: null,
+          peerId: event.peerId,
+          joinedAt: joined ? event.occurredAt : event.joinedAt,
+          leftAt: joined ? null : event.occurredAt,
+        });
+      });
     });
   }
 

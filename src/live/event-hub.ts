@@ -11,7 +11,13 @@ import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import { EVENTS_CHANNEL, EventLogRepo, type EventScope, type RoutedEvent } from "./event-log.repo.js";
 
-export type BatchListener = (events: readonly RoutedEvent[]) => void;
+/**
+ * `events`: the read's events in the listener's scope. `read`: every event of the read that
+ * some listener here gets, in log order, the same array for all of them: what a listener
+ * loads for its events it can load for all of `read` in one batch, shared by every listener
+ * (prepared-events.ts), instead of one batch per scope.
+ */
+export type BatchListener = (events: readonly RoutedEvent[], read: readonly RoutedEvent[]) => void;
 
 const BATCH = 500;
 
@@ -84,10 +90,11 @@ export class EventHub {
       const batch = await this.#repo.after({ all: true }, this.#lastId, BATCH);
       if (batch.length === 0) return;
       this.#lastId = batch.at(-1)!.id;
-      for (const [key, events] of this.#route(batch)) {
+      const { routed, read } = this.#route(batch);
+      for (const [key, events] of routed) {
         for (const listener of this.#listeners.get(key) ?? []) {
           try {
-            listener(events);
+            listener(events, read);
           } catch (error) {
             this.logger.error({ errorClass: (error as Error).name }, "event listener failed");
           }
@@ -97,18 +104,25 @@ export class EventHub {
     }
   }
 
-  /** The batch's events by scope key, in order: one array per scope, however many listen to it. */
-  #route(batch: readonly RoutedEvent[]): Map<string, RoutedEvent[]> {
+  /**
+   * The batch's events by scope key, in order: one array per scope, however many listen to
+   * it; and the events any of them got.
+   */
+  #route(batch: readonly RoutedEvent[]): { routed: Map<string, RoutedEvent[]>; read: RoutedEvent[] } {
     const routed = new Map<string, RoutedEvent[]>();
+    const read: RoutedEvent[] = [];
     for (const event of batch) {
+      let heard = false;
       for (const key of ["all", `c:${event.consultationId}`, `d:${event.doctorId}`, `p:${event.patientId}`]) {
         if (!this.#listeners.has(key)) continue;
+        heard = true;
         const events = routed.get(key);
         if (events) events.push(event);
         else routed.set(key, [event]);
       }
+      if (heard) read.push(event);
     }
-    return routed;
+    return { routed, read };
   }
 }
 

@@ -26,7 +26,10 @@ export interface StreamOptions<T extends RoutedEvent> {
   authorize: (event: RoutedEvent) => boolean;
   /**
    * Loads what the events' resolvers need, for a whole replay page at once (one batch of
-   * queries, not one per event); retried with backoff while it fails.
+   * queries, not one per event); retried with backoff while it fails. Live, it is also
+   * handed the hub's whole read (events of other scopes among them) as it arrives, so that
+   * one batch loads it for every stream (see BatchListener); nothing of it is sent here
+   * but this stream's own events.
    */
   prepare: (events: readonly RoutedEvent[]) => Promise<T[]>;
   /**
@@ -76,7 +79,8 @@ class StreamRun<T extends RoutedEvent> {
 
   async run(): Promise<void> {
     // The live feed is joined before the replay reads, so nothing falls between them.
-    const unsubscribe = this.options.hub.subscribe(this.options.scope, (events) => {
+    const unsubscribe = this.options.hub.subscribe(this.options.scope, (events, read) => {
+      this.options.prepare(read).catch(() => undefined); // a failure is retried by `#send`
       this.#queued.push(...events);
       this.#wake?.();
     });

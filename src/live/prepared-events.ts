@@ -1,9 +1,11 @@
 /**
  * Loads, in one batch, what a list of events' fields need. Live events are the same objects
- * for every subscriber in this process (the hub hands each batch to all of them), so a batch
- * is prepared once and shared: one set of queries per event, not one per subscriber. Every
- * subscriber was authorized for the event before it gets here, and the loaders only hold the
- * event's own consultation, its people and its prescription.
+ * for every subscriber in this process, and every stream hands over the hub's whole read as
+ * it arrives (BatchListener), so a read is prepared once and shared: one set of queries per
+ * read, however many dashboards and scopes it reaches, not one per subscriber or per doctor.
+ * Every subscriber was authorized for its events before they get here; the loaders hold the
+ * read's consultations, their people and prescriptions, and an event's fields only ever load
+ * by its own ids.
  */
 import type { Loaders } from "../loaders.js";
 import type { RoutedEvent } from "./event-log.repo.js";

@@ -11,11 +11,13 @@ import { openDatabase } from "../../src/db/client.js";
 import { createRepos } from "../../src/repos.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
 import type { Envelope } from "../../src/webhooks/envelope.js";
-import { ConsultationsDocument } from "../gql/graphql.js";
+import { EventLogRepo } from "../../src/live/event-log.repo.js";
+import { ConsultationsDocument, MyConsultationEventsDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createConsultation, createDoctor, createPatient } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { subscribe } from "../support/ws.js";
 
 /**
  * In-process work is recorded per async context, so background work (the event hub's reads)
@@ -78,6 +80,41 @@ describe("a dashboard page", () => {
       expect(inRequest.filter((s) => !isAudit(s))).toHaveLength(2);
       expect([...inRequest, ...background].filter(isAudit)).toHaveLength(1);
     }
+  });
+});
+
+describe("live events", () => {
+  /** Subscribes each team's doctor, logs one event per team in one transaction, and counts what delivering them took. */
+  async function deliveryStatements(teams: typeof rooms): Promise<string[]> {
+    const sockets = await Promise.all(teams.map(async (t) => subscribe(api.url, await api.tokenFor(t.doctor.user.id), MyConsultationEventsDocument, {})));
+    try {
+      const gauge = api.api.services.metrics.subscriptions;
+      for (let waited = 0; (await gauge.get()).values[0]!.value < teams.length; waited += 20) {
+        if (waited > 5000) throw new Error("subscriptions did not start");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await api.api.services.audit.flush();
+      return await allStatementsDuring(async () => {
+        const at = new Date();
+        await test.database.db.transaction((tx) =>
+          new EventLogRepo(tx).append(teams.map((t, i) => ({
+            consultationId: t.consultation.id, type: "PARTICIPANT_JOINED", occurredAt: at, status: t.consultation.status,
+            side: "patient", peerId: `peer-${i}-${at.getTime()}`, joinedAt: at, dedupeKey: `test:${t.consultation.id}:${at.getTime()}`,
+          }))),
+        );
+        await Promise.all(sockets.map((s) => s.waitFor(1)));
+        for (const s of sockets) expect(s.errors).toEqual([]);
+      });
+    } finally {
+      await Promise.all(sockets.map((s) => s.dispose()));
+    }
+  }
+
+  it("one read of the log costs the same statements whether it reaches one doctor's dashboard or eight", async () => {
+    const one = await deliveryStatements(rooms.slice(90, 91));
+    const eight = await deliveryStatements(rooms.slice(91, 99));
+    const loads = (statements: string[]) => statements.filter((s) => !isAudit(s) && !/insert into "consultation_events"/i.test(s));
+    expect(loads(eight)).toHaveLength(loads(one).length);
   });
 });
 

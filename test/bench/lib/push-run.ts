@@ -79,3 +79,22 @@ export async function setupBaseline(base: ServerProcess, rooms: Record<string, {
 export const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, "ws") + "/graphql";
 /** The same subscriptions over Server-Sent Events (the loadgen opens event streams for it). */
 export const sseUrl = (httpUrl: string) => `${httpUrl}/graphql/stream`;
+
+/**
+ * When frames went missing: where the webhooks stopped. Inbox rows by outcome (unprocessed
+ * ones were never applied; `failed` ones failed alone), events logged against webhooks
+ * applied, and the API's warnings and errors (its log is at `warn` in the bench).
+ */
+export async function whereEventsStopped(db: BenchDatabase, apis: readonly ServerProcess[]): Promise<string[]> {
+  const inbox = await db.sql<Array<{ outcome: string | null; unprocessed: boolean; n: number }>>`
+    select outcome, processed_at is null as unprocessed, count(*)::int as n from hms_webhook_events group by 1, 2 order by 1, 2`;
+  const [{ events }] = await db.sql<[{ events: number }]>`select count(*)::int as events from consultation_events where type in ('PARTICIPANT_JOINED', 'PARTICIPANT_LEFT')`;
+  const lines = [
+    `  inbox: ${inbox.map((r) => `${r.outcome ?? "none"}${r.unprocessed ? " (unprocessed)" : ""} ${r.n}`).join(", ")}; presence events logged ${events}`,
+  ];
+  for (const api of apis) {
+    const logged = api.output().split("\n").filter((line) => /"level":(40|50|60)/.test(line));
+    lines.push(`  ${api.url}: ${logged.length} warnings/errors${logged.length ? ":" : ""}`, ...logged.slice(-10).map((l) => `    ${l.slice(0, 400)}`));
+  }
+  return lines;
+}

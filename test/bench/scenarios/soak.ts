@@ -12,7 +12,7 @@ import { heapDiff, heapSnapshot } from "../heap-diff.js";
 import { seedCareTeams } from "../lib/database.js";
 import { sleep, waitForCount, type Row, type Scenario } from "../lib/context.js";
 import { BENCH_JWT_SECRET, type ServerProcess } from "../lib/processes.js";
-import { auditedSubscriptions, DASHBOARD_SUBSCRIPTION, wsUrl } from "../lib/push-run.js";
+import { auditedSubscriptions, DASHBOARD_SUBSCRIPTION, whereEventsStopped, wsUrl } from "../lib/push-run.js";
 import { rssKb } from "../lib/resources.js";
 import { slope } from "../lib/stats.js";
 import { webhookBatches } from "../lib/webhooks.js";
@@ -90,6 +90,7 @@ export const soak: Scenario = {
           for (const line of heapDiff(snapshots[0]!, snapshots[1]!, soaked, 20, "minute")) ctx.log(line);
         }
         await lg.call("closeSockets", { tag });
+        if (minutes.some((m) => m.frames < m.expectedFrames)) for (const line of await whereEventsStopped(db, [api])) ctx.log(line);
         return soakRows({ sockets: opened.opened, rate, from, windowSeconds, minutes, samples, resources });
       } finally {
         await api.stop();
