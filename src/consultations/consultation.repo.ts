@@ -122,6 +122,14 @@ export class ConsultationRepo {
   byIds(ids: readonly string[]): Promise<ConsultationRecord[]> {
     return this.db.select(consultationColumns).from(vc).where(anyOf(vc.id, ids));
   }
+
+  /**
+   * Consultations by id as list rows (with what a dashboard shows of each), unscoped: for
+   * records reached through something the caller was authorized for (live events).
+   */
+  rowsByIds(ids: readonly string[]): Promise<ConsultationListRow[]> {
+    return listRows(this.db).where(anyOf(vc.id, ids));
+  }
 }
 
 /** The list statement for one shape, with placeholders for the values. */
@@ -149,6 +157,11 @@ function prepareList(db: Db, shape: ListShape) {
     )
     .orderBy(...order)
     .limit(p("limit"));
+  return listRows(db).where(inArray(vc.id, page)).orderBy(...order).prepare("list_consultations");
+}
+
+/** A list row's columns and joins: the consultation with its appointment, people and live state, in one statement. */
+function listRows(db: Db) {
   return db
     .select({
       consultation: packed<ConsultationRecord>(consultationColumns),
@@ -164,8 +177,5 @@ function prepareList(db: Db, shape: ListShape) {
     .innerJoin(doctorUsers, eq(doctorUsers.id, doctors.userId))
     .innerJoin(patients, eq(patients.id, vc.patientId))
     .innerJoin(patientUsers, eq(patientUsers.id, patients.userId))
-    .leftJoin(consultationLive, eq(consultationLive.consultationId, vc.id))
-    .where(inArray(vc.id, page))
-    .orderBy(...order)
-    .prepare("list_consultations");
+    .leftJoin(consultationLive, eq(consultationLive.consultationId, vc.id));
 }

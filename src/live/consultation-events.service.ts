@@ -65,7 +65,7 @@ export class ConsultationEventsService {
       ttl: deps.limits.recheckMs,
       fetchMethod: async (userId) => ({ viewer: await deps.findViewer(userId) }),
     });
-    this.#prepare = preparedEvents(() => createLoaders(deps.repos));
+    this.#prepare = preparedEvents({ loaders: () => createLoaders(deps.repos), rows: (ids) => deps.repos.consultations.rowsByIds(ids) });
     this.#shared = { audit: deps.audit, metrics: deps.metrics, gate: this.#gate, recheck: (viewer) => this.#recheck(viewer) };
   }
 

@@ -7,13 +7,20 @@
  * read's consultations, their people and prescriptions, and an event's fields only ever load
  * by its own ids.
  */
+import type { ConsultationListRow } from "../consultations/consultation.model.js";
 import type { Loaders } from "../loaders.js";
 import type { RoutedEvent } from "./event-log.repo.js";
 
 export type Prepared = RoutedEvent & { loaders: Loaders };
 
+export interface PrepareSources {
+  loaders: () => Loaders;
+  /** The events' consultations with their appointments, people and live state, in one statement. */
+  rows: (consultationIds: readonly string[]) => Promise<ConsultationListRow[]>;
+}
+
 /** A `prepare` function with its own shared cache (one per service, never module-wide). */
-export function preparedEvents(createLoaders: () => Loaders): (events: readonly RoutedEvent[]) => Promise<Prepared[]> {
+export function preparedEvents(sources: PrepareSources): (events: readonly RoutedEvent[]) => Promise<Prepared[]> {
   const batches = new WeakMap<readonly RoutedEvent[], Promise<Prepared[]>>();
   /** Each event's batch and place in it, for a subscriber handed the same events in another list. */
   const placed = new WeakMap<RoutedEvent, { batch: Promise<Prepared[]>; index: number }>();
@@ -22,7 +29,7 @@ export function preparedEvents(createLoaders: () => Loaders): (events: readonly 
     if (known) return known;
     const places = events.map((e) => placed.get(e));
     if (places.every((p) => p !== undefined)) return Promise.all(places.map((p) => p!.batch.then((all) => all[p!.index]!)));
-    const loading = load(createLoaders(), events);
+    const loading = load(sources, events);
     batches.set(events, loading);
     events.forEach((e, index) => placed.set(e, { batch: loading, index }));
     // A failed load (the database away) is forgotten, so the stream's retry loads afresh.
@@ -44,14 +51,23 @@ function distinct<T>(items: readonly T[], key: (item: T) => string | null): stri
   return [...keys];
 }
 
-async function load(loaders: Loaders, events: readonly RoutedEvent[]): Promise<Prepared[]> {
-  const consultations = await Promise.all(distinct(events, (e) => e.consultationId).map((id) => loaders.consultation.load(id)));
-  const found = new Set(consultations.flatMap((c) => (c ? [c.id] : [])));
-  await Promise.all([
-    ...consultations.flatMap((c) =>
-      c ? [loaders.doctor.load(c.doctorId), loaders.patient.load(c.patientId), loaders.appointment.load(c.appointmentId), loaders.live.load(c.id)] : [],
-    ),
-    ...distinct(events, (e) => (found.has(e.consultationId) ? e.prescriptionId : null)).map((id) => loaders.prescription.load(id)),
-  ]);
+/**
+ * One statement for the consultations and all their fields' records (the dashboard's list
+ * row), primed into fresh loaders; a second only when the events carry prescriptions.
+ */
+async function load(sources: PrepareSources, events: readonly RoutedEvent[]): Promise<Prepared[]> {
+  const loaders = sources.loaders();
+  const ids = distinct(events, (e) => e.consultationId);
+  const rows = await sources.rows(ids);
+  for (const { consultation, appointment, doctor, patient, live } of rows) {
+    loaders.consultation.prime(consultation.id, consultation);
+    loaders.appointment.prime(appointment.id, appointment);
+    loaders.doctor.prime(doctor.id, doctor);
+    loaders.patient.prime(patient.id, patient);
+    loaders.live.prime(consultation.id, live);
+  }
+  const found = new Set(rows.map((r) => r.consultation.id));
+  for (const id of ids) if (!found.has(id)) loaders.consultation.prime(id, null);
+  await Promise.all(distinct(events, (e) => (found.has(e.consultationId) ? e.prescriptionId : null)).map((id) => loaders.prescription.load(id)));
   return events.map((event) => ({ ...event, loaders }));
 }

@@ -110,11 +110,13 @@ describe("live events", () => {
     }
   }
 
-  it("one read of the log costs the same statements whether it reaches one doctor's dashboard or eight", async () => {
+  it("one read of the log is delivered with one more statement, whether it reaches one doctor's dashboard or eight", async () => {
     const one = await deliveryStatements(rooms.slice(90, 91));
     const eight = await deliveryStatements(rooms.slice(91, 99));
     const loads = (statements: string[]) => statements.filter((s) => !isAudit(s) && !/insert into "consultation_events"/i.test(s));
     expect(loads(eight)).toHaveLength(loads(one).length);
+    // The hub's read of the log, then the consultations with everything their fields show.
+    expect(loads(eight).map((s) => /from "(\w+)"/i.exec(s)?.[1])).toEqual(["consultation_events", "video_consultations"]);
   });
 });
 
@@ -150,6 +152,7 @@ describe("statement texts", () => {
         new Set(
           await statementsOf(async () => {
             const consultations = await repos.consultations.byIds(some);
+            await repos.consultations.rowsByIds(some);
             await repos.clinic.doctorsByIds(consultations.map((c) => c.doctorId));
             await repos.clinic.patientsByIds(consultations.map((c) => c.patientId));
             await repos.live.byConsultationIds(some);
