@@ -6,6 +6,7 @@
  * applies inline.
  */
 import { inArray } from "drizzle-orm";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hmsWebhookEvents } from "../../src/db/schema.js";
 import { ApplyWorker } from "../../src/webhooks/apply-worker.js";
@@ -121,6 +122,35 @@ describe.runIf(serverUrl() !== undefined)("webhooks applied on a worker thread (
     expect(reference.events).toHaveLength(5);
     for (const id of ids) expect(await stateOf(api, id)).toEqual(reference);
   }, 60_000);
+
+  it("whatever the order of the deliveries and the moment the thread dies, applies every acknowledged event exactly once", async () => {
+    const api = await start();
+    const applier = api.api.services.webhooks as ApplyWorker;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ order: fc.array(fc.nat(), { minLength: 16, maxLength: 16 }), killAfter: fc.integer({ min: 1, max: 15 }), concurrency: fc.integer({ min: 1, max: 8 }) }),
+        async ({ order, killAfter, concurrency }) => {
+          const { ids, bodies } = await burstOf(4);
+          // A random permutation: 100ms delivers in any order.
+          const shuffled = bodies.map((b, i) => [order[i]!, i, b] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, , b]) => b);
+          const dying = applier.thread;
+          const statuses = await sendAll(api, shuffled, concurrency, { n: killAfter, run: async () => void (await dying?.terminate()) });
+          expect(statuses).toEqual(shuffled.map(() => 200));
+          await api.settled();
+          expect(applier.thread).not.toBe(dying);
+          const rows = await inboxRows(shuffled);
+          expect(rows).toHaveLength(shuffled.length);
+          expect(rows.filter((r) => r.processedAt === null || r.attempts !== 1 || r.outcome !== "applied")).toEqual([]);
+          for (const id of ids) {
+            const state = await stateOf(api, id);
+            expect(state.status).toBe("ACTIVE");
+            expect(state.events.map((e) => e.type).sort()).toEqual(["PARTICIPANT_JOINED", "PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "PARTICIPANT_LEFT", "STATUS_CHANGED"]);
+          }
+        },
+      ),
+      { numRuns: 4, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+    );
+  }, 120_000);
 
   it("reports the thread's outcomes and batches on /metrics, and settles with them counted", async () => {
     const api = await start();

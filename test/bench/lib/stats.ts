@@ -54,3 +54,10 @@ export function slope(points: ReadonlyArray<readonly [number, number]>): number 
   const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
   return sxx === 0 ? Number.NaN : sxy / sxx;
 }
+
+/** Counts by key (statuses, outcomes) summed over several reports. */
+export function summed(counts: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const c of counts) for (const [key, n] of Object.entries(c)) sum[key] = (sum[key] ?? 0) + n;
+  return sum;
+}

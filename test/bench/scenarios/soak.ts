@@ -14,7 +14,7 @@ import { sleep, waitForCount, type Row, type Scenario } from "../lib/context.js"
 import { BENCH_JWT_SECRET, type ServerProcess } from "../lib/processes.js";
 import { auditedSubscriptions, DASHBOARD_SUBSCRIPTION, whereEventsStopped, wsUrl } from "../lib/push-run.js";
 import { rssKb } from "../lib/resources.js";
-import { slope } from "../lib/stats.js";
+import { slope, summed } from "../lib/stats.js";
 import { webhookBatches } from "../lib/webhooks.js";
 import type { PushReport, SocketsReport } from "../loadgen.js";
 
@@ -101,13 +101,6 @@ export const soak: Scenario = {
     }
   },
 };
-
-/** Counts by status summed over the windows. */
-function summed(counts: ReadonlyArray<Record<string, number>>): Record<string, number> {
-  const sum: Record<string, number> = {};
-  for (const c of counts) for (const [key, n] of Object.entries(c)) sum[key] = (sum[key] ?? 0) + n;
-  return sum;
-}
 
 function soakRows(r: {
   sockets: number; rate: number; from: string; windowSeconds: number; minutes: PushReport[];
