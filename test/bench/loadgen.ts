@@ -13,6 +13,9 @@ import { stormCommands } from "./lib/storm-clients.js";
 
 export type Accept = "webhook-accepted" | "graphql-ok" | "http-200";
 
+/** How much longer than the drain a run waits for frames still missing. */
+const LATE_SECONDS = 30;
+
 const accepts: Record<Accept, (r: HttpResult) => boolean> = {
   "webhook-accepted": (r) => r.status === 200 && r.body.includes('"accepted"'),
   "graphql-ok": (r) => r.status === 200 && !r.body.startsWith('{"errors"') && !r.body.includes('"errors":['),
@@ -41,9 +44,15 @@ export interface PushReport {
   ackFailures: Record<string, number>;
   ackLatency: Summary;
   expectedFrames: number;
+  /** Frames received within the drain. */
   frames: number;
+  /**
+   * Frames that came after the drain, within LATE_SECONDS more (waited for only when some are
+   * missing): late, not lost. Not in the latencies.
+   */
+  lateFrames: number;
   unexpectedFrames: number;
-  /** Webhook request start → frame at the socket, every frame. */
+  /** Webhook request start → frame at the socket, every frame within the drain. */
   latency: Summary;
   /** Webhook request start → the last socket that should get it got it, per webhook. */
   fanoutComplete: Summary;
@@ -196,8 +205,16 @@ const commands: Record<string, (args: any) => Promise<unknown>> = {
       const acked = ackedAt.get(key)?.[n];
       return acked === undefined ? [] : [at - acked];
     });
+    // Missing frames: late or lost? Wait a while longer, counting what still comes.
+    const inDrain = frames;
+    const drainLatencies = latencies.slice();
+    const lateDeadline = performance.now() + LATE_SECONDS * 1000;
+    while (frames < expectedFrames && performance.now() < lateDeadline) await new Promise((r) => setTimeout(r, 50));
+    const lateFrames = frames - inDrain;
+    frames = inDrain;
     for (const socket of group.sockets) socket?.onNext(() => void group.frames++);
     return {
+      lateFrames,
       sent: args.webhooks.length,
       acked: sent.ok,
       ackFailures: sent.failures,
@@ -205,7 +222,7 @@ const commands: Record<string, (args: any) => Promise<unknown>> = {
       expectedFrames,
       frames,
       unexpectedFrames: unexpected,
-      latency: summarize(latencies),
+      latency: summarize(drainLatencies),
       fanoutComplete: summarize(fanout),
       afterAck: summarize(afterAck),
       sendSeconds: sent.seconds,

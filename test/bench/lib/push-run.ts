@@ -30,6 +30,11 @@ export interface PushPlan {
   protocol?: WsProtocol;
 }
 
+/** "received/expected", and how many more came late (after the drain): late, not lost. */
+export function framesText(r: Pick<PushReport, "frames" | "expectedFrames" | "lateFrames">): string {
+  return `${r.frames}/${r.expectedFrames}${r.lateFrames > 0 ? ` (+${r.lateFrames} after the drain)` : ""}`;
+}
+
 export async function measurePush(
   ctx: ScenarioContext,
   lg: Loadgen,
@@ -51,7 +56,7 @@ export async function measurePush(
   const sampler = await ctx.sample({ ...plan.processes, loadgen: lg.pid }, db);
   const report = await lg.call<PushReport>("pushRun", { tag, webhooks: plan.webhooks, perSecond: plan.perSecond, receiversPerKey: plan.receiversPerKey, drainSeconds: 20 });
   const resources = await sampler.stop();
-  ctx.log(`  frames ${report.frames}/${report.expectedFrames}, p50 ${report.latency.p50.toFixed(1)} ms, p99 ${report.latency.p99.toFixed(1)} ms, max ${report.latency.max.toFixed(1)} ms`);
+  ctx.log(`  frames ${framesText(report)}, p50 ${report.latency.p50.toFixed(1)} ms, p99 ${report.latency.p99.toFixed(1)} ms, max ${report.latency.max.toFixed(1)} ms`);
   await lg.call("closeSockets", { tag });
   return { report, sockets, resources };
 }

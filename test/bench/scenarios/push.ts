@@ -12,7 +12,7 @@ import { signAccessToken } from "../../../src/auth/access-token.js";
 import { seedCareTeams, type CareTeam } from "../lib/database.js";
 import type { Row, Scenario } from "../lib/context.js";
 import { BENCH_JWT_SECRET } from "../lib/processes.js";
-import { auditedSubscriptions, baselineSubscriptions, measurePush, setupBaseline, sseUrl, wsUrl } from "../lib/push-run.js";
+import { auditedSubscriptions, baselineSubscriptions, framesText, measurePush, setupBaseline, sseUrl, wsUrl } from "../lib/push-run.js";
 import { webhookBatches } from "../lib/webhooks.js";
 
 const DASHBOARDS = Number(process.env.BENCH_PUSH_DASHBOARDS ?? 1000);
@@ -80,7 +80,7 @@ export const push: Scenario = {
           const f = floor.report;
           rows.push(
             { scenario, metric: "p50", ours: r.latency.p50, baseline: f.latency.p50, unit: "ms", resources: run.resources, baselineResources: floor.resources,
-              note: `frames ${r.frames}/${r.expectedFrames} (unexpected ${r.unexpectedFrames}), webhooks acked ${r.acked}/${r.sent} (ack p99 ${r.ackLatency.p99.toFixed(1)} ms), sender worst lateness ${r.senderLateMs.toFixed(0)} ms; baseline frames ${f.frames}/${f.expectedFrames}` },
+              note: `frames ${framesText(r)} (unexpected ${r.unexpectedFrames}), webhooks acked ${r.acked}/${r.sent} (ack p99 ${r.ackLatency.p99.toFixed(1)} ms), sender worst lateness ${r.senderLateMs.toFixed(0)} ms; baseline frames ${f.frames}/${f.expectedFrames}` },
             { scenario, metric: "p99", ours: r.latency.p99, baseline: f.latency.p99, unit: "ms", target: { text: "< 50 ms", met: r.latency.p99 < 50 && r.frames === r.expectedFrames } },
             { scenario, metric: "max", ours: r.latency.max, baseline: f.latency.max, unit: "ms" },
             { scenario, metric: "ack → frame p99", ours: r.afterAck.p99, baseline: f.afterAck.p99, unit: "ms",

@@ -12,7 +12,7 @@ import { EVENTS_CHANNEL } from "../../../src/live/event-log.repo.js";
 import { HARNESS_APPLICATION, seedCareTeams, type BenchDatabase } from "../lib/database.js";
 import type { Row, Scenario, ScenarioContext } from "../lib/context.js";
 import { BENCH_JWT_SECRET, type Loadgen } from "../lib/processes.js";
-import { auditedSubscriptions, measurePush, whereEventsStopped, wsUrl, type PushPlan } from "../lib/push-run.js";
+import { auditedSubscriptions, framesText, measurePush, whereEventsStopped, wsUrl, type PushPlan } from "../lib/push-run.js";
 import { webhookBatches } from "../lib/webhooks.js";
 
 const INSTANCES = [1, 2, 4];
@@ -93,7 +93,7 @@ async function scaleRun(
     if (r.frames < r.expectedFrames) for (const line of await whereEventsStopped(db, apis)) ctx.log(line);
     return {
       instances: n, delivered: r.frames / r.sendSeconds, p99: r.latency.p99, notifyPerSecond: notifications / r.sendSeconds, connections, resources: result.resources,
-      frames: `${r.frames}/${r.expectedFrames}, ${notifications} NOTIFYs for ${r.sent} webhooks`,
+      frames: `${framesText(r)}, ${notifications} NOTIFYs for ${r.sent} webhooks`,
     };
   } finally {
     clearInterval(counting);
