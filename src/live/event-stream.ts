@@ -55,6 +55,9 @@ export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): A
 type Push<T> = (value: T) => Promise<unknown>;
 type Stop = ((error?: unknown) => void) & Promise<unknown>;
 
+/** How long one stream sends before it lets the event loop serve others. */
+const SEND_SLICE_MS = 5;
+
 const UNGATED: ReplayTurns = { run: (work) => work({ contended: false }), close: () => {} };
 
 /** One subscriber's run: the replay, then the live feed, one sender for both. */
@@ -166,11 +169,19 @@ class StreamRun<T extends RoutedEvent> {
     const refused = fresh.findIndex((e) => !this.options.authorize(e));
     const sendable = refused === -1 ? fresh : fresh.slice(0, refused);
     const prepared = await withRetry(() => this.options.prepare(sendable), () => this.#stopped);
+    let sliceStart = performance.now();
     for (const [i, event] of sendable.entries()) {
       if (this.#stopped) return;
       this.#cursor = event.id;
       this.options.onDeliver?.(event);
       await this.push(prepared[i]!);
+      // A page's frames are executed and written in microtasks, which never let the event
+      // loop go: a replay of thousands would hold every other socket's frames (and the
+      // webhooks' acks) for hundreds of milliseconds. Past a slice, the rest waits a turn.
+      if (performance.now() - sliceStart > SEND_SLICE_MS) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
     }
     if (refused !== -1) this.stop();
   }
