@@ -20,6 +20,7 @@ import type { QueryLimits } from "./graphql/limits.js";
 import type { WsLimits } from "./graphql/ws.js";
 import { attachGraphqlWs } from "./graphql/ws-server.js";
 import { createGraphqlSse, SSE_PATH, type SseLimits } from "./graphql/sse.js";
+import { subscriptionExecution } from "./graphql/subscription-execution.js";
 import { cors, jsonErrors, opsRoutes, requestLog } from "./http/routes.js";
 import type { Logger } from "./logger.js";
 import type { Services } from "./services.js";
@@ -69,8 +70,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const httpServer = createServer();
   // Client addresses by the same trust-proxy rules as Express's req.ip, on every transport.
   const clientIp = (request: IncomingMessage) => proxyAddr(request, trustProxy) ?? null;
-  const ws = attachGraphqlWs(httpServer, { ...options, clientIp });
-  const sse = createGraphqlSse({ ...options, clientIp });
+  const subscriptions = subscriptionExecution({ ...options, metrics: options.services.metrics });
+  const ws = attachGraphqlWs(httpServer, { ...options, clientIp, subscriptions });
+  const sse = createGraphqlSse({ ...options, clientIp, subscriptions });
   options.services.metrics.openSockets = ws.openSockets;
   options.services.metrics.openStreams = sse.openStreams;
   const disposeSockets = async () => void (await Promise.all([ws.dispose(), sse.dispose()]));

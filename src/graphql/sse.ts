@@ -27,10 +27,11 @@ import { readBody } from "../http/kit.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import { WriteBatch } from "./batched-writes.js";
-import { createContext, resolutionKey, type GraphQLContext } from "./context.js";
+import { createContext } from "./context.js";
 import type { QueryLimits } from "./limits.js";
-import { createRequestCheck, formatExecutionResult } from "./request-check.js";
-import { eventExecution, formatOnce, sharedSubscribe } from "./shared-subscribe.js";
+import { formatExecutionResult } from "./request-check.js";
+import { formatOnce } from "./shared-subscribe.js";
+import type { SubscriptionExecution } from "./subscription-execution.js";
 import { slowConsumerCheck, type SlowConsumerCheck } from "./slow-consumer.js";
 
 export const SSE_PATH = "/graphql/stream";
@@ -72,8 +73,8 @@ export interface SseOptions {
   verifyToken: TokenVerifier;
   limits: QueryLimits;
   sse: SseLimits;
-  /** Subscription events executed by graphql-jit (GRAPHQL_JIT); default on. */
-  compiledExecution?: boolean;
+  /** The request check and event execution every subscription transport shares. */
+  subscriptions: SubscriptionExecution;
   isProduction: boolean;
   logger: Logger;
   clientIp: (request: IncomingMessage) => string | null;
@@ -86,8 +87,7 @@ export function createGraphqlSse(options: SseOptions): GraphqlSse {
   const handler = createHandler<IncomingMessage, StreamContext, OperationContext>({
     authenticate: streamAdmission(options),
     onSubscribe: operationPreparer(options),
-    // Each event executed and formatted once per distinct document, variables and rights.
-    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext), eventExecution(options.schema, options.compiledExecution, options.services.metrics)),
+    subscribe: options.subscriptions.subscribe,
     onNext: (_ctx, req, result) => {
       req.context.eventIds.push(eventIdOf(result));
       return format(result as ExecutionResult);
@@ -125,7 +125,7 @@ function streamAdmission(options: SseOptions) {
 
 /** The same request check as every transport; only subscriptions are served here. */
 function operationPreparer(options: SseOptions) {
-  const checkRequest = createRequestCheck(options.limits, options.isProduction);
+  const { checkRequest } = options.subscriptions;
   return (req: SseRequest, params: RequestParams): OperationArgs<OperationContext> | AsyncIterable<ExecutionResult> => {
     const variables = params.variables ?? {};
     const document = checkRequest(options.schema, params.query, params.operationName, variables);

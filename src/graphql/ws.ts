@@ -14,12 +14,12 @@ import { authorizationFromPayload } from "../auth/connection-params.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { createContext, resolutionKey, type GraphQLContext } from "./context.js";
+import { createContext } from "./context.js";
 import { formatError } from "./format-error.js";
 import type { QueryLimits } from "./limits.js";
-import { createRequestCheck, formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
+import { formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
 import { SharedPayloads } from "./shared-payloads.js";
-import { eventExecution, sharedSubscribe } from "./shared-subscribe.js";
+import type { SubscriptionExecution } from "./subscription-execution.js";
 import type { SocketExtra as ServedSocket } from "./socket-server.js";
 
 type ConnectionParams = Record<string, unknown>;
@@ -47,8 +47,8 @@ export interface WsOptions {
   logger: Logger;
   limits: QueryLimits;
   ws: WsLimits;
-  /** Subscription events executed by graphql-jit (GRAPHQL_JIT); default on. */
-  compiledExecution?: boolean;
+  /** The request check and event execution every subscription transport shares. */
+  subscriptions: SubscriptionExecution;
   isProduction: boolean;
 }
 
@@ -59,12 +59,11 @@ export interface WsOptions {
 export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads): ServerOptions<ConnectionParams, SocketExtra> {
   const admission = new SocketAdmission(options);
   // graphql-ws validates with graphql's specified rules only: check with the same limits as HTTP.
-  const checkRequest = createRequestCheck(options.limits, options.isProduction);
+  const { checkRequest, subscribe } = options.subscriptions;
   const shared = payloads ?? new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
   return {
     schema: options.schema,
-    // Each event executed and formatted once per distinct document, variables and rights.
-    subscribe: sharedSubscribe((context) => resolutionKey(context as GraphQLContext), eventExecution(options.schema, options.compiledExecution, options.services.metrics)),
+    subscribe,
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: (ctx) => admission.connect(ctx),
     onClose: (ctx) => admission.close(ctx),
