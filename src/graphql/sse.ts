@@ -28,7 +28,6 @@ import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import { WriteBatch } from "./batched-writes.js";
 import { createContext } from "./context.js";
-import type { QueryLimits } from "./limits.js";
 import { formatExecutionResult } from "./request-check.js";
 import { formatOnce } from "./shared-subscribe.js";
 import type { SubscriptionExecution } from "./subscription-execution.js";
@@ -71,7 +70,6 @@ export interface SseOptions {
   schema: GraphQLSchema;
   services: Services;
   verifyToken: TokenVerifier;
-  limits: QueryLimits;
   sse: SseLimits;
   /** The request check and event execution every subscription transport shares. */
   subscriptions: SubscriptionExecution;

@@ -16,7 +16,6 @@ import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import { createContext } from "./context.js";
 import { formatError } from "./format-error.js";
-import type { QueryLimits } from "./limits.js";
 import { formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
 import { SharedPayloads } from "./shared-payloads.js";
 import type { SubscriptionExecution } from "./subscription-execution.js";
@@ -45,7 +44,6 @@ export interface WsOptions {
   services: Services;
   verifyToken: TokenVerifier;
   logger: Logger;
-  limits: QueryLimits;
   ws: WsLimits;
   /** The request check and event execution every subscription transport shares. */
   subscriptions: SubscriptionExecution;
