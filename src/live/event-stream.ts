@@ -11,9 +11,9 @@
  * one hogging it. The caller refuses resume points past the horizon beforehand.
  */
 import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
-import { Repeater } from "@graphql-yoga/subscription";
 import type { EventHub } from "./event-hub.js";
 import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
+import { HandOver } from "./hand-over.js";
 import { nextReplayPage, type Admission, type ReplayTurns } from "./replay-gate.js";
 
 export interface StreamOptions<T extends RoutedEvent> {
@@ -48,36 +48,40 @@ export interface StreamOptions<T extends RoutedEvent> {
   onDeliver?: (event: RoutedEvent) => void;
 }
 
+/** The stream: an async iterator (what a subscription's resolver returns) over a HandOver queue. */
 export function eventStream<T extends RoutedEvent>(options: StreamOptions<T>): AsyncIterableIterator<T> {
-  return new Repeater<T>((push, stop) => new StreamRun(options, push, stop).run());
+  return new StreamRun(options);
 }
-
-type Push<T> = (value: T) => Promise<unknown>;
-type Stop = ((error?: unknown) => void) & Promise<unknown>;
 
 /** How long one stream sends before it lets the event loop serve others. */
 const SEND_SLICE_MS = 5;
+/** Events handed to the consumer at once before the sender waits for it to take them. */
+const HAND_OVER = 32;
 
 const UNGATED: ReplayTurns = { run: (work) => work({ contended: false }), close: () => {} };
 
 /** One subscriber's run: the replay, then the live feed, one sender for both. */
-class StreamRun<T extends RoutedEvent> {
-  #stopped = false;
+class StreamRun<T extends RoutedEvent> extends HandOver<T> {
   #wake: (() => void) | null = null;
   #cursor: number;
   readonly #queued: RoutedEvent[] = [];
   #endWith: Error | undefined;
 
-  constructor(
-    private readonly options: StreamOptions<T>,
-    private readonly push: Push<T>,
-    private readonly stop: Stop,
-  ) {
+  constructor(private readonly options: StreamOptions<T>) {
+    super();
     this.#cursor = options.afterId ?? options.hub.lastId;
-    void stop.then(() => {
-      this.#stopped = true;
-      this.#wake?.();
-    });
+  }
+
+  protected start(): void {
+    void this.run();
+  }
+
+  protected endedUnstarted(): void {
+    this.options.onEnd?.(); // never read, never run: still the stream's end (metrics, audit)
+  }
+
+  protected onStop(): void {
+    this.#wake?.();
   }
 
   async run(): Promise<void> {
@@ -104,7 +108,7 @@ class StreamRun<T extends RoutedEvent> {
     const pages = { size: null as number | null };
     try {
       while (await turns.run((admission) => this.#turn(admission, pages))) {
-        if (this.#stopped) return;
+        if (this.stopped) return;
         await yieldToLoop();
       }
     } finally {
@@ -119,7 +123,7 @@ class StreamRun<T extends RoutedEvent> {
    * True when there is more to replay.
    */
   async #turn(admission: Admission, pages: { size: number | null }): Promise<boolean> {
-    if (this.#stopped) return false;
+    if (this.stopped) return false;
     let limit = (pages.size = nextReplayPage(pages.size, admission.contended));
     let page = await this.#readPage(this.#cursor, limit);
     for (;;) {
@@ -128,7 +132,7 @@ class StreamRun<T extends RoutedEvent> {
       const ahead = more && !admission.contended ? this.#readPage(page.at(-1)!.id, nextLimit) : null;
       ahead?.catch(() => undefined); // awaited below, unless the stream ends first
       await this.#send(page);
-      if (!ahead || this.#stopped) return more;
+      if (!ahead || this.stopped) return more;
       page = await ahead;
       limit = pages.size = nextLimit;
     }
@@ -137,13 +141,13 @@ class StreamRun<T extends RoutedEvent> {
   /** The log's events after `afterId` in scope, their data already loading (`#send` awaits it). */
   async #readPage(afterId: number, limit: number): Promise<RoutedEvent[]> {
     const { log, scope, prepare } = this.options;
-    const page = await withRetry(() => log.after(scope, afterId, limit), () => this.#stopped);
+    const page = await withRetry(() => log.after(scope, afterId, limit), () => this.stopped);
     if (page.length > 0) prepare(page).catch(() => undefined); // a failure is retried by `#send`
     return page;
   }
 
   async #live(): Promise<void> {
-    while (!this.#stopped) {
+    while (!this.stopped) {
       if (this.#queued.length > 0) {
         await this.#send(this.#queued.splice(0));
         continue;
@@ -159,7 +163,7 @@ class StreamRun<T extends RoutedEvent> {
     // Events come in id order: when the first is new, all are (and the list keeps its
     // identity, so `prepare` finds the batch it already started for it).
     const fresh = events[0] && events[0].id > this.#cursor ? events : events.filter((e) => e.id > this.#cursor);
-    if (fresh.length === 0 || this.#stopped) return;
+    if (fresh.length === 0 || this.stopped) return;
     try {
       await this.options.recheck?.();
     } catch (error) {
@@ -168,13 +172,16 @@ class StreamRun<T extends RoutedEvent> {
     }
     const refused = fresh.findIndex((e) => !this.options.authorize(e));
     const sendable = refused === -1 ? fresh : fresh.slice(0, refused);
-    const prepared = await withRetry(() => this.options.prepare(sendable), () => this.#stopped);
+    const prepared = await withRetry(() => this.options.prepare(sendable), () => this.stopped);
     let sliceStart = performance.now();
-    for (const [i, event] of sendable.entries()) {
-      if (this.#stopped) return;
-      this.#cursor = event.id;
-      this.options.onDeliver?.(event);
-      await this.push(prepared[i]!);
+    for (let from = 0; from < sendable.length; from += HAND_OVER) {
+      if (this.stopped) return;
+      for (let i = from; i < Math.min(from + HAND_OVER, sendable.length); i++) {
+        this.#cursor = sendable[i]!.id;
+        this.options.onDeliver?.(sendable[i]!);
+        this.handOver(prepared[i]!);
+      }
+      await this.taken();
       // A page's frames are executed and written in microtasks, which never let the event
       // loop go: a replay of thousands would hold every other socket's frames (and the
       // webhooks' acks) for hundreds of milliseconds. Past a slice, the rest waits a turn.
