@@ -32,12 +32,19 @@ export class InboxRepo {
     }));
     const ids = arrayLiteral(records.map((r) => r.id));
     // The outer SELECT's snapshot predates the INSERT: it sees only the rows stored before.
+    // Earlier rows are looked up one id at a time (a subquery per id, by the primary key):
+    // this statement runs on the pool, not in the webhook path's planned-each-run transactions,
+    // and `id = any($ids)` over the table settled on a generic plan made while the inbox was
+    // empty, a scan of every delivery ever stored, on every acknowledgement.
     const rows = await this.db.execute(sql`with stored as (
         ${insertRows(inbox, ["id", "type", "roomId", "sentAt", "payload"], records)} on conflict (id) do nothing returning id
       )
       select id, 'first' as outcome from stored
       union all
-      select ${inbox.id}, case when ${inbox.processedAt} is null then 'stored' else 'processed' end from ${inbox} where ${inbox.id} = any(${ids}::text[])`);
+      select id, outcome from (
+        select asked.id, (select case when ${inbox.processedAt} is null then 'stored' else 'processed' end from ${inbox} where ${inbox.id} = asked.id) as outcome
+        from unnest(${ids}::text[]) as asked(id)
+      ) earlier where outcome is not null`);
     return new Map(rowsOf<{ id: string; outcome: StoreOutcome }>(rows).map((r) => [r.id, r.outcome]));
   }
 

@@ -18,7 +18,7 @@
  * names the server; databases are created there and dropped afterwards.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import postgres from "postgres";
@@ -141,6 +141,8 @@ async function main(): Promise<void> {
       const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => joinPath(dir, f));
       const main = files.map((f) => ({ f, busy: profileBusyMicros(f) })).sort((a, b) => b.busy - a.busy)[0];
       if (main) footer.push("", `Profile of API instance ${instance}, main thread (${main.f}):`, ...summarizeProfile(main.f, 15));
+      const writes = joinPath(dir, "writes.json");
+      if (existsSync(writes)) footer.push(`  socket writes: ${describeWrites(JSON.parse(readFileSync(writes, "utf8")) as WriteCounts)}`);
     }
   }
   footer.push(`Whole run: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -188,3 +190,12 @@ main()
     await cleanup();
     log("done");
   });
+
+type WriteCounts = Record<"postgres" | "other", { writes: number; bytes: number }>;
+
+/** What lib/count-writes.cjs counted in one API process. */
+function describeWrites(counts: WriteCounts): string {
+  const one = ({ writes, bytes }: { writes: number; bytes: number }) =>
+    `${writes.toLocaleString("en-US")} (${(bytes / 1e6).toFixed(1)} MB, ${writes ? Math.round(bytes / writes).toLocaleString("en-US") : 0} B each)`;
+  return `to PostgreSQL ${one(counts.postgres)}, to clients ${one(counts.other)}`;
+}

@@ -62,6 +62,32 @@ describe.runIf(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)("plans
     });
   });
 
+  it("store a delivery, before its 200, reading only its own ids however full the inbox", async () => {
+    // The inbox writer stores on the pool, outside the webhook path's transactions, so its
+    // statement settles on a generic plan like any other: made while the inbox was empty,
+    // one that looked earlier rows up by scanning kept scanning all of them, and every
+    // acknowledgement grew slower with every delivery before it (the soak's p99 with it).
+    await test.database.db.transaction(async (tx) => {
+      const repos = createRepos(tx); // no planEachRun: as the writer's statements run
+      await tx.execute(sql`truncate hms_webhook_events`); // a new deployment's inbox (earlier tests filled this one)
+      const store = (id: string) =>
+        repos.inbox.storeMany([{ id, type: "peer.join.success", timestamp: new Date().toISOString(), data: { room_id: "a-room" } } as Parameters<Repos["inbox"]["storeMany"]>[0][number]]);
+      for (let i = 0; i < 8; i++) expect((await store(`ack-early-${i}`)).get(`ack-early-${i}`)).toBe("first");
+      await tx.execute(sql`insert into hms_webhook_events (id, type, room_id, sent_at, payload)
+        select 'ack-earlier-' || g, 'peer.join.success', 'other-room-' || (g % 2000), now(), '{}'::jsonb
+        from generate_series(1, ${EARLIER_DELIVERIES}::int) g`);
+      await tx.execute(sql`update hms_webhook_events set processed_at = now(), outcome = 'applied' where id like 'ack-earlier-%'`);
+      const before = await inboxRowsRead(tx);
+      const first = await store("ack-late");
+      const read = (await inboxRowsRead(tx)) - before;
+      expect(first.get("ack-late")).toBe("first");
+      expect(read).toBeLessThan(100);
+      // What it says of a redelivery is unchanged: stored, then processed once applied.
+      expect((await store("ack-late")).get("ack-late")).toBe("stored");
+      expect((await store("ack-earlier-7")).get("ack-earlier-7")).toBe("processed");
+    });
+  });
+
   it("find a room's last delivery without reading the room's whole history", async () => {
     const { roomId } = await createCareTeamWithRoom(test.database.db);
     await test.database.db.transaction(async (tx) => {

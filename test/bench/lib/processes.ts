@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const COUNT_WRITES = fileURLToPath(new URL("./count-writes.cjs", import.meta.url));
 export const BENCH_JWT_SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 export const BENCH_WEBHOOK_SECRET = "bench-webhook-secret-0123456789";
 export const WEBHOOK_HEADER = "x-hms-webhook-secret";
@@ -99,7 +100,7 @@ export async function startApiProcess(options: ApiOptions): Promise<ServerProces
   for (const key of Object.keys(clean)) {
     if (/^(DATABASE_|TEST_DATABASE_URL|AUTH_|HMS_|NODE_ENV|PORT|EMBEDDED_DATA_DIR|VITEST|RATE_LIMIT_|WS_|LOG_LEVEL)/.test(key)) delete clean[key];
   }
-  const env = {
+  const env: Record<string, string | undefined> = {
     ...clean,
     // As deployed: production mode (graphql-js also drops its development-only checks).
     NODE_ENV: "production",
@@ -117,7 +118,10 @@ export async function startApiProcess(options: ApiOptions): Promise<ServerProces
     ...options.env,
   };
   // One directory per instance: node writes a profile per thread (main, and tsx's loader worker).
-  const prof = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}/${options.name ?? "api"}-${port}`] : [];
+  const profDir = options.cpuProfDir ? `${options.cpuProfDir}/${options.name ?? "api"}-${port}` : undefined;
+  // With the profile, the socket writes the instance makes (count-writes.cjs).
+  const prof = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`, "--require", COUNT_WRITES] : [];
+  if (profDir) env.BENCH_WRITES_FILE = `${profDir}/writes.json`;
   const heapDir = options.heapDir ? `${options.heapDir}/${options.name ?? "api"}-${port}` : undefined;
   if (heapDir) {
     mkdirSync(heapDir, { recursive: true });
