@@ -32,10 +32,15 @@ async function inboxRowsRead(tx: Db): Promise<number> {
   return (rows as unknown as Array<{ n: number }>)[0]!.n;
 }
 
+/** A peer's join in `roomId`, as the inbox stores it. */
+function joinEnvelope(id: string, roomId: string): Parameters<Repos["inbox"]["storeMany"]>[0][number] {
+  const envelope = { id, type: "peer.join.success", timestamp: new Date().toISOString(), data: { room_id: roomId } };
+  return envelope as Parameters<Repos["inbox"]["storeMany"]>[0][number];
+}
+
 /** What a batch of one webhook does to the inbox: store it, claim it, read the room's last delivery. */
 async function oneBatch(repos: Repos, id: string, roomId: string): Promise<void> {
-  const envelope = { id, type: "peer.join.success", timestamp: new Date().toISOString(), data: { room_id: roomId } };
-  await repos.inbox.storeMany([envelope as Parameters<Repos["inbox"]["storeMany"]>[0][number]]);
+  await repos.inbox.storeMany([joinEnvelope(id, roomId)]);
   const claimed = await repos.inbox.claim([{ id, outcome: "applied" }]);
   expect(claimed.has(id)).toBe(true);
   const deliveries = await repos.peerFacts.lastDeliveriesOfMany([roomId]);
@@ -70,8 +75,7 @@ describe.runIf(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)("plans
     await test.database.db.transaction(async (tx) => {
       const repos = createRepos(tx); // no planEachRun: as the writer's statements run
       await tx.execute(sql`truncate hms_webhook_events`); // a new deployment's inbox (earlier tests filled this one)
-      const store = (id: string) =>
-        repos.inbox.storeMany([{ id, type: "peer.join.success", timestamp: new Date().toISOString(), data: { room_id: "a-room" } } as Parameters<Repos["inbox"]["storeMany"]>[0][number]]);
+      const store = (id: string) => repos.inbox.storeMany([joinEnvelope(id, "a-room")]);
       for (let i = 0; i < 8; i++) expect((await store(`ack-early-${i}`)).get(`ack-early-${i}`)).toBe("first");
       await tx.execute(sql`insert into hms_webhook_events (id, type, room_id, sent_at, payload)
         select 'ack-earlier-' || g, 'peer.join.success', 'other-room-' || (g % 2000), now(), '{}'::jsonb
