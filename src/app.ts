@@ -11,6 +11,7 @@ import { demoSecret, ensureDemoClinic, type DemoClinic } from "./demo/demo-clini
 import { buildApiSchema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { createApiServer } from "./server.js";
+import type { RequestPipeline } from "./graphql/request-pipeline.js";
 import { createServices, type Services } from "./services.js";
 import { EventHub } from "./live/event-hub.js";
 import { Metrics } from "./metrics.js";
@@ -29,6 +30,8 @@ export interface RunningApi {
   reconciler: Reconciler;
   /** WebSockets open now. */
   openSockets(): number;
+  /** The request pipeline every transport hands its requests to. */
+  pipeline: RequestPipeline;
   /** Graceful: stop accepting, finish in-flight work, then close the database (when owned). */
   stop(): Promise<void>;
 }
@@ -74,6 +77,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       services,
       reconciler,
       openSockets: () => server.openSockets(),
+      pipeline: server.pipeline,
       /** Order: stop accepting and drain requests and sockets, then jobs, then the database. */
       stop: async () => {
         await server.stop();

@@ -49,6 +49,8 @@ export interface RateLimitConfig {
   store: "memory" | "postgres";
   mutationsPerMinute: number;
   anonymousPerMinute: number;
+  /** Refused attempts per user before RATE_LIMITED; always counted in-process (see RateLimits). */
+  denialsPerMinute: number;
   webhookFailuresPerMinute: number;
 }
 
@@ -189,6 +191,7 @@ function transportLimits(e: Env): Pick<Config, "limits" | "ws" | "sse" | "rateLi
       store: e.RATE_LIMIT_STORE,
       mutationsPerMinute: e.RATE_LIMIT_MUTATIONS_PER_MINUTE,
       anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      denialsPerMinute: e.RATE_LIMIT_DENIALS_PER_MINUTE,
       webhookFailuresPerMinute: e.RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE,
     },
     streams: {

@@ -137,6 +137,11 @@ export const envSchema = z.object({
     .default(30)
     .describe("Per user and mutation: startConsultation, joinConsultation, createPrescription."),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: int(1, 100_000).default(60).describe("Per client IP: requests without a valid token."),
+  RATE_LIMIT_DENIALS_PER_MINUTE: int(1, 100_000)
+    .default(30)
+    .describe(
+      "Per user, on every transport: refused attempts (another user's consultation, the wrong side, the wrong state) before every operation of that user answers RATE_LIMITED for the rest of the minute. Counted in each process.",
+    ),
   RATE_LIMIT_WEBHOOK_FAILURES_PER_MINUTE: int(1, 100_000)
     .default(20)
     .describe("Per client IP: webhook authentication failures before 429."),

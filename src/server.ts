@@ -21,6 +21,7 @@ import type { WsLimits } from "./graphql/ws.js";
 import { attachGraphqlWs } from "./graphql/ws-server.js";
 import { createGraphqlSse, SSE_PATH, type SseLimits } from "./graphql/sse.js";
 import { subscriptionExecution } from "./graphql/subscription-execution.js";
+import { RequestPipeline } from "./graphql/request-pipeline.js";
 import { cors, jsonErrors, opsRoutes, requestLog } from "./http/routes.js";
 import type { Logger } from "./logger.js";
 import type { Services } from "./services.js";
@@ -56,6 +57,8 @@ export interface ApiServer {
   stop(): Promise<void>;
   /** WebSockets open now. */
   openSockets(): number;
+  /** The request pipeline (tests read its slot counts). */
+  readonly pipeline: RequestPipeline;
 }
 
 type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -70,13 +73,15 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const httpServer = createServer();
   // Client addresses by the same trust-proxy rules as Express's req.ip, on every transport.
   const clientIp = (request: IncomingMessage) => proxyAddr(request, trustProxy) ?? null;
+  // The one pipeline every way in hands its requests to (identity, admission, checks, audit).
+  const pipeline = new RequestPipeline({ ...options, slots: { socket: options.ws.maxSocketsPerUser, stream: options.sse.maxStreamsPerUser } });
   const subscriptions = subscriptionExecution({ ...options, metrics: options.services.metrics });
-  const ws = attachGraphqlWs(httpServer, { ...options, clientIp, subscriptions });
-  const sse = createGraphqlSse({ ...options, clientIp, subscriptions });
+  const ws = attachGraphqlWs(httpServer, { ...options, pipeline, clientIp, subscriptions });
+  const sse = createGraphqlSse({ ...options, pipeline, clientIp, subscriptions });
   options.services.metrics.openSockets = ws.openSockets;
   options.services.metrics.openStreams = sse.openStreams;
   const disposeSockets = async () => void (await Promise.all([ws.dispose(), sse.dispose()]));
-  const { apollo, context } = await startApollo({ ...options, httpServer, disposeSockets });
+  const { apollo, context } = await startApollo({ ...options, pipeline, httpServer, disposeSockets });
   const webhooks = webhookEndpoint({
     config: options.webhooks,
     intake: options.services.webhookIntake,
@@ -110,6 +115,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     listen: (port, host) => listen(httpServer, port, host),
     stop: () => apollo.stop(),
     openSockets: ws.openSockets,
+    pipeline,
   };
 }
 

@@ -6,6 +6,7 @@
 import { createApplying, reportsTo, type Applying } from "./apply-services.js";
 import { AuditWriter } from "./audit/audit-writer.js";
 import { AuditQueries } from "./audit/audit.service.js";
+import { Denials } from "./audit/denials.js";
 import type { Viewer } from "./auth/viewer.js";
 import type { HmsConfig, RateLimitConfig, StreamLimits, VideoPolicy } from "./config.js";
 import { ConsultationCommands } from "./consultations/consultation-commands.service.js";
@@ -69,11 +70,14 @@ export function createServices(database: Database, options: ServiceOptions) {
   });
   const live = liveServices(parts, applying, commands);
   const findViewer = viewerLookup(repos);
+  const rateLimits = new RateLimits(options.rateLimits, database.db);
+  const denials = new Denials(audit, rateLimits);
   return {
     metrics: options.metrics,
     audit,
+    denials,
     auditTrail: new AuditQueries(repos.audit, options.maxPageSize),
-    rateLimits: new RateLimits(options.rateLimits, database.db),
+    rateLimits,
     prescriptions: new PrescriptionService({ transaction: parts.transaction, consultations: repos.consultations, windowHours: options.prescriptionWindowHours }),
     ...live,
     rooms,
@@ -83,6 +87,7 @@ export function createServices(database: Database, options: ServiceOptions) {
       repos,
       consultations,
       audit,
+      denials,
       metrics: options.metrics,
       hub: live.hub,
       findViewer,

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "../graphql/relay.types.js";
 import { encodeAuditCursor } from "./audit.cursor.js";
 import type { AuditPageRow } from "./audit.repo.js";
@@ -35,6 +35,13 @@ export class AuditEvent {
 
   @Field(() => AuditOutcome)
   outcome!: AuditOutcome;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "On a record of repeated denials: how many refusals of this action by this actor, within a minute of the first (recorded on its own), it stands for. Null on every other record.",
+  })
+  repeats!: number | null;
 
   @Field(() => String, { nullable: true })
   requestId!: string | null;

@@ -9,6 +9,7 @@ import { SerialWorker } from "../serial-worker.js";
 import type { Logger } from "../logger.js";
 import type { AuditEntry } from "./audit.model.js";
 import type { AuditRepo } from "./audit.repo.js";
+import { DenialFolding } from "./denial-folding.js";
 
 export interface AuditWriterOptions {
   /** Called on every failed write (metrics). */
@@ -31,6 +32,7 @@ export class AuditWriter {
   failures = 0;
   /** Records lost because the queue overflowed (each time logged). */
   dropped = 0;
+  readonly #denials = new DenialFolding((entry) => this.enqueue(entry));
 
   constructor(
     private readonly repo: AuditRepo,
@@ -50,12 +52,22 @@ export class AuditWriter {
     this.#schedule(this.options.flushIntervalMs ?? 200);
   }
 
+  /** A refusal: recorded at once the first time in a minute, then folded into one record of repeats. */
+  deny(entry: AuditEntry): void {
+    this.#denials.deny(entry);
+  }
+
   get pending(): number {
     return this.#queue.length;
   }
 
-  /** Writes everything queued now (retrying once); used on shutdown and in tests. */
+  /** Writes everything queued now, pending counts of repeated denials included; used on shutdown and in tests. */
   async flush(): Promise<void> {
+    this.#denials.flush();
+    await this.#writeQueued();
+  }
+
+  async #writeQueued(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#worker.poke();
@@ -66,7 +78,7 @@ export class AuditWriter {
     if (this.#timer || this.#queue.length === 0) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      void this.flush();
+      void this.#writeQueued();
     }, delayMs + this.#backoffMs);
     this.#timer.unref();
   }

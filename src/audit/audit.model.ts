@@ -20,6 +20,8 @@ export interface AuditEntry {
   consultationIds?: readonly string[] | null;
   patientIds?: readonly string[] | null;
   outcome: AuditOutcome;
+  /** Set on a record of repeated denials: how many refusals it stands for (see denial-folding.ts). */
+  repeats?: number | null;
   requestId: string | null;
   clientIp: string | null;
 }

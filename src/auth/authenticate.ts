@@ -1,4 +1,4 @@
-import { unauthenticated } from "../errors.js";
+import { AppError, unauthenticated } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { bearerToken, type TokenVerifier } from "./token-verifier.js";
 import type { Viewer } from "./viewer.js";
@@ -10,9 +10,11 @@ export type Authentication =
   | { viewer: null; error: Error; expiresAt: null };
 
 /**
- * Turns an Authorization header into a Viewer. Used by HTTP and WebSocket alike. Never
- * throws: a missing or bad token becomes an UNAUTHENTICATED error that resolvers raise when
- * they need a viewer.
+ * Turns an Authorization header into a Viewer. Used by every transport (through
+ * graphql/request-pipeline.ts). A missing or bad token, or an unknown user, becomes an
+ * UNAUTHENTICATED error that resolvers raise when they need a viewer. A fault on our side (the
+ * users table unreachable, the JWKS endpoint down) is thrown: it is no verdict on the token,
+ * and must never reach the client as one.
  */
 export async function authenticate(
   header: string | undefined | null,
@@ -29,6 +31,7 @@ export async function authenticate(
     if (viewer === null || viewer.userId !== subject) throw unauthenticated("Unknown user");
     return { viewer, error: null, expiresAt };
   } catch (error) {
-    return { viewer: null, error: error as Error, expiresAt: null };
+    if (!(error instanceof AppError)) throw error;
+    return { viewer: null, error, expiresAt: null };
   }
 }

@@ -71,6 +71,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     try {
       ({ payload, protectedHeader: { typ } } = await verify(token));
     } catch (error) {
+      // The key set could not be fetched: our fault (or the identity provider's), not the token's.
+      if (isKeySetUnavailable(error)) throw error;
       throw unauthenticated(describeJoseFailure(error));
     }
     if (typeof payload.sub !== "string" || payload.sub.length === 0) throw unauthenticated("Invalid token");
@@ -88,6 +90,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (payload.exp! - issuedAt > options.maxLifetimeSeconds) throw unauthenticated("Token lifetime too long");
     return { subject: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
   }
+}
+
+/** jose's JWKS fetch timed out or failed (its errors carry a code; a network failure is a TypeError). */
+function isKeySetUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === "ERR_JWKS_TIMEOUT" || !(typeof code === "string" && code.startsWith("ERR_"));
 }
 
 /** A client-safe reason: says what is wrong with the token, never echoes its content. */

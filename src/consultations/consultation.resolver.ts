@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 import { Appointment } from "../appointments/appointment.type.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
-import { actorOf, entry } from "../audit/audit.model.js";
+import { actorOf } from "../audit/audit.model.js";
 import { recordRead, requireViewer, type GraphQLContext } from "../graphql/context.js";
 import { mapLoaded, present } from "../loaders.js";
 import { PageInfo } from "../graphql/relay.types.js";
@@ -33,7 +33,7 @@ export class ConsultationResolver {
     if (record) recordRead(ctx, record);
     else if (await ctx.services.consultations.exists(id)) {
       // Someone else's consultation: the caller sees null, the trail sees the attempt.
-      ctx.services.audit.enqueue(entry(actorOf(viewer, ctx), "consultation.read", { consultationId: id.toLowerCase() }, "denied"));
+      ctx.services.denials.record(actorOf(viewer, ctx), "consultation.read", id);
     }
     return record && Consultation.from(record);
   }

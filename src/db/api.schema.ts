@@ -189,6 +189,11 @@ export const auditEvents = pgTable(
     consultationIds: uuid("consultation_ids").array(),
     patientIds: uuid("patient_ids").array(),
     outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
+    /**
+     * A denial record that stands for this many further refusals of the same action by the same
+     * actor within one minute (audit/denial-folding.ts); null on every other record.
+     */
+    repeats: integer("repeats"),
     requestId: text("request_id"),
     clientIp: text("client_ip"),
   },

@@ -1,32 +1,29 @@
 /**
- * Apollo for POST/GET /graphql: the schema with the query limits, the plugins, the executor
- * (graphql-jit unless GRAPHQL_JIT is off, compiled-executor.ts), and the one
- * context builder that the Express route and the fast path both use (the token verified,
- * anonymous callers rate-limited per client IP, a request id).
+ * Apollo for POST/GET /graphql: the schema, the executor (graphql-jit unless GRAPHQL_JIT is
+ * off, compiled-executor.ts), and the request pipeline's pieces (request-pipeline.ts) as
+ * Apollo's hooks: its validation rules, operation check, read audit and context builder, which
+ * the Express route and the fast path both use.
  */
-import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders, Server } from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { GraphQLError, type GraphQLSchema } from "graphql";
-import { authenticate } from "../auth/authenticate.js";
-import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Services } from "../services.js";
-import { auditReadsPlugin } from "./audit-reads.plugin.js";
 import { compiledExecutionGateway } from "./compiled-executor.js";
-import { createContext, type GraphQLContext } from "./context.js";
+import type { GraphQLContext } from "./context.js";
 import { errorLoggingPlugin, formatError } from "./format-error.js";
 import { hideFormattedSuggestions } from "./request-check.js";
-import { costLimitPlugin, limitRules, type QueryLimits } from "./limits.js";
+import { limitRules, type QueryLimits } from "./limits.js";
+import type { RequestPipeline } from "./request-pipeline.js";
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
   httpServer: Server;
   services: Services;
-  verifyToken: TokenVerifier;
+  pipeline: RequestPipeline;
   logger: Logger;
   limits: QueryLimits;
   /** Execute with graphql-jit (compiled-executor.ts); default on. */
@@ -52,7 +49,8 @@ export async function startApollo(options: ApolloOptions): Promise<{ apollo: Apo
     ...(options.compiledExecution === false
       ? { schema: options.schema }
       : { gateway: compiledExecutionGateway(options.schema, { onExecute: (executor) => metrics.graphqlExecutions.inc({ executor }) }) }),
-    introspection: !options.isProduction,
+    // Introspection is refused in production by limitRules (the same list the sockets use), not by Apollo's switch.
+    introspection: true,
     hideSchemaDetailsFromClientErrors: options.isProduction,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
@@ -72,21 +70,13 @@ export async function startApollo(options: ApolloOptions): Promise<{ apollo: Apo
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: options.disposeSockets }) },
       errorLoggingPlugin(options.logger),
-      costLimitPlugin(options.limits, options.isProduction),
       durationPlugin(metrics),
       subscriptionsOverWebSocketOnly(),
-      auditReadsPlugin(),
+      ...options.pipeline.apolloPlugins(),
     ],
   });
   await apollo.start();
-  const context: HttpContextBuilder = async (request) => {
-    const requestId = requestIdFrom(request.headers["x-request-id"]);
-    request.setHeader("x-request-id", requestId);
-    const auth = await authenticate(request.headers.authorization, options.verifyToken, options.services.findViewer);
-    if (!auth.viewer) await limitAnonymous(options.services, request.clientIp, request.setHeader);
-    return createContext({ requestId, clientIp: request.clientIp, auth, services: options.services });
-  };
-  return { apollo, context };
+  return { apollo, context: (request) => options.pipeline.httpContext(request) };
 }
 
 /** Subscriptions are served over WebSocket on the same path; over HTTP they are a clear 400. */
@@ -123,19 +113,4 @@ function durationPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLContext> {
       };
     },
   };
-}
-
-/** Requests without a valid token are limited per client IP: 429 with Retry-After. */
-async function limitAnonymous(services: Services, clientIp: string | null, setHeader: (name: string, value: string) => void) {
-  const decision = await services.rateLimits.anonymous(clientIp);
-  if (decision.allowed) return;
-  setHeader("retry-after", String(decision.retryAfterSeconds));
-  throw new GraphQLError("Too many requests", {
-    extensions: { code: "RATE_LIMITED", retryAfterSeconds: decision.retryAfterSeconds, http: { status: 429 } },
-  });
-}
-
-/** A client-supplied request id is kept when it is short and plain; otherwise a new one. */
-function requestIdFrom(given: string | string[] | undefined): string {
-  return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
 }

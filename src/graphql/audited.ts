@@ -24,10 +24,10 @@ export async function audited<T>(
   try {
     return await run(viewer, actor);
   } catch (error) {
-    const denied = error instanceof AppError && DENIALS.has(error.code);
-    if (denied || !(error instanceof AppError)) {
+    if (error instanceof AppError && DENIALS.has(error.code)) ctx.services.denials.record(actor, action, consultationId);
+    else if (!(error instanceof AppError)) {
       const subject = { consultationId: consultationId && isUuid(consultationId) ? consultationId.toLowerCase() : null };
-      ctx.services.audit.enqueue(entry(actor, action, subject, denied ? "denied" : "error"));
+      ctx.services.audit.enqueue(entry(actor, action, subject, "error"));
     }
     throw error;
   }

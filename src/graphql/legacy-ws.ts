@@ -61,7 +61,7 @@ function forwarder(socket: WebSocket, handle: (data: string) => Promise<void>): 
     const twin = fromLegacy(parseFrame(raw));
     if (twin === "terminate") return socket.close(1000, "Normal Closure");
     if (!twin) return socket.close(CloseCode.BadRequest, "Invalid message received");
-    const data = JSON.stringify(twin);
+    const data = encode(twin);
     if (twin.type === "connection_init") {
       const answering = handle(data);
       initAnswered = answering.catch(() => {});
@@ -70,6 +70,24 @@ function forwarder(socket: WebSocket, handle: (data: string) => Promise<void>): 
     await initAnswered;
     if (socket.readyState === socket.OPEN) await handle(data);
   };
+}
+
+/**
+ * The twin's text. A payload nested deeper than JSON.stringify can recurse (JSON.parse has no
+ * such limit) keeps its query and gets a stand-in for its variables that is nested too deep
+ * as well, but writable: the request pipeline then refuses it (BAD_USER_INPUT) exactly as it
+ * refuses such variables on every other transport, instead of the socket failing with 4500.
+ */
+function encode(twin: Frame): string {
+  try {
+    return JSON.stringify(twin);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const payload = (twin.payload ?? {}) as Record<string, unknown>;
+    let tooDeep: unknown = null;
+    for (let i = 0; i < 1_000; i++) tooDeep = [tooDeep];
+    return JSON.stringify({ ...twin, payload: { ...payload, variables: { tooDeep } } });
+  }
 }
 
 function parseFrame(raw: string): Frame | null {

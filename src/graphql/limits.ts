@@ -4,6 +4,10 @@
  * parser (`maxTokens`). Every check is linear in the document, whatever its fragments spread.
  * In production the messages do not reveal the limits.
  *
+ * Variables are held to the same depth as documents (GRAPHQL_MAX_DEPTH) before anything walks
+ * them recursively: no input of the schema nests half as deep, and 20,000 levels would overflow
+ * the stack of graphql's coercion (a RangeError, which is our fault, not the caller's).
+ *
  * graphql-armor's max-tokens is not used: graphql 16's parser counts the same tokens
  * (`parse(…, { maxTokens })`, Apollo's `parseOptions`), where armor's needs envelop's parse hook.
  */
@@ -14,6 +18,7 @@ import {
   getOperationAST,
   GraphQLError,
   Kind,
+  NoSchemaIntrospectionCustomRule,
   type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -43,8 +48,12 @@ export function limitError(message: string, detail: string, isProduction: boolea
 }
 
 /**
- * Validation rules for depth and aliases (variables are not needed for these), counted per
- * operation with each fragment expanded where it is spread. Both armor rules remember each
+ * The validation rules every transport adds to graphql's: depth and aliases (variables are not
+ * needed for these), and in production no introspection (`__schema`, `__type`; `__typename`
+ * stays). Apollo takes them as `validationRules` with its own introspection switch left on, so
+ * this list alone decides, for HTTP and the sockets alike.
+ *
+ * Depth and aliases are counted per operation with each fragment expanded where it is spread. Both armor rules remember each
  * fragment's count by name, so a fragment spread many times is still walked once (the
  * abuse tests hold them to that). Depth counts fields only (fragments are flattened);
  * `__schema` (introspection, off in production) is not counted.
@@ -60,15 +69,16 @@ export function limitRules(limits: QueryLimits, isProduction: boolean): Validati
     onReject: [report("Query is too deep")],
   });
   const aliases = maxAliasesRule({ n: limits.maxAliases, propagateOnRejection: false, onReject: [report("Too many aliases")] });
-  return [depth, aliases];
+  return isProduction ? [depth, aliases, NoSchemaIntrospectionCustomRule] : [depth, aliases];
 }
 
 /**
- * The cost limit for a valid document: the operation execution will pick (or every one,
- * when none can be picked), weighed with the variables as execution will coerce them.
- * Returns a GraphQLError when over the limit.
+ * What a valid document's operation is held to once its variables are known: variables no
+ * deeper than `maxDepth` and coercible to their types (BAD_USER_INPUT), then the cost limit for the operation execution
+ * will pick (or every one, when none can be picked), weighed with the variables as execution
+ * will coerce them. Returns the GraphQLError to answer with, or null.
  */
-export function checkCost(
+export function checkOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
@@ -76,25 +86,44 @@ export function checkCost(
   limits: QueryLimits,
   isProduction: boolean,
 ): GraphQLError | null {
+  if (variables && nestedDeeperThan(variables, limits.maxDepth)) {
+    return new GraphQLError("Variables are nested too deeply", { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
+  }
   const picked = getOperationAST(document, operationName);
   const operations = picked ? [picked] : document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   // Every selection is at least one token: a document within the token limit never reaches this cap.
   const weights = { defaultListSize: limits.defaultListSize, maxPageSize: limits.maxPageSize, maxNodes: limits.maxTokens };
   for (const operation of operations) {
     const coerced = coerceVariables(schema, operation, variables);
+    // What execution would refuse anyway, refused here with the code Apollo gives it: the
+    // socket transports execute through graphql-ws and graphql-sse, which would not.
+    const invalid = picked ? coerced.errors?.[0] : undefined;
+    if (invalid) return new GraphQLError(invalid.message, { nodes: invalid.nodes, extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
     const { cost } = measureCost(schema, document, operation, coerced.coerced ?? null, weights);
     if (cost > limits.maxCost) return limitError("Query is too complex", `cost ${cost} > ${limits.maxCost}`, isProduction);
   }
   return null;
 }
 
-/** An Apollo plugin that enforces the cost limit once variables are known. */
-export function costLimitPlugin(limits: QueryLimits, isProduction: boolean): ApolloServerPlugin {
+/** Whether any value inside `value` sits more than `max` objects or lists deep (walked without recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== "object" || current === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** An Apollo plugin that holds HTTP operations to `checkOperation` once variables are known. */
+export function operationLimitPlugin(limits: QueryLimits, isProduction: boolean): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operationName, request }) {
-          const error = checkCost(schema, document, operationName, request.variables, limits, isProduction);
+          const error = checkOperation(schema, document, operationName, request.variables, limits, isProduction);
           if (error) throw error;
         },
       };

@@ -3,7 +3,7 @@
  * and older protocols later): parse with the token limit, validate with graphql's rules plus
  * our limits, then weigh the operation with its variables. Apollo's HTTP pipeline runs the
  * same pieces itself (`parseOptions.maxTokens`, `limitRules` as validationRules,
- * `costLimitPlugin`), so a document gets one answer whichever way it arrives.
+ * `operationLimitPlugin`), so a document gets one answer whichever way it arrives.
  */
 import {
   GraphQLError,
@@ -18,7 +18,7 @@ import {
 } from "graphql";
 import { LRUCache } from "lru-cache";
 import { formatError } from "./format-error.js";
-import { checkCost, limitRules, type QueryLimits } from "./limits.js";
+import { checkOperation, limitRules, type QueryLimits } from "./limits.js";
 
 /** The document to execute, or the errors to answer with (codes set, nothing executed). */
 export type RequestCheck = (
@@ -55,7 +55,7 @@ export function createRequestCheck(limits: QueryLimits, isProduction: boolean): 
       document = parsed;
       if (typeof query === "string") validDocuments(schema).set(query, document);
     }
-    const costError = checkCost(schema, document, operationName, variables, limits, isProduction);
+    const costError = checkOperation(schema, document, operationName, variables, limits, isProduction);
     return costError ? [costError] : document;
   };
 }

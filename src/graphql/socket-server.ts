@@ -16,6 +16,7 @@ import type { IncomingMessage } from "node:http";
 import { CloseCode, makeServer, type ServerOptions } from "graphql-ws";
 import type { WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../logger.js";
+import type { Connection } from "./request-pipeline.js";
 import { WriteBatch, type Corkable } from "./batched-writes.js";
 import { CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON, type SlowConsumerCheck, type StreamTransport } from "./slow-consumer.js";
 
@@ -40,6 +41,8 @@ export interface SocketExtra {
   socket: WebSocket;
   /** The client's IP, read at the upgrade (once the socket closed, its address is gone). */
   clientIp: string | null;
+  /** The socket's hold on its user's slot: closed by the socket's own close event, first of all. */
+  connection: Connection;
 }
 
 export interface SocketServerOptions {
@@ -54,6 +57,8 @@ export interface SocketServerOptions {
   maxBufferedBytes: number;
   /** Applied to each frame before it is written (shared-payloads.ts). */
   expand: (frame: string) => string;
+  /** A new socket's hold on a slot (the request pipeline's). */
+  connection: () => Connection;
 }
 
 export interface SocketServer {
@@ -69,6 +74,7 @@ export function serveSockets<P extends Record<string, unknown>, E extends Socket
   const server = makeServer(options);
   wsServer.on("connection", (socket: WebSocket, request: IncomingMessage) => {
     const codec = serving.codec(socket);
+    const connection = serving.connection();
     const write = writer(socket, request.socket, serving);
     const closed = server.opened(
       {
@@ -91,13 +97,16 @@ export function serveSockets<P extends Record<string, unknown>, E extends Socket
           });
         },
       },
-      { socket, clientIp: serving.clientIp(request) } as E,
+      { socket, clientIp: serving.clientIp(request), connection } as E,
     );
     const stopKeepAlive = keepAlive(socket, serving.pingIntervalMs, () => {
       const frame = codec.keepAliveFrame();
       if (frame) write(frame);
     });
     socket.once("close", (code, reason) => {
+      // Before graphql-ws's own clean-up, which awaits each subscription's end (and stops at
+      // the first that throws): the slot is free whatever happens there.
+      connection.close();
       stopKeepAlive();
       void closed(code, String(reason));
     });

@@ -1,15 +1,16 @@
 /**
- * GraphQL subscriptions over Server-Sent Events on /graphql/stream, for networks that break
- * WebSockets: graphql-sse's handler in its "distinct connections" mode (one POST, or GET, per
- * subscription with `Accept: text/event-stream`), on the same schema, request check, context
- * and subscription services as graphql-ws.
+ * GraphQL over Server-Sent Events on /graphql/stream, for networks that break WebSockets:
+ * graphql-sse's handler in its "distinct connections" mode (one POST, or GET, per operation
+ * with `Accept: text/event-stream`), as an adapter of the request pipeline
+ * (request-pipeline.ts), which decides who may do what; this file owns the framing.
  *
- * - `Authorization: Bearer …` as on POST /graphql. Without a valid token: 401, or 429 once the
- *   client IP spent its anonymous budget (shared with HTTP and WebSocket); more than
- *   `maxStreamsPerUser` open streams: 429.
- * - Subscriptions only (queries and mutations go to /graphql, through Apollo's audit and
- *   limits). A refused document is answered in the stream: one `next` with `errors`, then
- *   `complete`.
+ * - `Authorization: Bearer …` as on POST /graphql. Refusals are plain HTTP answers with the
+ *   pipeline's code: 401 without a valid token, 429 past the anonymous budget (shared with
+ *   HTTP and WebSocket), past the refused-attempts budget or with `maxStreamsPerUser` streams
+ *   open, 503 on a fault of ours.
+ * - Subscriptions, and queries and mutations too (one `next`, then `complete`), with the same
+ *   checks and the same read audit as HTTP. A refused document is answered in the stream: one
+ *   `next` with `errors`, then `complete`.
  * - Each event carries `id: <event id>` when its selection has the event's `id`; a request's
  *   `Last-Event-ID` resumes after that id, ahead of the `after` variable.
  * - The token's expiry ends the stream: one `next` with an UNAUTHENTICATED error, `complete`.
@@ -19,16 +20,16 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { getOperationAST, GraphQLError, type ExecutionResult, type GraphQLSchema } from "graphql";
+import type { ExecutionResult, GraphQLError, GraphQLSchema } from "graphql";
 import { createHandler, print, type ExecutionResult as SseResult, type OperationArgs, type Request, type RequestParams, type Response } from "graphql-sse";
-import { authenticate, type Authentication } from "../auth/authenticate.js";
-import type { TokenVerifier } from "../auth/token-verifier.js";
+import type { Authentication } from "../auth/authenticate.js";
 import { readBody } from "../http/kit.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import { WriteBatch } from "./batched-writes.js";
-import { createContext } from "./context.js";
+import type { GraphQLContext } from "./context.js";
 import { formatExecutionResult } from "./request-check.js";
+import { refusal, refusalStatus, type Connection, type RequestPipeline } from "./request-pipeline.js";
 import { formatOnce } from "./shared-subscribe.js";
 import type { SubscriptionExecution } from "./subscription-execution.js";
 import { slowConsumerCheck, type SlowConsumerCheck } from "./slow-consumer.js";
@@ -58,6 +59,8 @@ export interface GraphqlSse {
 interface StreamContext {
   requestId: string;
   res: ServerResponse;
+  /** The stream's hold on its user's slot, released when the response closes. */
+  connection: Connection;
   auth: Extract<Authentication, { viewer: object }> | null;
   /** The event ids of `next` results, in the order graphql-sse writes them. */
   eventIds: (string | null)[];
@@ -69,9 +72,9 @@ type SseRequest = Request<IncomingMessage, StreamContext>;
 export interface SseOptions {
   schema: GraphQLSchema;
   services: Services;
-  verifyToken: TokenVerifier;
+  pipeline: RequestPipeline;
   sse: SseLimits;
-  /** The request check and event execution every subscription transport shares. */
+  /** The event execution every subscription transport shares. */
   subscriptions: SubscriptionExecution;
   isProduction: boolean;
   logger: Logger;
@@ -86,13 +89,17 @@ export function createGraphqlSse(options: SseOptions): GraphqlSse {
     authenticate: streamAdmission(options),
     onSubscribe: operationPreparer(options),
     subscribe: options.subscriptions.subscribe,
+    // A query's or mutation's result (a subscription's is a stream): audit what it read.
+    onOperation: (ctx, _req, _args, result) => {
+      if (!(Symbol.asyncIterator in result)) options.pipeline.finish(ctx as unknown as GraphQLContext);
+    },
     onNext: (_ctx, req, result) => {
       req.context.eventIds.push(eventIdOf(result));
       return format(result as ExecutionResult);
     },
   });
   return {
-    handle: (req, res) => serveStream(handler, open, req, res, slowConsumer),
+    handle: (req, res) => serveStream(handler, open, req, res, slowConsumer, options.pipeline.connection("stream")),
     openStreams: () => open.size,
     dispose: async () => {
       for (const res of open) res.end();
@@ -100,45 +107,34 @@ export function createGraphqlSse(options: SseOptions): GraphqlSse {
   };
 }
 
-/** Authenticates and reserves a stream for the user until the response closes; null admits. */
+/** Identifies the caller and holds one of the user's stream slots until the response closes; null admits. */
 function streamAdmission(options: SseOptions) {
-  const streamsPerUser = new Map<string, number>();
   return async (req: SseRequest): Promise<Response | null> => {
-    const auth = await authenticate(req.headers.get("authorization"), options.verifyToken, options.services.findViewer);
-    if (!auth.viewer) {
-      // A failing store fails open here: the request is refused (401) either way.
-      const decision = await options.services.rateLimits.anonymous(options.clientIp(req.raw)).catch(() => ({ allowed: true, retryAfterSeconds: 1 }));
-      if (!decision.allowed) return refusal(429, "RATE_LIMITED", "Too many requests", { "retry-after": String(decision.retryAfterSeconds) });
-      return refusal(401, "UNAUTHENTICATED", auth.error.message, { "www-authenticate": "Bearer" });
+    let auth: Authentication;
+    try {
+      auth = await options.pipeline.identify({ authorization: req.headers.get("authorization"), clientIp: options.clientIp(req.raw) });
+    } catch (error) {
+      return refusalResponse(error as GraphQLError);
     }
-    const userId = auth.viewer.userId;
-    const count = streamsPerUser.get(userId) ?? 0;
-    if (count >= options.sse.maxStreamsPerUser) return refusal(429, "RATE_LIMITED", "Too many streams");
-    streamsPerUser.set(userId, count + 1);
-    req.context.res.once("close", () => release(streamsPerUser, userId));
+    if (!auth.viewer) return refusalResponse(refusal("UNAUTHENTICATED", auth.error.message), { "www-authenticate": "Bearer" });
+    const held = req.context.connection.hold(auth.viewer.userId);
+    if (held !== "held") return refusalResponse(refusal("RATE_LIMITED", held === "full" ? "Too many streams" : "Client gone"));
     req.context.auth = auth;
     return null;
   };
 }
 
-/** The same request check as every transport; only subscriptions are served here. */
+/** The pipeline's check of the operation, with the caller identified at admission. */
 function operationPreparer(options: SseOptions) {
-  const { checkRequest } = options.subscriptions;
-  return (req: SseRequest, params: RequestParams): OperationArgs<OperationContext> | AsyncIterable<ExecutionResult> => {
-    const variables = params.variables ?? {};
-    const document = checkRequest(options.schema, params.query, params.operationName, variables);
-    if (Array.isArray(document)) return resultOnce({ errors: document });
-    if (getOperationAST(document, params.operationName)?.operation !== "subscription") {
-      return resultOnce({ errors: [new GraphQLError("Only subscriptions are served here; send queries and mutations to /graphql", { extensions: { code: "BAD_REQUEST" } })] });
+  return async (req: SseRequest, params: RequestParams): Promise<OperationArgs<OperationContext> | AsyncIterable<ExecutionResult> | Response> => {
+    const facts = { authorization: null, clientIp: options.clientIp(req.raw), requestId: req.context.requestId, lastEventId: req.headers.get("last-event-id") ?? null };
+    try {
+      const prepared = await options.pipeline.prepare(facts, params, req.context.auth!);
+      if (Array.isArray(prepared)) return resultOnce({ errors: prepared as GraphQLError[] });
+      return prepared as OperationArgs<OperationContext>;
+    } catch (error) {
+      return refusalResponse(error as GraphQLError);
     }
-    const contextValue = createContext({
-      requestId: req.context.requestId,
-      clientIp: options.clientIp(req.raw),
-      auth: req.context.auth!,
-      services: options.services,
-      lastEventId: req.headers.get("last-event-id") ?? null,
-    });
-    return { schema: options.schema, document, operationName: params.operationName ?? null, variableValues: variables, contextValue: contextValue as unknown as OperationContext };
   };
 }
 
@@ -149,8 +145,12 @@ async function serveStream(
   req: IncomingMessage,
   res: ServerResponse,
   slowConsumer: SlowConsumerCheck,
+  connection: Connection,
 ): Promise<void> {
-  const context: StreamContext = { requestId: randomUUID(), res, auth: null, eventIds: [] };
+  // Before anything is awaited: a client gone at any later moment frees the slot.
+  res.once("close", () => connection.close());
+  if (req.destroyed || res.destroyed) connection.close();
+  const context: StreamContext = { requestId: randomUUID(), res, connection, auth: null, eventIds: [] };
   res.setHeader("x-request-id", context.requestId);
   // nginx and proxies that honour it pass events on at once instead of buffering the stream.
   res.setHeader("x-accel-buffering", "no");
@@ -213,16 +213,17 @@ async function readJson(req: IncomingMessage): Promise<string> {
   return result.body.toString("utf8");
 }
 
-function refusal(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  return [body, { status, statusText: status === 401 ? "Unauthorized" : "Too Many Requests", headers: { ...headers, "content-type": "application/json; charset=utf-8" } }];
+/** A refusal as graphql-sse answers one: a JSON body with the error and its code, the pipeline's status. */
+function refusalResponse(error: GraphQLError, headers: Record<string, string> = {}): Response {
+  const { code, retryAfterSeconds } = error.extensions as { code: string; retryAfterSeconds?: number };
+  const extensions = retryAfterSeconds === undefined ? { code } : { code, retryAfterSeconds };
+  const retry: Record<string, string> = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
+  const status = refusalStatus(error);
+  const body = JSON.stringify({ errors: [{ message: error.message, extensions }] });
+  return [body, { status, statusText: STATUS_TEXT[status] ?? "Error", headers: { ...headers, ...retry, "content-type": "application/json; charset=utf-8" } }];
 }
 
-function release(counts: Map<string, number>, userId: string): void {
-  const left = (counts.get(userId) ?? 1) - 1;
-  if (left > 0) counts.set(userId, left);
-  else counts.delete(userId);
-}
+const STATUS_TEXT: Record<number, string> = { 401: "Unauthorized", 429: "Too Many Requests", 503: "Service Unavailable" };
 
 async function* resultOnce(result: ExecutionResult): AsyncGenerator<ExecutionResult> {
   yield result;

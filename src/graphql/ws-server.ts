@@ -37,7 +37,7 @@ export function attachGraphqlWs(
   const common = { noServer: true, path: "/graphql", maxPayload: MAX_WS_MESSAGE_BYTES } as const;
   const current = new WebSocketServer({ ...common, handleProtocols });
   const legacy = new WebSocketServer({ ...common, handleProtocols: (offered) => (offered.has(LEGACY_PROTOCOL) ? LEGACY_PROTOCOL : false) });
-  // One options object for both protocols: sockets per user are counted across them.
+  // One options object (and one pipeline) for both protocols: sockets per user are counted across them.
   const payloads = new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
   const serverOptions = graphqlWsOptions(options, payloads);
   const serving = {
@@ -47,6 +47,7 @@ export function attachGraphqlWs(
     maxBufferedBytes: options.ws.maxBufferedBytes,
     logger: options.logger,
     slowConsumer: slowConsumerCheck(options.ws.maxBufferedBytes, options.services.metrics, options.logger),
+    connection: () => options.pipeline.connection("socket"),
   };
   const cleanups = [
     serveSockets(serverOptions, current, { ...serving, transport: "graphql-ws", codec: currentCodec }),

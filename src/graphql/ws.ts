@@ -1,29 +1,31 @@
 /**
- * GraphQL over WebSocket (graphql-ws) on /graphql. The bearer token travels in
+ * GraphQL over WebSocket (graphql-ws's protocol, and the legacy one through legacy-ws.ts) on
+ * /graphql: the adapter between graphql-ws's `makeServer` hooks and the request pipeline
+ * (request-pipeline.ts), which decides everything else. The bearer token travels in
  * `connection_init` (`connectionParams: { authorization: "Bearer …" }`, or the other spellings
- * `authorizationFromPayload` reads): a bad one closes the socket with 4403, or with 4429 once
- * the client IP spent its anonymous budget (shared with HTTP requests without a valid token);
- * it is verified again on every subscribe, and the socket closes with 4403 when the token
- * expires. Results are formatted by the same `formatError` as HTTP.
+ * `authorizationFromPayload` reads). What this file owns is how a refusal closes the socket
+ * (`refusalCloseCode`: 4403 no valid token, 4429 over a budget or slot cap, 4500 our fault), the
+ * per-socket subscription cap and the token-expiry close (4403). Every operation (queries and
+ * mutations too, which Apollo Client may send here) passes the pipeline's `prepare`, and a
+ * query's or mutation's reads are audited by its `finish`, as over HTTP.
  */
 import { randomUUID } from "node:crypto";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Context, ServerOptions } from "graphql-ws";
-import { authenticate } from "../auth/authenticate.js";
 import { authorizationFromPayload } from "../auth/connection-params.js";
-import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { createContext } from "./context.js";
+import type { GraphQLContext } from "./context.js";
 import { formatError } from "./format-error.js";
 import { formatExecutionResult, hideFormattedSuggestions } from "./request-check.js";
+import { refusalCloseCode, type RequestFacts, type RequestPipeline } from "./request-pipeline.js";
 import { SharedPayloads } from "./shared-payloads.js";
 import type { SubscriptionExecution } from "./subscription-execution.js";
 import type { SocketExtra as ServedSocket } from "./socket-server.js";
 
 type ConnectionParams = Record<string, unknown>;
 
-type SocketExtra = ServedSocket & { expiryTimer?: NodeJS.Timeout; requestId?: string; userId?: string };
+type SocketExtra = ServedSocket & { expiryTimer?: NodeJS.Timeout; requestId?: string };
 
 type SocketContext = Context<ConnectionParams, SocketExtra>;
 
@@ -42,10 +44,10 @@ export interface WsLimits {
 export interface WsOptions {
   schema: GraphQLSchema;
   services: Services;
-  verifyToken: TokenVerifier;
+  pipeline: RequestPipeline;
   logger: Logger;
   ws: WsLimits;
-  /** The request check and event execution every subscription transport shares. */
+  /** The event execution every subscription transport shares. */
   subscriptions: SubscriptionExecution;
   isProduction: boolean;
 }
@@ -55,34 +57,32 @@ export interface WsOptions {
  * then expand every message with `payloads.expand` (socket-server.ts does).
  */
 export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads): ServerOptions<ConnectionParams, SocketExtra> {
+  const { pipeline } = options;
   const admission = new SocketAdmission(options);
-  // graphql-ws validates with graphql's specified rules only: check with the same limits as HTTP.
-  const { checkRequest, subscribe } = options.subscriptions;
   const shared = payloads ?? new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
   return {
     schema: options.schema,
-    subscribe,
+    subscribe: options.subscriptions.subscribe,
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: (ctx) => admission.connect(ctx),
     onClose: (ctx) => admission.close(ctx),
-    onSubscribe: (ctx, _id, payload) => {
+    onSubscribe: async (ctx, _id, payload) => {
       // graphql-ws lists this subscription among the socket's before it calls onSubscribe,
       // and drops each one once it ends or fails: the others are the ones still open.
       if (Object.keys(ctx.subscriptions).length - 1 >= options.ws.maxSubscriptionsPerSocket) {
         return [new GraphQLError("Too many subscriptions on this connection", { extensions: { code: "BAD_REQUEST" } })];
       }
-      const variables = payload.variables ?? {};
-      const document = checkRequest(options.schema, payload.query, payload.operationName, variables);
-      if (Array.isArray(document)) return document;
-      return { schema: options.schema, document, operationName: payload.operationName ?? null, variableValues: variables };
+      try {
+        return await pipeline.prepare(factsOf(ctx), payload);
+      } catch (error) {
+        refuse(ctx, error as GraphQLError);
+        return [error as GraphQLError];
+      }
     },
-    context: async (ctx) =>
-      createContext({
-        requestId: ctx.extra.requestId ?? randomUUID(),
-        clientIp: ctx.extra.clientIp,
-        auth: await admission.authOf(ctx.connectionParams),
-        services: options.services,
-      }),
+    // A query's or mutation's result (a subscription's is a stream): audit what it read.
+    onOperation: (_ctx, _id, _payload, args, result) => {
+      if (!(Symbol.asyncIterator in result)) pipeline.finish(args.contextValue as GraphQLContext);
+    },
     onNext: (_ctx, _id, _payload, _args, result) => shared.payloadOf(result),
     jsonMessageReplacer: payloads?.replacer,
     onError: (_ctx, _id, _payload, errors) => {
@@ -91,33 +91,39 @@ export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads):
   };
 }
 
+function factsOf(ctx: SocketContext): RequestFacts {
+  return { authorization: authorizationFromPayload(ctx.connectionParams), clientIp: ctx.extra.clientIp, requestId: ctx.extra.requestId };
+}
+
+/** Closes the socket as the refusal says (4429, 4500, …); graphql-ws then closes nothing more. */
+function refuse(ctx: SocketContext, error: GraphQLError): false {
+  ctx.extra.socket.close(refusalCloseCode(error), error.message);
+  return false;
+}
+
 /**
- * Who may hold a socket: a valid token, at most `maxSocketsPerUser` sockets per user, until
- * the token expires; anonymous attempts (a bad token, or a socket closed before
+ * Who may hold a socket: a valid token, one of the user's socket slots (held by the socket's
+ * `connection` until it closes, released by socket-server.ts on the socket's own close
+ * event), until the token expires. Anonymous attempts (a bad token, or a socket closed before
  * connection_init) spend the client IP's anonymous budget.
  */
 class SocketAdmission {
-  readonly #socketsPerUser = new Map<string, number>();
-
   constructor(private readonly options: WsOptions) {}
 
-  authOf(params: ConnectionParams | undefined) {
-    return authenticate(authorizationFromPayload(params), this.options.verifyToken, this.options.services.findViewer);
-  }
-
   async connect(ctx: SocketContext): Promise<boolean> {
-    const auth = await this.authOf(ctx.connectionParams);
-    if (!auth.viewer) {
-      if (await this.#overAnonymousBudget(ctx.extra.clientIp)) ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many requests");
-      return false; // graphql-ws closes with 4403 Forbidden
+    let auth;
+    try {
+      auth = await this.options.pipeline.identify(factsOf(ctx));
+    } catch (error) {
+      return refuse(ctx, error as GraphQLError);
     }
-    const open = this.#socketsPerUser.get(auth.viewer.userId) ?? 0;
-    if (open >= this.options.ws.maxSocketsPerUser) {
+    if (!auth.viewer) return false; // graphql-ws closes with 4403 Forbidden
+    const held = ctx.extra.connection.hold(auth.viewer.userId);
+    if (held === "closed") return false;
+    if (held === "full") {
       ctx.extra.socket.close(CLOSE_TOO_MANY, "Too many connections");
       return false;
     }
-    this.#socketsPerUser.set(auth.viewer.userId, open + 1);
-    ctx.extra.userId = auth.viewer.userId;
     ctx.extra.requestId = randomUUID();
     const ms = auth.expiresAt.getTime() - Date.now();
     ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, "Token expired"), Math.min(ms, 2 ** 31 - 1));
@@ -127,20 +133,7 @@ class SocketAdmission {
 
   async close(ctx: SocketContext): Promise<void> {
     clearTimeout(ctx.extra.expiryTimer);
-    const userId = ctx.extra.userId;
-    if (userId) {
-      const left = (this.#socketsPerUser.get(userId) ?? 1) - 1;
-      if (left > 0) this.#socketsPerUser.set(userId, left);
-      else this.#socketsPerUser.delete(userId);
-    }
     // A socket closed before connection_init (timed out, garbage, gone) was an anonymous attempt too.
-    if (!ctx.connectionInitReceived) await this.#overAnonymousBudget(ctx.extra.clientIp);
-  }
-
-  /** Counts one anonymous attempt; true when the IP is over its budget. */
-  async #overAnonymousBudget(clientIp: string | null): Promise<boolean> {
-    // A failing store fails open here: the attempt is refused (4403) either way.
-    const decision = await this.options.services.rateLimits.anonymous(clientIp).catch(() => ({ allowed: true }));
-    return !decision.allowed;
+    if (!ctx.connectionInitReceived) await this.options.pipeline.anonymousAttempt(ctx.extra.clientIp).catch(() => undefined);
   }
 }

@@ -9,11 +9,11 @@ import type { FindViewer } from "../auth/authenticate.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AuditWriter } from "../audit/audit-writer.js";
 import { actorOf, entry } from "../audit/audit.model.js";
+import type { Denials } from "../audit/denials.js";
 import type { StreamLimits } from "../config.js";
 import type { ConsultationService } from "../consultations/consultation.service.js";
 import { AppError, notFound } from "../errors.js";
 import { createLoaders } from "../loaders.js";
-import { isUuid } from "../ids.js";
 import type { Metrics } from "../metrics.js";
 import type { Repos } from "../repos.js";
 import { decodeEventId } from "./event-cursor.js";
@@ -53,6 +53,7 @@ export class ConsultationEventsService {
       repos: Repos;
       consultations: ConsultationService;
       audit: AuditWriter;
+      denials: Denials;
       metrics: Metrics;
       hub: () => EventHub;
       findViewer: FindViewer;
@@ -85,8 +86,7 @@ export class ConsultationEventsService {
   async subscribeOne(caller: StreamCaller, consultationId: string, after: string | null): Promise<AsyncIterableIterator<PreparedEvent>> {
     const consultation = await this.deps.consultations.findForViewer(caller.viewer, consultationId);
     if (!consultation) {
-      const id = isUuid(consultationId) ? consultationId.toLowerCase() : null;
-      this.deps.audit.enqueue(entry(actorOf(caller.viewer, caller), "subscription.start", { consultationId: id }, "denied"));
+      this.deps.denials.record(actorOf(caller.viewer, caller), "subscription.start", consultationId);
       throw notFound("Consultation");
     }
     const subject = { consultationId: consultation.id, patientId: consultation.patientId };

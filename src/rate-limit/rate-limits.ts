@@ -4,6 +4,9 @@
  * over our drizzle handle, so postgres.js and embedded PGlite alike), shared by every
  * instance. Each policy allows its limit per 60-second window, counted from the window's
  * first hit; over it: RATE_LIMITED with a retry hint (seconds until the window ends).
+ *
+ * A store that fails (the table unreachable) rejects: every caller treats that as our fault
+ * (INTERNAL_SERVER_ERROR, a 4500 close, a 503), never as a pass.
  */
 import { RateLimiterDrizzle, RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { RateLimitConfig } from "../config.js";
@@ -22,6 +25,7 @@ export class RateLimits {
   readonly #mutations: RateLimiterAbstract;
   readonly #anonymous: RateLimiterAbstract;
   readonly #webhookFailures: RateLimiterAbstract;
+  readonly #denials: RateLimiterMemory;
 
   constructor(config: RateLimitConfig, db: Db) {
     const limiter = (keyPrefix: string, points: number): RateLimiterAbstract =>
@@ -31,6 +35,21 @@ export class RateLimits {
     this.#mutations = limiter("mutation", config.mutationsPerMinute);
     this.#anonymous = limiter("anonymous", config.anonymousPerMinute);
     this.#webhookFailures = limiter("webhook-auth", config.webhookFailuresPerMinute);
+    // In-process whatever the store: it is read before every operation of a signed-in user,
+    // where a round trip to PostgreSQL would cost every request; one instance's count is
+    // enough to stop one account flooding the trail through it.
+    this.#denials = new RateLimiterMemory({ keyPrefix: "denials", points: config.denialsPerMinute, duration: WINDOW_SECONDS });
+  }
+
+  /** Counts one refused attempt of this user (another user's record, the wrong side or state). */
+  async denied(userId: string): Promise<void> {
+    await hit(this.#denials, userId);
+  }
+
+  /** Refuses (RATE_LIMITED) a user who spent the minute's budget of refused attempts. */
+  async admitAfterDenials(userId: string): Promise<void> {
+    const state = await this.#denials.get(userId);
+    if (state && state.consumedPoints >= this.#denials.points) throw rateLimited(seconds(state.msBeforeNext));
   }
 
   /** Throws RATE_LIMITED when the user called this mutation too often. */

@@ -117,9 +117,14 @@ function authenticateSender(
   };
 }
 
-/** Guessing the secret (or a signature) from one address is throttled: 401, then 429. */
+/**
+ * Guessing the secret (or a signature) from one address is throttled: 401, then 429. When the
+ * rate-limit store fails the attempt is not let through unthrottled: 503, as every other
+ * transport answers our own faults (100ms retries a 503).
+ */
 async function refusal(rateLimits: RateLimits, ip: string | null): Promise<Answer> {
-  const decision = await rateLimits.webhookFailure(ip).catch(() => ({ allowed: true, retryAfterSeconds: 0 }));
+  const decision = await rateLimits.webhookFailure(ip).catch(() => null);
+  if (!decision) return { status: 503, json: { error: "unavailable, retry" }, headers: { "retry-after": "1" } };
   if (!decision.allowed) {
     return { status: 429, json: { error: "too many failed attempts" }, headers: { "retry-after": String(decision.retryAfterSeconds) } };
   }

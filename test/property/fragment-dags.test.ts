@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { buildSchema, Kind, parse, specifiedRules, validate, visit, type DocumentNode, type ValidationContext, type ValidationRule } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkCost, DEFAULT_LIMITS, limitRules } from "../../src/graphql/limits.js";
+import { checkOperation, DEFAULT_LIMITS, limitRules } from "../../src/graphql/limits.js";
 import { measureCost } from "../../src/graphql/query-cost.js";
 import { ensureStopped, realApiEnv, skipReason, startRealApi, type RealApi } from "../faults/real-api.js";
 import { firstPassing, postGraphql, whileHealthzPolled } from "../support/abuse.js";
@@ -112,7 +112,7 @@ describe("checking a random DAG of fragment spreads", () => {
           ...[0, 1, 2].map(() => {
             const started = performance.now();
             expect(validate(schema, document, [...specifiedRules, ...countedLimitRules(counter)]).filter((e) => !/too (deep|many)/i.test(e.message))).toEqual([]);
-            checkCost(schema, document, "Q", {}, DEFAULT_LIMITS, false);
+            checkOperation(schema, document, "Q", {}, DEFAULT_LIMITS, false);
             return performance.now() - started;
           }),
         );

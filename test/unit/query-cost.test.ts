@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { buildSchema, Kind, parse, type OperationDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
-import { checkCost, DEFAULT_LIMITS } from "../../src/graphql/limits.js";
+import { checkOperation, DEFAULT_LIMITS } from "../../src/graphql/limits.js";
 import { measureCost } from "../../src/graphql/query-cost.js";
 
 const schema = buildSchema(readFileSync(new URL("../../schema/schema.graphql", import.meta.url), "utf8"));
@@ -26,7 +26,7 @@ describe("the cost of a connection", () => {
     expect(costOf(`{ ${page("7")} }`).cost).toBe(1 + 7 * 3);
   });
 
-  it("reads a variable's coerced value (checkCost applies the variables' defaults)", () => {
+  it("reads a variable's coerced value (checkOperation applies the variables' defaults)", () => {
     expect(costOf(`query ($f: Int = 100) { ${page("$f")} }`, { f: 7 }).cost).toBe(1 + 7 * 3);
   });
 
@@ -42,12 +42,12 @@ describe("the cost of a connection", () => {
   });
 });
 
-describe("checkCost", () => {
+describe("checkOperation", () => {
   it("coerces variables before weighing: a default of 100 is refused like a literal 100", () => {
     const nested = (f: string) =>
       `consultations(first: ${f}) { edges { node { events(first: ${f}) { edges { node { consultation { participants { userId } } } } } } } }`;
-    const literal = checkCost(schema, parse(`{ ${nested("100")} }`), null, {}, DEFAULT_LIMITS, false);
-    const defaulted = checkCost(schema, parse(`query ($f: Int = 100) { ${nested("$f")} }`), null, {}, DEFAULT_LIMITS, false);
+    const literal = checkOperation(schema, parse(`{ ${nested("100")} }`), null, {}, DEFAULT_LIMITS, false);
+    const defaulted = checkOperation(schema, parse(`query ($f: Int = 100) { ${nested("$f")} }`), null, {}, DEFAULT_LIMITS, false);
     expect(literal?.message).toMatch(/^Query is too complex/);
     expect(defaulted?.message).toBe(literal?.message);
   });
