@@ -16,6 +16,7 @@ import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   Kind,
   NoSchemaIntrospectionCustomRule,
@@ -74,7 +75,7 @@ export function limitRules(limits: QueryLimits, isProduction: boolean): Validati
 
 /**
  * What a valid document's operation is held to once its variables are known: variables no
- * deeper than `maxDepth` and coercible to their types (BAD_USER_INPUT), then the cost limit for the operation execution
+ * deeper than `maxDepth` (BAD_USER_INPUT), then the cost limit for the operation execution
  * will pick (or every one, when none can be picked), weighed with the variables as execution
  * will coerce them. Returns the GraphQLError to answer with, or null.
  */
@@ -95,14 +96,27 @@ export function checkOperation(
   const weights = { defaultListSize: limits.defaultListSize, maxPageSize: limits.maxPageSize, maxNodes: limits.maxTokens };
   for (const operation of operations) {
     const coerced = coerceVariables(schema, operation, variables);
-    // What execution would refuse anyway, refused here with the code Apollo gives it: the
-    // socket transports execute through graphql-ws and graphql-sse, which would not.
-    const invalid = picked ? coerced.errors?.[0] : undefined;
-    if (invalid) return new GraphQLError(invalid.message, { nodes: invalid.nodes, extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
     const { cost } = measureCost(schema, document, operation, coerced.coerced ?? null, weights);
     if (cost > limits.maxCost) return limitError("Query is too complex", `cost ${cost} > ${limits.maxCost}`, isProduction);
   }
   return null;
+}
+
+/**
+ * Every error graphql's coercion finds in the variables of the operation execution will pick,
+ * as BAD_USER_INPUT, the code Apollo gives them on HTTP (where Apollo coerces them itself).
+ * graphql-ws and graphql-sse would execute with them and answer INTERNAL_SERVER_ERROR.
+ */
+export function variableErrors(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): GraphQLError[] {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || !coerceVariables(schema, operation, variables).errors) return [];
+  const { errors = [] } = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } }));
 }
 
 /** Whether any value inside `value` sits more than `max` objects or lists deep (walked without recursion). */

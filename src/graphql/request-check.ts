@@ -18,7 +18,7 @@ import {
 } from "graphql";
 import { LRUCache } from "lru-cache";
 import { formatError } from "./format-error.js";
-import { checkOperation, limitRules, type QueryLimits } from "./limits.js";
+import { checkOperation, limitRules, variableErrors, type QueryLimits } from "./limits.js";
 
 /** The document to execute, or the errors to answer with (codes set, nothing executed). */
 export type RequestCheck = (
@@ -55,8 +55,10 @@ export function createRequestCheck(limits: QueryLimits, isProduction: boolean): 
       document = parsed;
       if (typeof query === "string") validDocuments(schema).set(query, document);
     }
-    const costError = checkOperation(schema, document, operationName, variables, limits, isProduction);
-    return costError ? [costError] : document;
+    const operationError = checkOperation(schema, document, operationName, variables, limits, isProduction);
+    if (operationError) return [operationError];
+    const invalid = variableErrors(schema, document, operationName, variables);
+    return invalid.length > 0 ? invalid : document;
   };
 }
 

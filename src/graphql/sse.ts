@@ -182,6 +182,8 @@ async function pipeStream(body: AsyncGenerator<string, void>, res: ServerRespons
   const stop = () => void body.return();
   const batch = new WriteBatch(res, () => res.writableLength);
   res.once("close", stop);
+  // Gone while the operation was being prepared: its close event has passed already.
+  if (context.connection.closed) stop();
   try {
     for await (const message of body) {
       if (!res.writable) break;

@@ -601,6 +601,7 @@ function fuzzSuite(nodeEnv: "test" | "production") {
         HOST: "127.0.0.1",
         RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000",
         RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000",
+        RATE_LIMIT_DENIALS_PER_MINUTE: "100000",
       });
     });
 
