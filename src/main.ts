@@ -3,6 +3,7 @@ import "reflect-metadata";
 import { startApi } from "./app.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { describeStartFailure } from "./start-failure.js";
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
@@ -11,7 +12,8 @@ let api;
 try {
   api = await startApi(config, logger);
 } catch (error) {
-  logger.fatal({ errorClass: (error as Error).name, message: (error as Error).message }, "failed to start");
+  const { name, code } = error as Error & { code?: unknown };
+  logger.fatal({ errorClass: name, code }, `failed to start: ${describeStartFailure(error, config)}`);
   process.exit(1);
 }
 if (api.demoBanner) process.stdout.write(api.demoBanner + "\n");
