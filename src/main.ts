@@ -2,11 +2,14 @@
 import "reflect-metadata";
 import { startApi } from "./app.js";
 import { loadConfig } from "./config.js";
+import { loadEnvFileOrExit } from "./env-file.js";
 import { createLogger } from "./logger.js";
 import { describeStartFailure } from "./start-failure.js";
 
+const envFile = loadEnvFileOrExit();
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
+if (envFile.read) logger.info({ file: envFile.file }, "settings read from the env file (the environment's own values win)");
 
 let api;
 try {
