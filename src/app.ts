@@ -7,7 +7,7 @@ import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { demoBanner } from "./demo/demo-banner.js";
-import { demoSecret, ensureDemoClinic, type DemoClinic } from "./demo/demo-clinic.js";
+import { demoSecret, ensureDemoClinic, isDemoMode, type DemoClinic } from "./demo/demo-clinic.js";
 import { buildApiSchema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { createApiServer } from "./server.js";
@@ -39,12 +39,6 @@ export interface RunningApi {
 export interface StartApiOptions {
   /** Use this database instead of opening one from config; the caller then closes it. */
   database?: Database;
-}
-
-/** The embedded demo: embedded database, development, and no verifier configured. */
-export function isDemoMode(config: Config): boolean {
-  const { auth } = config;
-  return !config.database.url && !config.isProduction && !auth.jwtSecret && !auth.jwksUrl;
 }
 
 export async function startApi(config: Config, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {

@@ -2,16 +2,21 @@
 import "reflect-metadata";
 import { startApi } from "./app.js";
 import { loadConfig } from "./config.js";
+import { loadEnvFileOrExit } from "./env-file.js";
 import { createLogger } from "./logger.js";
+import { describeStartFailure } from "./start-failure.js";
 
+const envFile = loadEnvFileOrExit();
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
+if (envFile.read) logger.info({ file: envFile.file }, "settings read from the env file (the environment's own values win)");
 
 let api;
 try {
   api = await startApi(config, logger);
 } catch (error) {
-  logger.fatal({ errorClass: (error as Error).name, message: (error as Error).message }, "failed to start");
+  const { name, code } = error as Error & { code?: unknown };
+  logger.fatal({ errorClass: name, code }, `failed to start: ${describeStartFailure(error, config)}`);
   process.exit(1);
 }
 if (api.demoBanner) process.stdout.write(api.demoBanner + "\n");

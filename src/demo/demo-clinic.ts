@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { count } from "drizzle-orm";
+import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { appointments, doctors, patients, users, videoConsultations } from "../db/schema.js";
 
@@ -17,14 +18,25 @@ export interface DemoClinic {
   consultationId: string;
 }
 
+/** The embedded demo: embedded database, development, and no verifier configured. */
+export function isDemoMode(config: Pick<Config, "database" | "isProduction" | "auth">): boolean {
+  const { auth } = config;
+  return !config.database.url && !config.isProduction && !auth.jwtSecret && !auth.jwksUrl;
+}
+
 /** The data directory's auth secret, generated on first use. */
 export async function demoSecret(dataDir: string): Promise<string> {
-  const file = join(dataDir, "demo-auth-secret");
-  const existing = await readFile(file, "utf8").catch(() => null);
-  if (existing && existing.trim().length >= 32) return existing.trim();
+  const existing = await readDemoSecret(dataDir);
+  if (existing) return existing;
   const secret = randomBytes(32).toString("base64url");
-  await writeFile(file, secret + "\n", { mode: 0o600 });
+  await writeFile(join(dataDir, "demo-auth-secret"), secret + "\n", { mode: 0o600 });
   return secret;
+}
+
+/** The data directory's auth secret, or null before the demo's first start. */
+export async function readDemoSecret(dataDir: string): Promise<string | null> {
+  const existing = await readFile(join(dataDir, "demo-auth-secret"), "utf8").catch(() => null);
+  return existing && existing.trim().length >= 32 ? existing.trim() : null;
 }
 
 /** Seeds the demo clinic when the database has no users yet; returns it (or the existing one). */

@@ -6,13 +6,19 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from "express";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import { logRequest } from "./kit.js";
+import { logRequest, pathOf } from "./kit.js";
 
-/** One log line per request once it is answered. */
+/**
+ * One log line per request once it is answered, with the path the client asked for: read when
+ * the request starts, because a router mounted on a path (`app.use("/graphql", …)`) strips
+ * its mount point from `req.url` while it handles the request, so by the time the answer is
+ * finished `req.path` says "/".
+ */
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
-    res.on("finish", () => logRequest(logger, { requestId: res.getHeader("x-request-id"), method: req.method, path: req.path }, res.statusCode, started));
+    const path = pathOf(req.originalUrl);
+    res.on("finish", () => logRequest(logger, { requestId: res.getHeader("x-request-id"), method: req.method, path }, res.statusCode, started));
     next();
   };
 }

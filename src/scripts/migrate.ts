@@ -1,9 +1,13 @@
 /**
  * `npm run db:migrate`: applies drizzle/ migrations to DATABASE_URL, or to the embedded
- * database in EMBEDDED_DATA_DIR when DATABASE_URL is absent. Needs no other configuration.
+ * database in EMBEDDED_DATA_DIR when DATABASE_URL is absent (either from the environment or
+ * `.env`). Needs no other configuration.
  */
 import { openDatabase } from "../db/client.js";
 import { migrateDatabase } from "../db/migrate.js";
+import { loadEnvFileOrExit } from "../env-file.js";
+
+loadEnvFileOrExit();
 
 const url = process.env.DATABASE_URL?.trim() || undefined;
 const database = await openDatabase({ url, dataDir: process.env.EMBEDDED_DATA_DIR ?? "./.data" });

@@ -7,6 +7,7 @@ describe("npm run demo", () => {
   it("labels the stand-in, prints the dashboard and tokens, and plays the call to COMPLETED", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "test/demo/demo.ts"], {
       cwd: fileURLToPath(new URL("../../", import.meta.url)),
+      // A fast step (the default is a person's pace, 20 s).
       env: { ...process.env, PORT: "0", DEMO_STEP_SECONDS: "0.3", DEMO_EXIT_WHEN_DONE: "1", DATABASE_URL: "", TEST_DATABASE_URL: "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -17,6 +18,7 @@ describe("npm run demo", () => {
     expect(code, output).toBe(0);
     expect(output).toContain("STAND-IN on loopback, not the real 100ms");
     expect(output).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard/);
+    expect(output).toContain("one step every 0.3 s");
     expect(output).toMatch(/Doctor: +Bearer ey/);
     expect(output).toContain("'Patient waiting'");
     expect(output).toContain("The doctor wrote a prescription.");

@@ -2,8 +2,9 @@
  * `npm run demo`: the API on embedded PostgreSQL, wired to the 100ms STAND-IN on loopback
  * (not the real 100ms), with the demo clinic; prints the dashboard URL and tokens, then plays
  * a scripted call through the stand-in's webhooks: the patient waits, the doctor joins, a
- * prescription is written, the doctor ends the call. Ctrl-C stops it. `npm start` never
- * uses any of this: it always talks to the real 100ms.
+ * prescription is written, the doctor ends the call, one step every DEMO_STEP_SECONDS (20 s by
+ * default, to watch it). Ctrl-C stops it. `npm start` never uses any of this: it always talks
+ * to the real 100ms.
  */
 import "reflect-metadata";
 import { mkdtemp } from "node:fs/promises";
@@ -21,6 +22,11 @@ import { startHmsStandIn } from "../support/hms-stand-in.js";
 const HMS = { accessKey: "demo-access-key-000000000", appSecret: "demo-app-secret-not-a-real-100ms-secret" };
 const WEBHOOK_SECRET = "demo-webhook-secret-0000";
 const say = (text: string) => process.stdout.write(`\n[demo] ${text}\n`);
+
+// A person's pace by default: time to look at the dashboard and read each step's line.
+const stepSeconds = Number(process.env.DEMO_STEP_SECONDS ?? 20);
+if (!(stepSeconds >= 0)) throw new Error(`DEMO_STEP_SECONDS=${process.env.DEMO_STEP_SECONDS}: not a number of seconds`);
+const pause = stepSeconds * 1000;
 
 const hms = await startHmsStandIn(HMS);
 const dataDir = process.env.EMBEDDED_DATA_DIR ?? (await mkdtemp(join(tmpdir(), "consultation-demo-")));
@@ -53,6 +59,7 @@ process.stdout.write(
     " DEMO: the 100ms side is a local STAND-IN on loopback, not the real 100ms.",
     ` Stand-in:  ${hms.baseUrl}    Data: ${dataDir}`,
     ` Dashboard: ${api.url}/dashboard   (paste the Doctor or Admin token below, Connect)`,
+    ` Pace:      one step every ${stepSeconds} s (DEMO_STEP_SECONDS)`,
     "==================================================================================",
     api.demoBanner ?? "",
   ].join("\n"),
@@ -71,7 +78,6 @@ async function gql<T>(token: string, query: string, variables: Record<string, un
   return body.data;
 }
 
-const pause = Number(process.env.DEMO_STEP_SECONDS ?? 6) * 1000;
 say(`The scripted call starts in ${pause / 1000} s: open the dashboard now.`);
 await sleep(pause);
 const id = clinic.consultationId;

@@ -20,7 +20,8 @@ export function spawnApi(env: Record<string, string | undefined>): ApiProcess {
   }
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
-    env: { ...clean, LOG_LEVEL: "info", ...env },
+    // ENV_FILE empty: a developer's .env in the project root must not reach these tests.
+    env: { ...clean, LOG_LEVEL: "info", ENV_FILE: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
