@@ -1,10 +1,12 @@
 /**
  * The architecture rules CI enforces (`npm run lint:deps`): dependencies run one way,
- * http/graphql -> services (use cases) -> repos -> db, and nothing imports in a circle.
+ * transport/resolvers -> services (use cases) -> repos -> db, and no file imports in a circle.
+ * Folders form layers too (no folder reaches itself through another): `npm run lint:layers`
+ * (.ci/folder-layers.mjs) checks that over value imports.
  * README, "Architecture", explains each folder and what it may import.
  */
-const DOMAIN = "^src/(appointments|audit|clinic|consultations|live|prescriptions|webhooks|dashboard|demo)/";
-const REPO = "(\\.repo\\.ts$|^src/repos\\.ts$)";
+const DOMAIN = "^src/(audit|clinic|consultations|live|prescriptions|webhooks|dashboard|demo)/";
+const REPO = "(\\.repo\\.ts$|^src/app/repos\\.ts$)";
 
 module.exports = {
   forbidden: [
@@ -26,22 +28,29 @@ module.exports = {
       name: "http-uses-services",
       severity: "error",
       comment: "HTTP and WebSocket code hands requests to services; it never reaches a repository.",
-      from: { path: ["^src/server\\.ts$", "^src/http/", "\\.route\\.ts$", "^src/graphql/(ws|http-fast-path|sse|legacy-ws)"] },
+      from: { path: ["^src/app/server\\.ts$", "^src/http/", "\\.route\\.ts$", "^src/transport/"] },
       to: { path: REPO },
     },
     {
       name: "no-graphql-in-use-cases",
       severity: "error",
       comment: "Services and repositories are called by webhooks, timers and tests too: they know nothing of type-graphql.",
-      from: { path: ["\\.service\\.ts$", "\\.repo\\.ts$", "^src/repos\\.ts$"] },
+      from: { path: ["\\.service\\.ts$", "\\.repo\\.ts$", "^src/app/repos\\.ts$"] },
       to: { path: "node_modules/type-graphql/" },
     },
     {
       name: "infrastructure-knows-no-domain",
       severity: "error",
-      comment: "db/ and hms/ are infrastructure: they import no domain folder.",
-      from: { path: "^src/(db|hms)/" },
+      comment: "db/, hms/ and kit/ are infrastructure: they import no domain folder.",
+      from: { path: "^src/(db|hms|kit)/" },
       to: { path: DOMAIN },
+    },
+    {
+      name: "nothing-at-the-top",
+      severity: "error",
+      comment: "Every file of src/ lives in a folder: composition in app/, utilities in kit/, settings in config/.",
+      from: { path: "^src/[^/]+\\.ts$" },
+      to: {},
     },
     {
       name: "src-never-imports-test",

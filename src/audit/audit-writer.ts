@@ -5,8 +5,8 @@
  * is logged and counted. Mutations do not use this: they write their record in their own
  * transaction.
  */
-import { SerialWorker } from "../serial-worker.js";
-import type { Logger } from "../logger.js";
+import { SerialWorker } from "../kit/serial-worker.js";
+import type { Logger } from "../kit/logger.js";
 import type { AuditEntry } from "./audit.model.js";
 import type { AuditRepo } from "./audit.repo.js";
 import { DenialFolding } from "./denial-folding.js";

@@ -3,8 +3,8 @@
  * (occurredAt to the microsecond, record id, place in the record). An event of a record of one
  * keeps the record's form of before (`au3`, no place), so its id did not change.
  */
-import { cursorCodec, exactTimeOfMillis, readExactTime, readSerial, type CursorReader } from "../cursor.js";
-import { isSaneDate } from "../text.js";
+import { cursorCodec, exactTimeOfMillis, readExactTime, readSerial, type CursorReader } from "../kit/cursor.js";
+import { isSaneDate } from "../kit/text.js";
 import type { AuditPosition } from "./audit.repo.js";
 
 /** A record's place: for events of a record of one, and in every cursor issued before records of several. */

@@ -4,7 +4,7 @@
  * consultation, at its place in the arrays (`ordinal`, 1-based); a record of one has ordinal 0.
  */
 import { and, desc, eq, getTableColumns, gte, lt, lte, ne, or, type SQL, sql } from "drizzle-orm";
-import type { ExactTime } from "../cursor.js";
+import type { ExactTime } from "../kit/cursor.js";
 import { arrayLiteral, insertRows } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { exactTime } from "../db/exact-time.js";

@@ -1,9 +1,15 @@
 /** The audit trail as admins read it: newest first, filtered, paged. */
+import { mayReadAuditTrail } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
-import { checkPageSize } from "../consultations/consultation.service.js";
-import { AppError } from "../errors.js";
-import { parseId } from "../ids.js";
+import { mayReadAuditTrail } from "../access/access-policy.js";
+import { checkPageSize } from "../kit/paging.js";
+import { mayReadAuditTrail } from "../access/access-policy.js";
+import { AppError } from "../kit/errors.js";
+import { mayReadAuditTrail } from "../access/access-policy.js";
+import { parseId } from "../kit/ids.js";
+import { mayReadAuditTrail } from "../access/access-policy.js";
 import { decodeAuditCursor } from "./audit.cursor.js";
+import { mayReadAuditTrail } from "../access/access-policy.js";
 import type { AuditPageRow, AuditRepo } from "./audit.repo.js";
 
 export interface AuditFilter {
@@ -21,7 +27,7 @@ export class AuditQueries {
 
   /** Admins only (FORBIDDEN otherwise). */
   async page(viewer: Viewer, filter: AuditFilter | null, first: number, after: string | null): Promise<{ rows: AuditPageRow[]; hasNextPage: boolean }> {
-    if (viewer.role !== "admin") throw new AppError("FORBIDDEN", "Only admins can read the audit trail");
+    if (!mayReadAuditTrail(viewer)) throw new AppError("FORBIDDEN", "Only admins can read the audit trail");
     const size = checkPageSize(first, this.maxPageSize);
     const rows = await this.repo.page({
       consultationId: filter?.consultationId != null ? parseId(filter.consultationId, "filter.consultationId") : undefined,

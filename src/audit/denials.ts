@@ -4,7 +4,7 @@
  * denial-folding.ts) and spends the user's budget of refusals (RATE_LIMIT_DENIALS_PER_MINUTE),
  * past which request-pipeline.ts answers RATE_LIMITED before running anything.
  */
-import { isUuid } from "../ids.js";
+import { isUuid } from "../kit/ids.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import type { AuditWriter } from "./audit-writer.js";
 import { entry, type Actor } from "./audit.model.js";

@@ -1,5 +1,5 @@
-import { AppError, unauthenticated } from "../errors.js";
-import { isUuid } from "../ids.js";
+import { AppError, unauthenticated } from "../kit/errors.js";
+import { isUuid } from "../kit/ids.js";
 import { bearerToken, type TokenVerifier } from "./token-verifier.js";
 import type { Viewer } from "./viewer.js";
 

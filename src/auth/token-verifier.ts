@@ -7,7 +7,7 @@
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
 import { LRUCache } from "lru-cache";
-import { unauthenticated } from "../errors.js";
+import { unauthenticated } from "../kit/errors.js";
 
 export interface TokenVerifierOptions {
   jwtSecret?: string | undefined;

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { AttendanceInterval as IntervalRecord, AttendanceLedger, AttendanceOverlap as OverlapRecord } from "../live/attendance.js";
+import type { AttendanceInterval as IntervalRecord, AttendanceLedger, AttendanceOverlap as OverlapRecord } from "./attendance.js";
 import { ParticipantRole } from "./consultation.type.js";
 
 /** Keys are the GraphQL names; values are the ledger's. */

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from "type-graphql";
-import { audited } from "../graphql/audited.js";
+import { audited } from "../audit/audited.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { Consultation, ParticipantRole } from "./consultation.type.js";
 import { JoinToken } from "./join-token.type.js";

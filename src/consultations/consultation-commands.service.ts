@@ -4,20 +4,21 @@
  * that does not exist. 100ms is called before the database changes, so a 100ms failure
  * leaves the database as it was and the same call succeeds once 100ms is back.
  */
+import { sideOf } from "../access/access-policy.js";
 import { entry, SYSTEM_ACTOR, type Actor } from "../audit/audit.model.js";
 import type { AuditRepo } from "../audit/audit.repo.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AppointmentRecord } from "../clinic/clinic.model.js";
 import type { ClinicRepo } from "../clinic/clinic.repo.js";
-import type { VideoPolicy } from "../config.js";
-import { AppError, badInput, notFound } from "../errors.js";
-import { parseId } from "../ids.js";
-import { textProblem } from "../text.js";
+import type { VideoPolicy } from "../config/config.js";
+import { AppError, badInput, notFound } from "../kit/errors.js";
+import { parseId } from "../kit/ids.js";
+import { textProblem } from "../kit/text.js";
 import type { ConsultationRecord } from "./consultation.model.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
 import type { ConsultationWriteRepo, LegacyTokens } from "./consultation-write.repo.js";
 import { assertCanJoin, joinTokenExpiry, joinWindow } from "./join-window.js";
-import type { UnitOfWork } from "../repos.js";
+import type { UnitOfWork } from "../app/repos.js";
 import { isClosed, secondsBetween, statusEvent, transition, type LifecycleAction } from "./lifecycle.js";
 import type { Side, VideoRooms } from "./video-rooms.js";
 
@@ -206,11 +207,4 @@ export class ConsultationCommands {
     }
     throw new AppError("INVALID_STATE", "The consultation is changing; try again");
   }
-}
-
-/** Which side of the call the viewer is on, if any (admins are on neither). */
-export function sideOf(viewer: Viewer, consultation: ConsultationRecord): Side | null {
-  if (viewer.doctorId !== null && viewer.doctorId === consultation.doctorId) return "doctor";
-  if (viewer.patientId !== null && viewer.patientId === consultation.patientId) return "patient";
-  return null;
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { and, asc, eq, sql } from "drizzle-orm";
-import { ownedBy } from "../auth/scope.js";
+import { ownedBy } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AppointmentRecord, AppointmentStatus } from "../clinic/clinic.model.js";
 import { appointmentColumns } from "../clinic/clinic.repo.js";

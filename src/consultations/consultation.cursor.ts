@@ -2,9 +2,9 @@
  * Cursors of the consultations connection: (scheduledAt to the microsecond, consultation id),
  * the list's order. Clients must treat them as opaque.
  */
-import { cursorCodec, exactTimeOfMillis, readExactTime } from "../cursor.js";
-import { isUuid } from "../ids.js";
-import { isSaneDate } from "../text.js";
+import { cursorCodec, exactTimeOfMillis, readExactTime } from "../kit/cursor.js";
+import { isUuid } from "../kit/ids.js";
+import { isSaneDate } from "../kit/text.js";
 import type { ConsultationCursor } from "./consultation.model.js";
 
 const consultationCursors = cursorCodec<ConsultationCursor>({

@@ -1,6 +1,6 @@
 /** Domain records of video consultations, as the API uses them (not table rows). */
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
-import type { ExactTime } from "../cursor.js";
+import type { ExactTime } from "../kit/cursor.js";
 import type { LiveRow } from "../live/live-state.repo.js";
 
 export type ConsultationStatus = "pending" | "active" | "completed" | "cancelled";

@@ -3,7 +3,7 @@
  * patient their own, a doctor theirs, an admin all. Business rules live in the service.
  */
 import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, or, sql } from "drizzle-orm";
-import { ownedBy } from "../auth/scope.js";
+import { listScope, ownedBy } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns, doctorColumns, doctorUsers, patientColumns, patientUsers } from "../clinic/clinic.repo.js";
 import { anyOf, arrayLiteral, packed } from "../db/batch-sql.js";
@@ -11,7 +11,7 @@ import type { Db } from "../db/client.js";
 import { exactTime } from "../db/exact-time.js";
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
 import type { LiveRow } from "../live/live-state.repo.js";
-import type { RoomMembers } from "../live/presence.js";
+import type { RoomMembers } from "./presence.js";
 import { appointments, consultationLive, doctors, patients, videoConsultations as vc } from "../db/schema.js";
 import type {
   ConsultationListQuery,
@@ -71,9 +71,10 @@ export class ConsultationRepo {
    */
   async listVisible(viewer: Viewer, query: ConsultationListQuery): Promise<ConsultationListRow[]> {
     const { statuses, from, to, after, limit } = query;
-    const owner = viewer.role === "doctor" ? viewer.doctorId : viewer.role === "patient" ? viewer.patientId : null;
+    const scope = listScope(viewer);
+    const owner = scope.id;
     const shape: ListShape = {
-      owner: viewer.role === "admin" ? "all" : owner ? viewer.role : "none",
+      owner: scope.owner,
       statuses: !!statuses && statuses.length > 0,
       from: !!from,
       to: !!to,

@@ -1,14 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
-import { Appointment } from "../appointments/appointment.type.js";
+import { Appointment } from "../clinic/appointment.type.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { actorOf } from "../audit/audit.model.js";
 import { recordRead, requireViewer, type GraphQLContext } from "../graphql/context.js";
-import { mapLoaded, present } from "../loaders.js";
+import { mapLoaded, present } from "../kit/loaded.js";
 import { PageInfo } from "../graphql/relay.types.js";
-import { Prescription } from "../prescriptions/prescription.type.js";
-import { ConsultationEvent, ConsultationEventConnection, ConsultationEventEdge } from "./consultation-event.type.js";
-import { encodeEventId } from "../live/event-cursor.js";
-import { connectedSecondsAt } from "../live/presence.js";
+import { encodeEventId } from "./event-cursor.js";
+import { connectedSecondsAt } from "./presence.js";
 import { participantsOf } from "./participants.js";
 import { Attendance } from "./attendance.type.js";
 import { assertMayReadAttendance } from "./consultation.service.js";
@@ -122,30 +120,15 @@ export class ConsultationResolver {
     assertMayReadAttendance(requireViewer(ctx), consultation);
     return Attendance.from(await ctx.loaders.attendance.load({ id: consultation.id, roomId: consultation.roomId }));
   }
+}
 
-  @FieldResolver(() => [Prescription], { description: "Prescriptions written for this consultation, newest first." })
-  async prescriptions(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Prescription[]> {
-    return (await ctx.loaders.prescriptionsByConsultation.load(consultation.id)).map(Prescription.from);
-  }
-
-  @FieldResolver(() => ConsultationEventConnection, { description: "The consultation's timeline, oldest first." })
-  async events(
-    @Root() consultation: Consultation,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
-    @Ctx() ctx: GraphQLContext,
-  ): Promise<ConsultationEventConnection> {
-    const page = await ctx.services.consultations.events(consultation.id, first ?? 50, after);
-    const edges = page.rows.map((row) => {
-      const node = ConsultationEvent.from(row);
-      return Object.assign(new ConsultationEventEdge(), { cursor: node.id, node });
-    });
-    return Object.assign(new ConsultationEventConnection(), {
-      edges,
-      pageInfo: PageInfo.of(
-        edges.map((e) => e.cursor),
-        page.hasNextPage,
-      ),
-    });
+/** `Appointment.consultation`: an appointment's video consultation, read (and audited) like any other. */
+@Resolver(() => Appointment)
+export class AppointmentConsultationResolver {
+  @FieldResolver(() => Consultation, { nullable: true, description: "The video consultation, once created." })
+  async consultation(@Root() appointment: Appointment, @Ctx() ctx: GraphQLContext): Promise<Consultation | null> {
+    const record = await ctx.loaders.consultationByAppointment.load(appointment.id);
+    if (record) recordRead(ctx, record);
+    return record && Consultation.from(record);
   }
 }

@@ -2,13 +2,23 @@
  * Reading consultations as the viewer may see them: one, a page (cursor-paged, soonest
  * first), and a consultation's timeline. Resolvers and the subscription service call these.
  */
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
+import { checkPageSize } from "../kit/paging.js";
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
-import { AppError, badInput } from "../errors.js";
-import { parseId } from "../ids.js";
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
+import { AppError, badInput } from "../kit/errors.js";
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
+import { parseId } from "../kit/ids.js";
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import { decodeConsultationCursor, encodeConsultationCursor } from "./consultation.cursor.js";
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import type { ConsultationListRow, ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
-import { decodeEventId } from "../live/event-cursor.js";
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
+import { decodeEventId } from "./event-cursor.js";
+import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import type { EventLogRepo, EventRow } from "../live/event-log.repo.js";
 
 export interface ListConsultationsArgs {
@@ -67,19 +77,11 @@ export class ConsultationService {
   }
 }
 
-/** `first` of every connection: 0..max, else BAD_USER_INPUT (a silent clamp hides bugs). */
-export function checkPageSize(first: number, max: number): number {
-  if (!Number.isInteger(first) || first < 0 || first > max) {
-    throw badInput(`first must be between 0 and ${max}`, "first");
-  }
-  return first;
-}
-
 /**
  * The attendance ledger is billing evidence: the consultation's own doctor and patient, and
  * admins. Anyone else who can see the consultation gets FORBIDDEN for this field only.
  */
-export function assertMayReadAttendance(viewer: Viewer, c: { doctorId: string; patientId: string }): void {
-  if (viewer.role === "admin" || (viewer.doctorId !== null && viewer.doctorId === c.doctorId) || (viewer.patientId !== null && viewer.patientId === c.patientId)) return;
+export function assertMayReadAttendance(viewer: Viewer, c: Parties): void {
+  if (mayReadAttendance(viewer, c)) return;
   throw new AppError("FORBIDDEN", "Only the consultation's doctor, its patient and admins may read its attendance.");
 }

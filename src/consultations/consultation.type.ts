@@ -20,7 +20,7 @@ export enum ParticipantRole {
 }
 registerEnumType(ParticipantRole, { name: "ParticipantRole", description: "A side of the 1:1 call." });
 
-/** Keys are the GraphQL names; values are the live rules' (src/live/reconnects.ts). */
+/** Keys are the GraphQL names; values are the rules' (src/consultations/reconnects.ts). */
 export enum PresenceState {
   ONLINE = "online",
   RECONNECTING = "reconnecting",

@@ -2,8 +2,8 @@
  * When a side may join, and how long its 100ms token lives. Pure functions of the
  * appointment, the policy and the clock.
  */
-import type { VideoPolicy } from "../config.js";
-import { AppError } from "../errors.js";
+import type { VideoPolicy } from "../config/config.js";
+import { AppError } from "../kit/errors.js";
 import type { ConsultationStatus } from "./consultation.model.js";
 import { isClosed } from "./lifecycle.js";
 

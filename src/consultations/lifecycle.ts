@@ -10,7 +10,7 @@
  * (ending a COMPLETED consultation, cancelling a CANCELLED one) is not an error but a no-op,
  * so that a client's retry after a lost response gets the same answer.
  */
-import { AppError } from "../errors.js";
+import { AppError } from "../kit/errors.js";
 import type { NewEvent } from "../live/event-log.repo.js";
 import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
 

@@ -1,7 +1,7 @@
-import { present } from "../loaders.js";
+import { present } from "../kit/loaded.js";
 import type { LiveRow } from "../live/live-state.repo.js";
-import type { Side } from "../live/presence.js";
-import { presenceStateAt, type PresenceState as State } from "../live/reconnects.js";
+import type { Side } from "./presence.js";
+import { presenceStateAt, stateAfterEvent, type PresenceState as State } from "./reconnects.js";
 import { Participant, ParticipantRole, PresenceState } from "./consultation.type.js";
 
 interface Person {
@@ -38,6 +38,25 @@ export function presenceOf(side: Side, live: LiveRow | null, now = new Date()): 
     : { online: live.patientOnline, until: live.patientReconnectingUntil, peerId: live.patientPeerId, joinedAt: live.patientJoinedAt, leftAt: live.patientLeftAt };
   const state = presenceStateAt(p.online, p.until, now);
   return { online: p.online, state, reconnectingUntil: state === "reconnecting" ? p.until : null, peerId: p.peerId, joinedAt: p.joinedAt, leftAt: p.leftAt };
+}
+
+/** What a side's timeline event (a join, a leave, going offline) says of its presence right after it. */
+export function presenceAfterEvent(event: {
+  type: string;
+  leftReason: string | null;
+  peerId: string | null;
+  occurredAt: Date;
+  joinedAt: Date | null;
+}): Presence {
+  const joined = event.type === "PARTICIPANT_JOINED";
+  return {
+    online: joined,
+    state: stateAfterEvent(event.type, event.leftReason),
+    reconnectingUntil: null,
+    peerId: event.peerId,
+    joinedAt: joined ? event.occurredAt : event.joinedAt,
+    leftAt: joined ? null : event.occurredAt,
+  };
 }
 
 /** The two entries of `Consultation.participants`: the doctor's, then the patient's. */

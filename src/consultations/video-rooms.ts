@@ -4,10 +4,10 @@
  * never see HTTP; and no patient data is ever sent to 100ms (names and descriptions carry
  * only the consultation id).
  */
-import type { HmsConfig, VideoPolicy } from "../config.js";
-import { AppError } from "../errors.js";
+import type { HmsConfig, VideoPolicy } from "../config/config.js";
+import { AppError } from "../kit/errors.js";
 import { HmsApiError, HmsClient, mintAppToken, type HmsCall, type HmsRoom } from "../hms/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../kit/logger.js";
 import { roomMaxDurationSeconds } from "./join-window.js";
 
 export type Side = "doctor" | "patient";

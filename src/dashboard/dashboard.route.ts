@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { PROJECT_ROOT } from "../paths.js";
+import { PROJECT_ROOT } from "../kit/paths.js";
 import express, { type Router } from "express";
 
 // From the project root, so compiled output (dist/) serves the same files.

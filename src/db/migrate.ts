@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import { PROJECT_ROOT } from "../paths.js";
+import { PROJECT_ROOT } from "../kit/paths.js";
 import type { Database } from "./client.js";
 
 export const MIGRATIONS_FOLDER = join(PROJECT_ROOT, "drizzle");

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { count } from "drizzle-orm";
-import type { Config } from "../config.js";
+import type { Config } from "../config/config.js";
 import type { Db } from "../db/client.js";
 import { appointments, doctors, patients, users, videoConsultations } from "../db/schema.js";
 

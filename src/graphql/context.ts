@@ -1,7 +1,8 @@
+import { rightsKey } from "../access/access-policy.js";
 import type { Authentication } from "../auth/authenticate.js";
 import type { Viewer } from "../auth/viewer.js";
-import type { Services } from "../services.js";
-import type { Loaders } from "../loaders.js";
+import type { Services } from "../app/services.js";
+import type { Loaders } from "../live/loaders.js";
 
 /** What every resolver receives; built once per HTTP request (once per subscription on WebSocket). */
 export interface GraphQLContext {
@@ -58,7 +59,7 @@ export function createContext(input: {
  */
 export function resolutionKey(context: GraphQLContext): string {
   const viewer = context.auth.viewer;
-  return viewer ? `${viewer.role}:${viewer.doctorId ?? ""}:${viewer.patientId ?? ""}:${context.logPosition}` : `anonymous:${context.logPosition}`;
+  return `${viewer ? rightsKey(viewer) : "anonymous"}:${context.logPosition}`;
 }
 
 /** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */

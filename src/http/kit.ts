@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import getRawBody from "raw-body";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../kit/logger.js";
 
 export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 413 | 415 };
 

@@ -4,8 +4,8 @@
  * answers for body-parser failures.
  */
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from "express";
-import type { Logger } from "../logger.js";
-import type { Metrics } from "../metrics.js";
+import type { Logger } from "../kit/logger.js";
+import type { Metrics } from "../kit/metrics.js";
 import { logRequest, pathOf } from "./kit.js";
 
 /**

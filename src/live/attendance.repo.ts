@@ -1,10 +1,10 @@
 /** The facts behind an attendance ledger, for many consultations at once (three statements). */
 import { and, inArray, sql } from "drizzle-orm";
-import { groupBy } from "../collections.js";
+import { groupBy } from "../kit/collections.js";
 import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { hmsPeerConnections as peers, hmsSessions as sessions, hmsWebhookEvents as inbox } from "../db/schema.js";
-import type { AttendanceConnection, Delivery } from "./attendance.js";
+import type { AttendanceConnection, Delivery } from "../consultations/attendance.js";
 
 export interface AttendanceFacts {
   connections: AttendanceConnection[];

@@ -5,15 +5,14 @@
  * re-checks, audit) is ConsultationEventsService's.
  */
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type ResolverData } from "type-graphql";
-import { ConsultationEvent } from "../consultations/consultation-event.type.js";
+import { ConsultationEvent } from "./consultation-event.type.js";
 import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
-import { participantOf } from "../consultations/participants.js";
+import { participantOf, presenceAfterEvent } from "../consultations/participants.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
-import { mapLoaded, present } from "../loaders.js";
+import { mapLoaded, present } from "../kit/loaded.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
 import { statusAt } from "./timeline-events.js";
-import { isNetworkLeave } from "./reconnects.js";
 
 type SubscribeData = ResolverData<GraphQLContext> & { args: { consultationId?: string; after?: string | null } };
 
@@ -68,17 +67,8 @@ export class ConsultationEventResolver {
     return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => {
       const consultation = present(c, "consultation");
       const person = side === "doctor" ? ctx.loaders.doctor.get(consultation.doctorId) : ctx.loaders.patient.get(consultation.patientId);
-      return mapLoaded(person, (p) => {
-        const joined = event.type === "PARTICIPANT_JOINED";
-        return participantOf(side, present(p, side), {
-          online: joined,
-          state: joined ? "online" : event.type === "PARTICIPANT_LEFT" && isNetworkLeave(event.leftReason) ? "reconnecting" : "offline",
-          reconnectingUntil: null,
-          peerId: event.peerId,
-          joinedAt: joined ? event.occurredAt : event.joinedAt,
-          leftAt: joined ? null : event.occurredAt,
-        });
-      });
+      const presence = presenceAfterEvent(event);
+      return mapLoaded(person, (p) => participantOf(side, present(p, side), presence));
     });
   }
 

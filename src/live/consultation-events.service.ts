@@ -4,19 +4,20 @@
  * token's expiry, the user's current rights), how far back a resume may replay (horizon and
  * admission), the audit of its start and end, and the loading of what its fields need.
  */
+import { eventScope, maySee, sameRights } from "../access/access-policy.js";
 import { LRUCache } from "lru-cache";
 import type { FindViewer } from "../auth/authenticate.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AuditWriter } from "../audit/audit-writer.js";
 import { actorOf, entry } from "../audit/audit.model.js";
 import type { Denials } from "../audit/denials.js";
-import type { StreamLimits } from "../config.js";
+import type { StreamLimits } from "../config/config.js";
 import type { ConsultationService } from "../consultations/consultation.service.js";
-import { AppError, notFound } from "../errors.js";
-import { createLoaders } from "../loaders.js";
-import type { Metrics } from "../metrics.js";
-import type { Repos } from "../repos.js";
-import { decodeEventId } from "./event-cursor.js";
+import { AppError, notFound } from "../kit/errors.js";
+import { createLoaders } from "./loaders.js";
+import type { Metrics } from "../kit/metrics.js";
+import type { Repos } from "../app/repos.js";
+import { decodeEventId } from "../consultations/event-cursor.js";
 import type { EventHub } from "./event-hub.js";
 import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
 import { eventStream, type StreamOptions } from "./event-stream.js";
@@ -96,13 +97,7 @@ export class ConsultationEventsService {
   /** All the caller's consultations' events: a doctor's or a patient's own; every one for an admin. */
   subscribeMine(caller: StreamCaller, after: string | null): Promise<AsyncIterableIterator<PreparedEvent>> {
     const { viewer } = caller;
-    const scope: EventScope =
-      viewer.role === "admin"
-        ? { all: true }
-        : viewer.role === "doctor"
-          ? { doctorId: viewer.doctorId ?? "" }
-          : { patientId: viewer.patientId ?? "" };
-    return this.#stream(caller, scope, {}, after);
+    return this.#stream(caller, eventScope(viewer), {}, after);
   }
 
   /** Starts the stream once its resume point is within the horizon; start and end are audited. */
@@ -141,15 +136,8 @@ export class ConsultationEventsService {
   async #recheck(started: Viewer): Promise<void> {
     const current = (await this.#rights.fetch(started.userId))?.viewer ?? null;
     if (current === null) throw new AppError("UNAUTHENTICATED", "Unknown user");
-    const same =
-      current.role === started.role && current.doctorId === started.doctorId && current.patientId === started.patientId;
-    if (!same) throw new AppError("FORBIDDEN", "Your access changed: subscribe again");
+    if (!sameRights(started, current)) throw new AppError("FORBIDDEN", "Your access changed: subscribe again");
   }
-}
-
-function canSee(viewer: Viewer, event: RoutedEvent): boolean {
-  if (viewer.role === "admin") return true;
-  return viewer.role === "doctor" ? event.doctorId === viewer.doctorId : event.patientId === viewer.patientId;
 }
 
 /** What every stream of one service shares. */
@@ -194,7 +182,7 @@ class SubscriptionStream implements StreamOptions<PreparedEvent> {
 
   authorize(event: RoutedEvent): boolean {
     const { expiresAt, viewer } = this.facts;
-    return (expiresAt === null || expiresAt > new Date()) && canSee(viewer, event);
+    return (expiresAt === null || expiresAt > new Date()) && maySee(viewer, event);
   }
 
   recheck(): Promise<void> {

@@ -6,9 +6,9 @@
  * reconnect (or if a NOTIFY was lost) it simply reads from where it was, so nothing is
  * skipped; a slow safety poll covers a silent connection.
  */
-import { SerialWorker } from "../serial-worker.js";
+import { SerialWorker } from "../kit/serial-worker.js";
 import type { Database } from "../db/client.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../kit/logger.js";
 import { EVENTS_CHANNEL, EventLogRepo, type EventScope, type RoutedEvent } from "./event-log.repo.js";
 
 /**

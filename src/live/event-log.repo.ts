@@ -9,7 +9,7 @@
 import { alias } from "drizzle-orm/pg-core";
 import { and, asc, eq, getTableColumns, gt, isNull, ne, type SQL, sql } from "drizzle-orm";
 import { anyOf, insertRows, packed } from "../db/batch-sql.js";
-import { groupBy } from "../collections.js";
+import { groupBy } from "../kit/collections.js";
 import type { Db } from "../db/client.js";
 import { consultationEvents as events, videoConsultations as vc } from "../db/schema.js";
 

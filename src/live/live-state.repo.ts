@@ -3,8 +3,8 @@ import { sql } from "drizzle-orm";
 import { anyOf, insertRows, setExcluded } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { consultationLive as live } from "../db/schema.js";
-import type { Timeline } from "./presence.js";
-import type { Reconnects } from "./reconnects.js";
+import type { Timeline } from "../consultations/presence.js";
+import type { Reconnects } from "../consultations/reconnects.js";
 
 export type LiveRow = typeof live.$inferSelect;
 

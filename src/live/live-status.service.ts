@@ -10,11 +10,11 @@ import type { ConsultationRecord } from "../consultations/consultation.model.js"
 import type { ConsultationWriteRepo } from "../consultations/consultation-write.repo.js";
 import { nextLiveStep, secondsBetween, transition, type CallFacts, type LiveStep } from "../consultations/lifecycle.js";
 import type { VideoRooms } from "../consultations/video-rooms.js";
-import type { Logger } from "../logger.js";
-import type { Repos, UnitOfWork } from "../repos.js";
+import type { Logger } from "../kit/logger.js";
+import type { Repos, UnitOfWork } from "../app/repos.js";
 import type { NewEvent } from "./event-log.repo.js";
-import { deriveTimeline, type Timeline } from "./presence.js";
-import { deriveReconnects, type Reconnects } from "./reconnects.js";
+import { deriveTimeline, type Timeline } from "../consultations/presence.js";
+import { deriveReconnects, type Reconnects } from "../consultations/reconnects.js";
 import { derivedEvents, reconcileLog, type ProjectedConsultation as LockedConsultation } from "./timeline-events.js";
 
 

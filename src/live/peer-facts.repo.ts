@@ -6,11 +6,11 @@
  * inferred time never replaces a reported one (nor an earlier inference).
  */
 import { eq, sql } from "drizzle-orm";
-import { groupBy, mergeBy } from "../collections.js";
+import { groupBy, mergeBy } from "../kit/collections.js";
 import { anyOf, arrayLiteral, insertRows } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { hmsPeerConnections as peers, hmsSessions as sessions, hmsWebhookEvents as inbox } from "../db/schema.js";
-import type { ConnectionFact, Side } from "./presence.js";
+import type { ConnectionFact, Side } from "../consultations/presence.js";
 
 export interface PeerFact {
   peerId: string;

@@ -8,7 +8,7 @@
  * by its own ids.
  */
 import type { ConsultationListRow } from "../consultations/consultation.model.js";
-import type { Loaders } from "../loaders.js";
+import type { Loaders } from "./loaders.js";
 import type { RoutedEvent } from "./event-log.repo.js";
 
 export type Prepared = RoutedEvent & { loaders: Loaders };

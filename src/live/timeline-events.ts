@@ -10,8 +10,8 @@
 import type { ConsultationRecord, ConsultationStatus } from "../consultations/consultation.model.js";
 import { statusEvent } from "../consultations/lifecycle.js";
 import type { LoggedEvent, NewEvent } from "./event-log.repo.js";
-import type { PresenceTransition } from "./presence.js";
-import { isNetworkLeave } from "./reconnects.js";
+import type { PresenceTransition } from "../consultations/presence.js";
+import { isNetworkLeave } from "../consultations/reconnects.js";
 
 const EVENT_TYPES = { joined: "PARTICIPANT_JOINED", left: "PARTICIPANT_LEFT", offline: "PARTICIPANT_OFFLINE" } as const;
 

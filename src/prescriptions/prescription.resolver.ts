@@ -1,10 +1,10 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
-import { audited } from "../graphql/audited.js";
+import { audited } from "../audit/audited.js";
 import { CreatePrescriptionInput } from "./prescription.input.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { Consultation } from "../consultations/consultation.type.js";
 import { recordRead, type GraphQLContext } from "../graphql/context.js";
-import { present } from "../loaders.js";
+import { present } from "../kit/loaded.js";
 import { Prescription } from "./prescription.type.js";
 
 /** Prescriptions are only reachable from a consultation the viewer may see. */
@@ -40,5 +40,14 @@ export class PrescriptionResolver {
   @FieldResolver(() => Patient)
   async patient(@Root() prescription: Prescription, @Ctx() ctx: GraphQLContext): Promise<Patient> {
     return Patient.from(present(await ctx.loaders.patient.load(prescription.patientId), "patient"));
+  }
+}
+
+/** `Consultation.prescriptions`: resolved here, beside the type it lists. */
+@Resolver(() => Consultation)
+export class ConsultationPrescriptionsResolver {
+  @FieldResolver(() => [Prescription], { description: "Prescriptions written for this consultation, newest first." })
+  async prescriptions(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Prescription[]> {
+    return (await ctx.loaders.prescriptionsByConsultation.load(consultation.id)).map(Prescription.from);
   }
 }

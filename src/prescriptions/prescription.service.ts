@@ -8,12 +8,12 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "../audit/audit.model.js";
 import { entry } from "../audit/audit.model.js";
 import type { Viewer } from "../auth/viewer.js";
-import { sideOf } from "../consultations/consultation-commands.service.js";
+import { sideOf } from "../access/access-policy.js";
 import type { ConsultationRecord } from "../consultations/consultation.model.js";
 import type { ConsultationRepo } from "../consultations/consultation.repo.js";
-import { AppError, notFound } from "../errors.js";
-import { parseId } from "../ids.js";
-import type { UnitOfWork } from "../repos.js";
+import { AppError, notFound } from "../kit/errors.js";
+import { parseId } from "../kit/ids.js";
+import type { UnitOfWork } from "../app/repos.js";
 import type { PrescriptionRecord } from "./prescription.model.js";
 import { validatePrescription, type PrescriptionInput } from "./prescription.validation.js";
 

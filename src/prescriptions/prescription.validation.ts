@@ -2,8 +2,8 @@
  * Validates a prescription before anything is written. Errors name the offending field by its
  * path in the mutation's input (`input.medications[2].dosage`), all of them at once.
  */
-import { AppError } from "../errors.js";
-import { textProblem } from "../text.js";
+import { AppError } from "../kit/errors.js";
+import { textProblem } from "../kit/text.js";
 import type { MedicationRecord } from "./prescription.model.js";
 
 export const LIMITS = {

@@ -9,10 +9,10 @@
  * (INTERNAL_SERVER_ERROR, a 4500 close, a 503), never as a pass.
  */
 import { RateLimiterDrizzle, RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { RateLimitConfig } from "../config.js";
+import type { RateLimitConfig } from "../config/config.js";
 import type { Db } from "../db/client.js";
 import { rateLimits as rateLimitsTable } from "../db/schema.js";
-import { rateLimited } from "../errors.js";
+import { rateLimited } from "../kit/errors.js";
 
 export interface RateDecision {
   allowed: boolean;

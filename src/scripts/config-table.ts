@@ -2,7 +2,7 @@
  * Prints the README's configuration table from the config schema (`npm run config:table`),
  * so the documentation cannot drift from what the server reads; a test compares them.
  */
-import { envSchema } from "../config.js";
+import { envSchema } from "../config/config.js";
 
 export function configTable(): string {
   const rows = Object.entries(envSchema.shape).map(([name, field]) => {
@@ -23,7 +23,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
   if (process.argv.includes("--write")) {
     const { readFileSync, writeFileSync } = await import("node:fs");
     const { join } = await import("node:path");
-    const { PROJECT_ROOT } = await import("../paths.js");
+    const { PROJECT_ROOT } = await import("../kit/paths.js");
     const file = join(PROJECT_ROOT, "README.md");
     writeFileSync(file, withConfigTable(readFileSync(file, "utf8")));
     process.stdout.write("README.md configuration table updated\n");

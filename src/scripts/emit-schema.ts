@@ -5,8 +5,8 @@
 import "reflect-metadata";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { buildApiSchema, printApiSchema } from "../graphql/schema.js";
-import { PROJECT_ROOT } from "../paths.js";
+import { buildApiSchema, printApiSchema } from "../app/schema.js";
+import { PROJECT_ROOT } from "../kit/paths.js";
 
 const target = join(PROJECT_ROOT, "schema", "schema.graphql");
 const sdl = printApiSchema(await buildApiSchema());

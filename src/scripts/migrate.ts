@@ -5,7 +5,7 @@
  */
 import { openDatabase } from "../db/client.js";
 import { migrateDatabase } from "../db/migrate.js";
-import { loadEnvFileOrExit } from "../env-file.js";
+import { loadEnvFileOrExit } from "../config/env-file.js";
 
 loadEnvFileOrExit();
 

@@ -7,9 +7,9 @@
  */
 import { parseArgs } from "node:util";
 import { signAccessToken } from "../auth/access-token.js";
-import { parseConfig, type Config } from "../config.js";
+import { parseConfig, type Config } from "../config/config.js";
 import { isDemoMode, readDemoSecret } from "../demo/demo-clinic.js";
-import { loadEnvFileOrExit } from "../env-file.js";
+import { loadEnvFileOrExit } from "../config/env-file.js";
 
 const USAGE = "usage: npm run token -- <users.id> [--ttl <seconds, or 30m, 12h, 1d>]";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

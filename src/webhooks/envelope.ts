@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { parseHmsTime } from "../hms/responses.js";
-import { isSaneDate, isStorableJson } from "../text.js";
+import { isSaneDate, isStorableJson } from "../kit/text.js";
 
 export const envelopeSchema = z.looseObject({
   id: z.string().min(1).max(200),
@@ -104,3 +104,8 @@ export const ACTED_ON = new Set([
   "room.end.success",
   "role.change.success",
 ]);
+
+/** A webhook type as a metric label: one the API acts on, or "other" (the label set stays bounded). */
+export function webhookTypeLabel(type: string): string {
+  return ACTED_ON.has(type) ? type : "other";
+}

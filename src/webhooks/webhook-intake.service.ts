@@ -6,7 +6,7 @@
  * and 100ms retries.
  */
 import type { Db } from "../db/client.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../kit/logger.js";
 import { parseEnvelope } from "./envelope.js";
 import { InboxWriter } from "./inbox-writer.js";
 import type { WebhookApplier } from "./webhook-queue.js";

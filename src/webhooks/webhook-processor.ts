@@ -5,12 +5,12 @@
  * flagged, never shown as a side. A batch is one transaction that also marks its inbox rows,
  * so an event is applied exactly once however often it is delivered or retried.
  */
-import type { VideoPolicy } from "../config.js";
+import type { VideoPolicy } from "../config/config.js";
 import type { ConsultationMembers, ConsultationRepo } from "../consultations/consultation.repo.js";
 import type { Db } from "../db/client.js";
 import type { LiveStatus } from "../live/live-status.service.js";
 import type { PeerFact, PeerFactsRepo, SessionFact } from "../live/peer-facts.repo.js";
-import { peerSide, type Side } from "../live/presence.js";
+import { peerSide, type Side } from "../consultations/presence.js";
 import {
   ACTED_ON,
   peerDataSchema,

@@ -6,9 +6,9 @@
  * overflow leaves rows unprocessed in the inbox, and the queue's backlog pass or the
  * reconciler applies them later.
  */
-import { SerialWorker } from "../serial-worker.js";
+import { SerialWorker } from "../kit/serial-worker.js";
 import type { Db } from "../db/client.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../kit/logger.js";
 import { envelopeSchema, type Envelope } from "./envelope.js";
 import { InboxRepo } from "./inbox.repo.js";
 import type { ProcessOutcome, WebhookProcessor } from "./webhook-processor.js";

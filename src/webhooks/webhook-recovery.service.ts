@@ -14,7 +14,7 @@
  */
 import type { Db } from "../db/client.js";
 import { HmsApiError, REPLAYABLE_EVENTS, type ReplayProgress, type ReplayRequest, type ReplayStarted, type WebhookDeliveryPage, type WebhookDeliveryQuery } from "../hms/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../kit/logger.js";
 import { InboxRepo } from "./inbox.repo.js";
 
 /** The part of the 100ms client recovery needs (HmsClient implements it). */

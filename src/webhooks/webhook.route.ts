@@ -11,9 +11,9 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import express, { type RequestHandler, type Router } from "express";
-import type { WebhookConfig } from "../config.js";
+import type { WebhookConfig } from "../config/config.js";
 import { logRequest, pathOf, readBody, sendJson } from "../http/kit.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../kit/logger.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import type { IntakeOutcome, WebhookIntake } from "./webhook-intake.service.js";
 

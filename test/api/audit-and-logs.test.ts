@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditRepo } from "../../src/audit/audit.repo.js";
 import { AuditWriter } from "../../src/audit/audit-writer.js";
 import { entry, SYSTEM_ACTOR } from "../../src/audit/audit.model.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger } from "../../src/kit/logger.js";
 import {
   AuditTrailDocument,
   ConsultationDocument,

@@ -20,7 +20,7 @@ import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import * as gql from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createDoctor } from "../support/builders.js";

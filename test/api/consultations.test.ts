@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppointmentConsultationDocument, ConsultationDocument, ConsultationsDocument } from "../gql/graphql.js";
-import { createRepos } from "../../src/repos.js";
+import { createRepos } from "../../src/app/repos.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createConsultation, createDoctor, createPatient, createPrescription } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";

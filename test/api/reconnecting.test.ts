@@ -11,7 +11,7 @@ import { createCareTeamWithRoom, createUser } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 import { peerJoinSuccess, peerLeaveSuccess, sessionOpenSuccess } from "../support/hms-webhooks.js";
 import { subscribe } from "../support/ws.js";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 
 const WINDOW_SECONDS = 2;
 // The webhook is applied and pushed in one pass (the target is 100 ms); the bound leaves room

@@ -14,7 +14,7 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildApiSchema, printApiSchema } from "../../src/graphql/schema.js";
+import { buildApiSchema, printApiSchema } from "../../src/app/schema.js";
 import { PENDING_CONTRACT_PARTS } from "../fixtures/contract-pending.js";
 
 const root = new URL("../../", import.meta.url);

@@ -8,7 +8,7 @@ import { request } from "node:http";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { MyConsultationEventsDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeam } from "../support/builders.js";

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.js";
-import { createRepos } from "../../src/repos.js";
+import { createRepos } from "../../src/app/repos.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
 import type { Envelope } from "../../src/webhooks/envelope.js";
 import { EventLogRepo } from "../../src/live/event-log.repo.js";

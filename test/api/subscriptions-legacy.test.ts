@@ -8,7 +8,7 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appointments, videoConsultations } from "../../src/db/schema.js";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { ConsultationEventsDocument, MyConsultationEventsDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeam } from "../support/builders.js";

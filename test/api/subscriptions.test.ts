@@ -12,7 +12,7 @@ import { createCareTeam, createUser } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
 import { createTestDatabase, serverUrl, type TestDatabase } from "../support/db.js";
 import { subscribe } from "../support/ws.js";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 
 let test: TestDatabase;
 let a: TestApi;

@@ -11,7 +11,7 @@ import { sql } from "drizzle-orm";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAccessToken } from "../../src/auth/access-token.js";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { rowsOf } from "../../src/db/batch-sql.js";
 import { CancelConsultationDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";

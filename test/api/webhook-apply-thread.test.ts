@@ -9,7 +9,7 @@ import { inArray } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hmsWebhookEvents } from "../../src/db/schema.js";
-import { ApplyWorker } from "../../src/webhooks/apply-worker.js";
+import { ApplyWorker } from "../../src/app/apply-worker.js";
 import { WebhookQueue } from "../../src/webhooks/webhook-queue.js";
 import { startTestApi, TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createUser } from "../support/builders.js";

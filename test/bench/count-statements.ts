@@ -12,11 +12,11 @@
  *                         the doctor's dashboard has the frame
  */
 import "reflect-metadata";
-import { startApi } from "../../src/app.js";
+import { startApi } from "../../src/app/app.js";
 import { signAccessToken } from "../../src/auth/access-token.js";
-import { parseConfig } from "../../src/config.js";
+import { parseConfig } from "../../src/config/config.js";
 import { openDatabase } from "../../src/db/client.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger } from "../../src/kit/logger.js";
 import { GqlWsSocket } from "./lib/gqlws-client.js";
 
 const need = (name: string): string => {

@@ -2,7 +2,7 @@
  * `npm run bench`: the product against the floor, side by side, on this machine.
  *
  * For each scenario (test/bench/scenarios/*), a fresh PostgreSQL database is created and
- * seeded, API instances run as the real entry point (`node --import tsx src/main.ts`) on
+ * seeded, API instances run as the real entry point (`node --import tsx src/app/main.ts`) on
  * loopback, a separate load-generator process (test/bench/loadgen.ts) drives them, and the
  * same load is sent to a bare baseline server (test/bench/baseline-server.ts). One table
  * goes to stdout; progress to stderr.

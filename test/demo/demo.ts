@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { eq } from "drizzle-orm";
-import { startApi } from "../../src/app.js";
+import { startApi } from "../../src/app/app.js";
 import { signAccessToken } from "../../src/auth/access-token.js";
-import { parseConfig } from "../../src/config.js";
+import { parseConfig } from "../../src/config/config.js";
 import { appointments, videoConsultations } from "../../src/db/schema.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger } from "../../src/kit/logger.js";
 import { startHmsStandIn } from "../support/hms-stand-in.js";
 
 const HMS = { accessKey: "demo-access-key-000000000", appSecret: "demo-app-secret-not-a-real-100ms-secret" };

@@ -1,5 +1,5 @@
 /**
- * Shared by the process-level fault tests: the real entry point (src/main.ts, as `npm start`)
+ * Shared by the process-level fault tests: the real entry point (src/app/main.ts, as `npm start`)
  * on a test database on the local PostgreSQL, with its listening URL taken from the
  * "API listening" log line. Not a test file itself.
  */

@@ -13,7 +13,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAccessToken } from "../../src/auth/access-token.js";
 import { videoConsultations } from "../../src/db/schema.js";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { MyConsultationEventsDocument } from "../gql/graphql.js";
 import { TEST_JWT_SECRET } from "../support/api.js";
 import { createCareTeam } from "../support/builders.js";

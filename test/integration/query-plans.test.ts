@@ -9,7 +9,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planEachRun, type Db } from "../../src/db/client.js";
-import { createRepos, type Repos } from "../../src/repos.js";
+import { createRepos, type Repos } from "../../src/app/repos.js";
 import { createCareTeamWithRoom } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 

@@ -15,7 +15,7 @@ import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { appointments, auditEvents, consultationEvents, videoConsultations } from "../../src/db/schema.js";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { AuditTrailDocument, ConsultationsDocument, ConsultationTimelineDocument } from "../gql/graphql.js";
 import { drivers, useAdminApi } from "../support/admin-api.js";
 import { createDoctor, createPatient } from "../support/builders.js";

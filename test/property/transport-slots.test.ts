@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { CancelConsultationDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeam } from "../support/builders.js";

@@ -9,7 +9,7 @@ import { sql } from "drizzle-orm";
 import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAccessToken } from "../../src/auth/access-token.js";
-import { encodeEventId } from "../../src/live/event-cursor.js";
+import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { ensureStopped, realApiEnv, skipReason, startRealApi, type RealApi } from "../faults/real-api.js";
 import { MyConsultationEventsDocument as Mine, ConsultationEventsDocument } from "../gql/graphql.js";
 import { startTestApi, TEST_JWT_SECRET, type TestApi } from "../support/api.js";

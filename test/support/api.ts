@@ -4,10 +4,10 @@
  */
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print, type GraphQLFormattedError } from "graphql";
-import { startApi, type RunningApi } from "../../src/app.js";
+import { startApi, type RunningApi } from "../../src/app/app.js";
 import { signAccessToken } from "../../src/auth/access-token.js";
-import { parseConfig, type Config } from "../../src/config.js";
-import { createLogger } from "../../src/logger.js";
+import { parseConfig, type Config } from "../../src/config/config.js";
+import { createLogger } from "../../src/kit/logger.js";
 import type { TestDatabase } from "./db.js";
 
 export const TEST_JWT_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";

@@ -1,4 +1,4 @@
-/** Runs the real entry point (`src/main.ts` under tsx) as a child process, as `npm start` does. */
+/** Runs the real entry point (`src/app/main.ts` under tsx) as a child process, as `npm start` does. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -18,7 +18,7 @@ export function spawnApi(env: Record<string, string | undefined>): ApiProcess {
   for (const key of Object.keys(clean)) {
     if (/^(DATABASE_URL|TEST_DATABASE_URL|AUTH_|HMS_|NODE_ENV|PORT|EMBEDDED_DATA_DIR|VITEST)/.test(key)) delete clean[key];
   }
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/app/main.ts"], {
     cwd: ROOT,
     // ENV_FILE empty: a developer's .env in the project root must not reach these tests.
     env: { ...clean, LOG_LEVEL: "info", ENV_FILE: "", ...env },

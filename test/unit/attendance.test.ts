@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveAttendance, type AttendanceConnection, type Delivery } from "../../src/live/attendance.js";
+import { deriveAttendance, type AttendanceConnection, type Delivery } from "../../src/consultations/attendance.js";
 import { assertMayReadAttendance } from "../../src/consultations/consultation.service.js";
 
 const T0 = Date.parse("2026-11-24T10:00:00.000Z");

@@ -1,9 +1,9 @@
 import { createServer, connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { WriteBatch } from "../../src/graphql/batched-writes.js";
-import { slowConsumerCheck } from "../../src/graphql/slow-consumer.js";
-import { createLogger } from "../../src/logger.js";
-import { Metrics } from "../../src/metrics.js";
+import { WriteBatch } from "../../src/transport/batched-writes.js";
+import { slowConsumerCheck } from "../../src/transport/slow-consumer.js";
+import { createLogger } from "../../src/kit/logger.js";
+import { Metrics } from "../../src/kit/metrics.js";
 
 /** A real loopback TCP connection; counts the system-call-level writes of the server's side. */
 async function socketPair() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeConsultationCursor, encodeConsultationCursor } from "../../src/consultations/consultation.cursor.js";
-import { AppError } from "../../src/errors.js";
+import { AppError } from "../../src/kit/errors.js";
 
 describe("consultation cursors", () => {
   it("round-trips the sort key", () => {

@@ -6,9 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { decodeAuditCursor, encodeAuditCursor } from "../../src/audit/audit.cursor.js";
 import { decodeConsultationCursor } from "../../src/consultations/consultation.cursor.js";
-import { readExactTime } from "../../src/cursor.js";
-import { AppError } from "../../src/errors.js";
-import { decodeEventId, encodeEventId } from "../../src/live/event-cursor.js";
+import { readExactTime } from "../../src/kit/cursor.js";
+import { AppError } from "../../src/kit/errors.js";
+import { decodeEventId, encodeEventId } from "../../src/consultations/event-cursor.js";
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64url");
 const ID = "6f1c1c52-2a53-4b0e-9a51-3f0d1b2c3d4e";

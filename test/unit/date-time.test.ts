@@ -5,7 +5,7 @@
 import "reflect-metadata";
 import { execute, GraphQLObjectType, GraphQLSchema, parse } from "graphql";
 import { describe, expect, it } from "vitest";
-import { DateTime } from "../../src/graphql/schema.js";
+import { DateTime } from "../../src/app/schema.js";
 
 describe("DateTime", () => {
   const at = new Date("2026-11-24T09:30:00.000Z");

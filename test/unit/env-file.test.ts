@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { envSchema } from "../../src/env.schema.js";
-import { loadEnvFile } from "../../src/env-file.js";
+import { envSchema } from "../../src/config/env.schema.js";
+import { loadEnvFile } from "../../src/config/env-file.js";
 
 const KEYS = ["ENV_FILE", "ENV_FILE_TEST_PORT", "ENV_FILE_TEST_LEVEL", "ENV_FILE_TEST_QUOTED"];
 let dir: string;

@@ -5,12 +5,12 @@
  */
 import "reflect-metadata";
 import { describe, expect, it } from "vitest";
-import { ConsultationEvent } from "../../src/consultations/consultation-event.type.js";
+import { ConsultationEvent } from "../../src/live/consultation-event.type.js";
 import type { GraphQLContext } from "../../src/graphql/context.js";
 import { ConsultationEventResolver } from "../../src/live/consultation-event.resolver.js";
 import type { EventRow } from "../../src/live/event-log.repo.js";
-import { createLoaders } from "../../src/loaders.js";
-import type { Repos } from "../../src/repos.js";
+import { createLoaders } from "../../src/live/loaders.js";
+import type { Repos } from "../../src/app/repos.js";
 
 const at = new Date("2026-12-01T10:00:00Z");
 const consultation = {

@@ -1,7 +1,7 @@
 import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../src/errors.js";
-import { formatError } from "../../src/graphql/format-error.js";
+import { AppError } from "../../src/kit/errors.js";
+import { formatError } from "../../src/transport/format-error.js";
 
 /** What Apollo passes for an error thrown inside a resolver. */
 function resolverError(original: Error) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ConsultationStatus } from "../../src/consultations/consultation.model.js";
 import { CONSULTATION_STATUSES, LIFECYCLE_ACTIONS, transition, type LifecycleAction } from "../../src/consultations/lifecycle.js";
-import { AppError } from "../../src/errors.js";
+import { AppError } from "../../src/kit/errors.js";
 
 /** Every (state, action) pair, spelled out: a changed state, "same" (no-op) or "invalid". */
 const EXPECTED: Record<ConsultationStatus, Record<LifecycleAction, ConsultationStatus | "same" | "invalid">> = {

@@ -1,6 +1,7 @@
 /** The per-request loader: one batch per tick, and synchronous answers for what it already holds. */
 import { describe, expect, it } from "vitest";
-import { Loader, mapLoaded } from "../../src/loaders.js";
+import { mapLoaded } from "../../src/kit/loaded.js";
+import { Loader } from "../../src/live/loaders.js";
 
 describe("Loader", () => {
   it("answers primed and already loaded keys synchronously, others with one batch", async () => {

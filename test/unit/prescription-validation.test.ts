@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../src/errors.js";
+import { AppError } from "../../src/kit/errors.js";
 import { validatePrescription, type PrescriptionInput } from "../../src/prescriptions/prescription.validation.js";
 
 const med = { name: "Amoxicillin", dosage: "500 mg", frequency: "3x daily" };

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { connectedSecondsAt, deriveTimeline, type ConnectionFact } from "../../src/live/presence.js";
+import { connectedSecondsAt, deriveTimeline, type ConnectionFact } from "../../src/consultations/presence.js";
 
 const T0 = Date.parse("2026-11-24T10:00:00.000Z");
 const at = (s: number) => new Date(T0 + s * 1000);

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { buildSchema, Kind, parse, type OperationDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
-import { checkOperation, DEFAULT_LIMITS } from "../../src/graphql/limits.js";
-import { measureCost } from "../../src/graphql/query-cost.js";
+import { checkOperation, DEFAULT_LIMITS } from "../../src/transport/limits.js";
+import { measureCost } from "../../src/transport/query-cost.js";
 
 const schema = buildSchema(readFileSync(new URL("../../schema/schema.graphql", import.meta.url), "utf8"));
 const WEIGHTS = { defaultListSize: 10, maxPageSize: 100, maxNodes: 10_000 };

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deriveTimeline, type ConnectionFact } from "../../src/live/presence.js";
-import { deriveReconnects, isNetworkLeave, presenceStateAt } from "../../src/live/reconnects.js";
+import { deriveTimeline, type ConnectionFact } from "../../src/consultations/presence.js";
+import { deriveReconnects, isNetworkLeave, presenceStateAt } from "../../src/consultations/reconnects.js";
 
 const T0 = Date.parse("2026-11-24T10:00:00.000Z");
 const at = (s: number) => new Date(T0 + s * 1000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SerialWorker } from "../../src/serial-worker.js";
+import { SerialWorker } from "../../src/kit/serial-worker.js";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -4,7 +4,7 @@
  */
 import { stringifyMessage, MessageType } from "graphql-ws";
 import { describe, expect, it } from "vitest";
-import { SharedPayloads } from "../../src/graphql/shared-payloads.js";
+import { SharedPayloads } from "../../src/transport/shared-payloads.js";
 
 describe("SharedPayloads", () => {
   const result = { data: { event: { id: "e1", note: 'quotes " and \u0000 and "payload":"x"}' } } };

@@ -8,7 +8,7 @@ import { Repeater } from "@graphql-yoga/subscription";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../src/auth/viewer.js";
 import { resolutionKey, type GraphQLContext } from "../../src/graphql/context.js";
-import { sharedSubscribe } from "../../src/graphql/shared-subscribe.js";
+import { sharedSubscribe } from "../../src/transport/shared-subscribe.js";
 
 interface Event {
   id: string;

@@ -1,6 +1,6 @@
 /**
  * Child processes of a run: API instances (the real entry point, `node --import tsx
- * src/main.ts`), baseline servers and the load generator. Every child is tracked so the
+ * src/app/main.ts`), baseline servers and the load generator. Every child is tracked so the
  * orchestrator can stop exactly the processes it started, by pid, on success or failure.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";

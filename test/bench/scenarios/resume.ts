@@ -5,7 +5,7 @@
  * 10,000 rows (the routed columns the API reads) over postgres.js.
  */
 import { signAccessToken } from "../../../src/auth/access-token.js";
-import { encodeEventId } from "../../../src/live/event-cursor.js";
+import { encodeEventId } from "../../../src/consultations/event-cursor.js";
 import { seedCareTeams, seedEvents } from "../lib/database.js";
 import type { Row, Scenario } from "../lib/context.js";
 import { BENCH_JWT_SECRET } from "../lib/processes.js";

@@ -13,7 +13,7 @@
  * Baseline: the same broadcast without the slow socket, same run, same server.
  */
 import { signAccessToken } from "../../../src/auth/access-token.js";
-import { encodeEventId } from "../../../src/live/event-cursor.js";
+import { encodeEventId } from "../../../src/consultations/event-cursor.js";
 import { seedAdmins, seedCareTeams, seedEvents, type BenchDatabase } from "../lib/database.js";
 import { sleep, type Row, type Scenario } from "../lib/context.js";
 import { BENCH_JWT_SECRET } from "../lib/processes.js";

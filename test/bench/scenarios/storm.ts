@@ -11,7 +11,7 @@
  * measure mostly that same jitter (it has no log to replay), so it is not run.
  */
 import { signAccessToken } from "../../../src/auth/access-token.js";
-import { decodeEventId, encodeEventId } from "../../../src/live/event-cursor.js";
+import { decodeEventId, encodeEventId } from "../../../src/consultations/event-cursor.js";
 import { seedCareTeams, type BenchDatabase, type CareTeam } from "../lib/database.js";
 import { waitForCount, type Row, type Scenario, type ScenarioContext } from "../lib/context.js";
 import { BENCH_JWT_SECRET, type Loadgen } from "../lib/processes.js";

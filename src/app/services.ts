@@ -1,0 +1,149 @@
+/**
+ * Builds the services (use cases) over one database: app.ts and tests call this. Services
+ * compose repositories; resolvers and routes reach data only through them, and through the
+ * per-request loaders they hand out.
+ */
+import { webhookTypeLabel } from "../webhooks/envelope.js";
+import { createApplying, reportsTo, type Applying } from "./apply-services.js";
+import { AuditWriter } from "../audit/audit-writer.js";
+import { AuditQueries } from "../audit/audit.service.js";
+import { Denials } from "../audit/denials.js";
+import type { Viewer } from "../auth/viewer.js";
+import type { HmsConfig, RateLimitConfig, StreamLimits, VideoPolicy } from "../config/config.js";
+import { ConsultationCommands } from "../consultations/consultation-commands.service.js";
+import { ConsultationService } from "../consultations/consultation.service.js";
+import type { Database } from "../db/client.js";
+import { ConsultationEventsService } from "../live/consultation-events.service.js";
+import type { EventHub } from "../live/event-hub.js";
+import { Reconciler } from "../webhooks/reconciler.js";
+import { createLoaders } from "../live/loaders.js";
+import { WebhookRecovery } from "../webhooks/webhook-recovery.service.js";
+import type { Logger } from "../kit/logger.js";
+import type { Metrics } from "../kit/metrics.js";
+import { PrescriptionService } from "../prescriptions/prescription.service.js";
+import { RateLimits } from "../rate-limit/rate-limits.js";
+import { createRepos, unitOfWork, type Repos, type UnitOfWork } from "./repos.js";
+import { WebhookIntake } from "../webhooks/webhook-intake.service.js";
+import type { WebhookApplier } from "../webhooks/webhook-queue.js";
+
+export interface ServiceOptions {
+  metrics: Metrics;
+  rateLimits: RateLimitConfig;
+  maxPageSize: number;
+  completionGraceSeconds: number;
+  reconnectWindowSeconds: number;
+  prescriptionWindowHours: number;
+  /** The process's event hub (subscriptions); absent where nothing subscribes. */
+  hub?: EventHub;
+  hms: HmsConfig | null;
+  video: VideoPolicy;
+  /** Replay horizon, replay admission and rights re-check of subscriptions. */
+  streams: StreamLimits;
+  logger: Logger;
+  /** Ask 100ms to replay failed webhook deliveries after an outage (HMS_WEBHOOK_REPLAY); default on. */
+  webhookReplay?: boolean;
+  /** Applies stored webhooks elsewhere (the apply thread); absent: this process's own queue does. */
+  webhooks?: WebhookApplier;
+}
+
+interface Parts {
+  database: Database;
+  repos: Repos;
+  transaction: UnitOfWork;
+  options: ServiceOptions;
+}
+
+export function createServices(database: Database, options: ServiceOptions) {
+  const parts: Parts = { database, repos: createRepos(database.db), transaction: unitOfWork(database.db), options };
+  const { repos } = parts;
+  const applying = createApplying(database, { ...options, reports: reportsTo(options.metrics) });
+  const { rooms } = applying;
+  const audit = new AuditWriter(repos.audit, options.logger, { onFailure: () => options.metrics.auditWriteFailures.inc() });
+  const consultations = new ConsultationService(repos.consultations, options.maxPageSize, repos.eventLog);
+  const commands = new ConsultationCommands({
+    reads: repos.consultations,
+    writes: repos.consultationWrites,
+    transaction: parts.transaction,
+    clinic: repos.clinic,
+    rooms,
+    policy: options.video,
+    audit: repos.audit,
+  });
+  const live = liveServices(parts, applying, commands);
+  const findViewer = viewerLookup(repos);
+  const rateLimits = new RateLimits(options.rateLimits, database.db);
+  const denials = new Denials(audit, rateLimits);
+  return {
+    metrics: options.metrics,
+    audit,
+    denials,
+    auditTrail: new AuditQueries(repos.audit, options.maxPageSize),
+    rateLimits,
+    prescriptions: new PrescriptionService({ transaction: parts.transaction, consultations: repos.consultations, windowHours: options.prescriptionWindowHours }),
+    ...live,
+    rooms,
+    maxPageSize: options.maxPageSize,
+    consultations,
+    consultationEvents: new ConsultationEventsService({
+      repos,
+      consultations,
+      audit,
+      denials,
+      metrics: options.metrics,
+      hub: live.hub,
+      findViewer,
+      limits: options.streams,
+    }),
+    commands,
+    /** Fresh per-request DataLoaders (each request, and each subscription event, gets its own). */
+    loaders: () => createLoaders(repos),
+    /** The signed-in user's own record. */
+    me: async (viewer: Viewer) => {
+      const user = await repos.clinic.findUser(viewer.userId);
+      if (!user) throw new Error("the viewer's user row vanished");
+      return user;
+    },
+    findViewer,
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/** Webhooks in, presence and the lifecycle, the reconciler, and the event hub. */
+function liveServices({ database, repos, options }: Parts, { rooms, live, queue }: Applying, commands: ConsultationCommands) {
+  const { metrics, logger } = options;
+  const webhooks: WebhookApplier = options.webhooks ?? queue;
+  metrics.queuedWebhooks = () => webhooks.size;
+  const webhookIntake = new WebhookIntake({
+    db: database.db,
+    queue: webhooks,
+    logger,
+    count: (type, outcome) => metrics.webhooks.inc({ type: webhookTypeLabel(type), outcome }),
+  });
+  const webhookRecovery = new WebhookRecovery({ api: rooms.client, db: database.db, logger, enabled: options.webhookReplay ?? true });
+  const reconciler = new Reconciler({
+    database,
+    consultations: repos.consultations,
+    live,
+    rooms,
+    commands,
+    webhooks,
+    recovery: webhookRecovery,
+    policy: options.video,
+    logger,
+    onCorrections: (n) => metrics.reconcileCorrections.inc(n),
+  });
+  const hub = (): EventHub => {
+    if (!options.hub) throw new Error("no event hub in this process");
+    return options.hub;
+  };
+  return { live, webhooks, webhookIntake, webhookRecovery, reconciler, hub };
+}
+
+/** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
+function viewerLookup(repos: Repos) {
+  return async (userId: string): Promise<Viewer | null> => {
+    const user = await repos.clinic.findUser(userId);
+    return user && { userId: user.id, role: user.role, doctorId: user.doctorId, patientId: user.patientId };
+  };
+}

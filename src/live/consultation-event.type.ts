@@ -1,0 +1,94 @@
+import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
+import { PageInfo } from "../graphql/relay.types.js";
+import { encodeEventId } from "../consultations/event-cursor.js";
+import type { EventRow } from "./event-log.repo.js";
+import { ConsultationStatus } from "../consultations/consultation.type.js";
+
+export enum ConsultationEventType {
+  PARTICIPANT_JOINED = "PARTICIPANT_JOINED",
+  PARTICIPANT_LEFT = "PARTICIPANT_LEFT",
+  PARTICIPANT_OFFLINE = "PARTICIPANT_OFFLINE",
+  STATUS_CHANGED = "STATUS_CHANGED",
+  PRESCRIPTION_CREATED = "PRESCRIPTION_CREATED",
+  EVENT_RETRACTED = "EVENT_RETRACTED",
+}
+registerEnumType(ConsultationEventType, {
+  name: "ConsultationEventType",
+  description: "What happened.",
+  valuesConfig: {
+    PARTICIPANT_LEFT: {
+      description: "A side left the room. When it dropped for a network reason, `participant.state` is RECONNECTING: a PARTICIPANT_JOINED (back) or a PARTICIPANT_OFFLINE (gone) follows, unless the session closes first.",
+    },
+    PARTICIPANT_OFFLINE: {
+      description:
+        "The side that dropped at `occurredAt` did not come back within RECONNECT_WINDOW_SECONDS: it is offline (logged once the window has passed). Not logged when the session closed first.",
+    },
+    EVENT_RETRACTED: {
+      description:
+        "Later facts from 100ms showed that the event `retracts` did not happen as pushed (a leave that was only inferred, a start that an earlier join moved back). Streams only: `Consultation.events` shows neither.",
+    },
+  },
+});
+
+@ObjectType({ simpleResolvers: true, description: "One entry of a consultation's timeline." })
+export class ConsultationEvent {
+  @Field(() => ID, { description: "Opaque and ordered: pass it as `after` to resume a stream after this event." })
+  id!: string;
+
+  @Field(() => ConsultationEventType)
+  type!: ConsultationEventType;
+
+  @Field(() => Date, { description: "When it happened (the 100ms event time for presence changes)." })
+  occurredAt!: Date;
+
+  @Field(() => ConsultationStatus, { nullable: true, description: "Set for STATUS_CHANGED." })
+  previousStatus!: ConsultationStatus | null;
+
+  @Field(() => ID, { nullable: true, description: "Set for EVENT_RETRACTED: the id of the event to remove from the timeline." })
+  retracts!: string | null;
+
+  /** As logged; for presence changes the resolver derives it from the consultation's timeline. */
+  loggedStatus!: ConsultationStatus;
+
+  consultationId!: string;
+  side!: "doctor" | "patient" | null;
+  peerId!: string | null;
+  joinedAt!: Date | null;
+  leftReason!: string | null;
+  prescriptionId!: string | null;
+
+  static from(row: EventRow): ConsultationEvent {
+    return Object.assign(new ConsultationEvent(), {
+      id: encodeEventId(row.id),
+      type: row.type as ConsultationEventType,
+      occurredAt: row.occurredAt,
+      loggedStatus: row.status as ConsultationStatus,
+      previousStatus: (row.previousStatus as ConsultationStatus | null) ?? null,
+      retracts: row.retractsId === null ? null : encodeEventId(row.retractsId),
+      consultationId: row.consultationId,
+      side: row.side,
+      peerId: row.peerId,
+      joinedAt: row.joinedAt,
+      leftReason: row.leftReason,
+      prescriptionId: row.prescriptionId,
+    });
+  }
+}
+
+@ObjectType({ simpleResolvers: true, description: "An event in a page of a consultation's timeline." })
+export class ConsultationEventEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => ConsultationEvent)
+  node!: ConsultationEvent;
+}
+
+@ObjectType({ simpleResolvers: true, description: "A page of a consultation's timeline, oldest first." })
+export class ConsultationEventConnection {
+  @Field(() => [ConsultationEventEdge])
+  edges!: ConsultationEventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}

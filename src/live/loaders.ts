@@ -1,0 +1,85 @@
+/**
+ * Per-request DataLoaders: every field that reaches another record goes through one, so a
+ * page of N consultations costs a constant number of statements, not N.
+ * Loaders are not scoped by viewer: they are only reached from records the viewer may see.
+ */
+import DataLoader from "dataloader";
+import { groupBy } from "../kit/collections.js";
+import { isPromiseLike } from "../kit/loaded.js";
+import { deriveAttendance, type AttendanceLedger } from "../consultations/attendance.js";
+import type { Repos } from "../app/repos.js";
+
+/**
+ * A DataLoader that also answers synchronously for what this request already holds (primed
+ * from a page, or loaded before): a field over a 50-row page then resolves without 50 promises.
+ */
+export class Loader<K, V> extends DataLoader<K, V> {
+  readonly #known: Map<K, V>;
+
+  constructor(batch: (keys: readonly K[]) => Promise<V[]>) {
+    const known = new Map<K, V>();
+    super(async (keys) => {
+      const values = await batch(keys);
+      keys.forEach((key, i) => known.set(key, values[i]!));
+      return values;
+    });
+    this.#known = known;
+  }
+
+  override prime(key: K, value: V | PromiseLike<V> | Error): this {
+    if (!(value instanceof Error) && !isPromiseLike(value)) this.#known.set(key, value);
+    return super.prime(key, value);
+  }
+
+  /** The value now when this request already has it, else a promise of it. */
+  get(key: K): V | Promise<V> {
+    return this.#known.has(key) ? this.#known.get(key)! : this.load(key);
+  }
+}
+
+function oneByKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (value: V) => K): Loader<K, V | null> {
+  return new Loader(async (keys) => {
+    const byKey = new Map((await fetch(keys)).map((v) => [keyOf(v), v] as const));
+    return keys.map((k) => byKey.get(k) ?? null);
+  });
+}
+
+function manyByKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (value: V) => K): DataLoader<K, V[]> {
+  return new DataLoader(async (keys) => {
+    const groups = groupBy(await fetch(keys), keyOf, (value) => value);
+    return keys.map((k) => groups.get(k) ?? []);
+  });
+}
+
+export function createLoaders(repos: Repos) {
+  return {
+    doctor: oneByKey((ids: readonly string[]) => repos.clinic.doctorsByIds(ids), (d) => d.id),
+    patient: oneByKey((ids: readonly string[]) => repos.clinic.patientsByIds(ids), (p) => p.id),
+    appointment: oneByKey((ids: readonly string[]) => repos.clinic.appointmentsByIds(ids), (a) => a.id),
+    consultation: oneByKey((ids: readonly string[]) => repos.consultations.byIds(ids), (c) => c.id),
+    consultationByAppointment: oneByKey(
+      (ids: readonly string[]) => repos.consultations.byAppointmentIds(ids),
+      (c) => c.appointmentId,
+    ),
+    prescription: oneByKey((ids: readonly string[]) => repos.prescriptions.byIds(ids), (p) => p.id),
+    live: oneByKey((ids: readonly string[]) => repos.live.byConsultationIds(ids), (l) => l.consultationId),
+    /** Derived from the facts on demand (one batch per request, only when a query asks for it). */
+    attendance: new DataLoader<{ id: string; roomId: string | null }, AttendanceLedger, string>(
+      async (keys) => {
+        const facts = await repos.attendance.factsOfMany(keys);
+        return keys.map((k) => {
+          const f = facts.get(k.id)!;
+          return deriveAttendance(f.connections, f.closes, f.deliveries);
+        });
+      },
+      { cacheKeyFn: (k) => k.id },
+    ),
+    /** Newest first, as the repo orders them. */
+    prescriptionsByConsultation: manyByKey(
+      (ids: readonly string[]) => repos.prescriptions.byConsultationIds(ids),
+      (p) => p.consultationId ?? "",
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
