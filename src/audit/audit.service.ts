@@ -1,15 +1,10 @@
 /** The audit trail as admins read it: newest first, filtered, paged. */
 import { mayReadAuditTrail } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
-import { mayReadAuditTrail } from "../access/access-policy.js";
 import { checkPageSize } from "../kit/paging.js";
-import { mayReadAuditTrail } from "../access/access-policy.js";
 import { AppError } from "../kit/errors.js";
-import { mayReadAuditTrail } from "../access/access-policy.js";
 import { parseId } from "../kit/ids.js";
-import { mayReadAuditTrail } from "../access/access-policy.js";
 import { decodeAuditCursor } from "./audit.cursor.js";
-import { mayReadAuditTrail } from "../access/access-policy.js";
 import type { AuditPageRow, AuditRepo } from "./audit.repo.js";
 
 export interface AuditFilter {

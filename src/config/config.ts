@@ -133,7 +133,7 @@ function toConfig(e: Env): Config {
       signingSecret: e.HMS_WEBHOOK_SIGNING_SECRET,
       replay: e.HMS_WEBHOOK_REPLAY,
       // Inline by default: in the benchmark's soak and scale-out the thread left a few acknowledged
-      // events undelivered within the drain, which inline never did (README, The apply thread).
+      // events undelivered within the drain, which inline never did (docs/benchmarks.md, The apply thread).
       apply: e.WEBHOOK_APPLY ?? "inline",
     },
     completionGraceSeconds: e.COMPLETION_GRACE_SECONDS,

@@ -4,21 +4,13 @@
  */
 import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import { checkPageSize } from "../kit/paging.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import { AppError, badInput } from "../kit/errors.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import { parseId } from "../kit/ids.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import { decodeConsultationCursor, encodeConsultationCursor } from "./consultation.cursor.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import type { ConsultationListRow, ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import { decodeEventId } from "./event-cursor.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import type { EventLogRepo, EventRow } from "../live/event-log.repo.js";
 
 export interface ListConsultationsArgs {

@@ -1,5 +1,5 @@
 /**
- * 100ms webhook bodies (the README's "100ms webhooks" lists the events we act on). The envelope is checked strictly (anything
+ * 100ms webhook bodies (`ACTED_ON` below lists the events we act on). The envelope is checked strictly (anything
  * else is a 400 and is not stored); `data` is parsed leniently per event type, because 100ms
  * documents several fields loosely ("parse defensively").
  */
