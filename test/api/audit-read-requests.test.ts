@@ -13,7 +13,7 @@ import * as schema from "../../src/db/schema.js";
 import { AuditTrailDocument, ConsultationsDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createConsultation, createDoctor, createPatient, createUser } from "../support/builders.js";
-import { createTestDatabase, serverUrl, type TestDatabase } from "../support/db.js";
+import { createTestDatabase, serverUrl, type TestDatabase, NEEDS_POSTGRES } from "../support/db.js";
 
 let test: TestDatabase;
 let api: TestApi;
@@ -132,7 +132,7 @@ describe("the index on consultation_ids", () => {
   });
 
   it.runIf(Boolean(serverUrl()))(
-    "is what a one-consultation trail reads through, over a trail of thousands of requests",
+    `is what a one-consultation trail reads through, over a trail of thousands of requests${NEEDS_POSTGRES}`,
     async () => {
       await test.exec(`
         insert into audit_events (action, outcome, consultation_ids, patient_ids)

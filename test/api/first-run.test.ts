@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnApi } from "../support/process.js";
-import { createTestDatabase, serverUrl } from "../support/db.js";
+import { createTestDatabase, serverUrl, NEEDS_POSTGRES } from "../support/db.js";
 
 let dataDir: string;
 
@@ -76,7 +76,7 @@ describe("start-up configuration", () => {
     expect(output).toContain("PORT");
   }, 60_000);
 
-  it.skipIf(!serverUrl())("never seeds the demo with DATABASE_URL", async () => {
+  it.skipIf(!serverUrl())(`never seeds the demo with DATABASE_URL${NEEDS_POSTGRES}`, async () => {
     const test = await createTestDatabase({ migrate: false });
     const api = spawnApi({ DATABASE_URL: test.url, AUTH_JWT_SECRET: "s".repeat(40), PORT: "0" });
     try {

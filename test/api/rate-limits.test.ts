@@ -3,6 +3,7 @@
  * token and on webhook authentication failures; in-process by default, shared across
  * instances through PostgreSQL when configured.
  */
+import { NEEDS_POSTGRES } from "../support/db.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JoinConsultationDocument, MeDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
@@ -81,7 +82,7 @@ describe("rate limits", () => {
   }, 90_000);
 });
 
-describe.skipIf(!process.env.TEST_DATABASE_URL && !process.env.DATABASE_URL)("shared through PostgreSQL", () => {
+describe.skipIf(!process.env.TEST_DATABASE_URL && !process.env.DATABASE_URL)(`shared through PostgreSQL${NEEDS_POSTGRES}`, () => {
   it("counts one user's calls on two instances together", async () => {
     await freshWindowRoom();
     const env = { RATE_LIMIT_STORE: "postgres", RATE_LIMIT_MUTATIONS_PER_MINUTE: "3" };

@@ -16,7 +16,7 @@ import { ConsultationsDocument, MyConsultationEventsDocument } from "../gql/grap
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createConsultation, createDoctor, createPatient } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { createTestDatabase, type TestDatabase, NEEDS_POSTGRES } from "../support/db.js";
 import { subscribe } from "../support/ws.js";
 
 /**
@@ -49,6 +49,12 @@ async function allStatementsDuring(work: () => Promise<unknown>): Promise<string
 }
 
 const isAudit = (text: string) => /insert into "audit_events"/i.test(text);
+/**
+ * The event hub's safety-net read of the log, every 5 s whatever else happens (LISTEN's
+ * backstop): it lands inside a measured request now and then, more often the slower the
+ * machine (the flake of a loaded run: 3 statements for a page). No dashboard read starts here.
+ */
+const isHubPoll = (text: string) => /from "consultation_events" inner join "video_consultations"/i.test(text);
 
 beforeAll(async () => {
   test = await createTestDatabase({ onQuery: (text) => (recording.getStore() ?? everything)?.push(text) });
@@ -77,7 +83,7 @@ describe("a dashboard page", () => {
         expect(result.data?.consultations.edges).toHaveLength(first);
       });
       const background = await allStatementsDuring(() => api.api.services.audit.flush());
-      expect(inRequest.filter((s) => !isAudit(s))).toHaveLength(2);
+      expect(inRequest.filter((s) => !isAudit(s) && !isHubPoll(s))).toHaveLength(2);
       expect([...inRequest, ...background].filter(isAudit)).toHaveLength(1);
     }
   });
@@ -167,7 +173,7 @@ describe("statement texts", () => {
   });
 });
 
-describe.runIf(Boolean(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL))("on PostgreSQL", () => {
+describe.runIf(Boolean(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL))(`on PostgreSQL${NEEDS_POSTGRES}`, () => {
   it("drizzle's statements run as prepared statements on their connection", async () => {
     const database = await openDatabase({ url: test.url!, poolMax: 1 });
     try {

@@ -10,7 +10,7 @@ import { ConsultationEventsDocument, ConsultationTimelineDocument, MyConsultatio
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeam, createUser } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
-import { createTestDatabase, serverUrl, type TestDatabase } from "../support/db.js";
+import { createTestDatabase, serverUrl, type TestDatabase, NEEDS_POSTGRES } from "../support/db.js";
 import { subscribe } from "../support/ws.js";
 import { encodeEventId } from "../../src/consultations/event-cursor.js";
 
@@ -177,7 +177,7 @@ describe("live delivery", () => {
   }, 40_000);
 
   it.skipIf(!serverUrl())(
-    "loses nothing when the LISTEN connection is killed",
+    `loses nothing when the LISTEN connection is killed${NEEDS_POSTGRES}`,
     async () => {
       const call = await callWithRoom();
       const dashboard = subscribe(b.url, call.doctorToken, MyConsultationEventsDocument, {});

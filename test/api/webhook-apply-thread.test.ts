@@ -14,7 +14,7 @@ import { WebhookQueue } from "../../src/webhooks/webhook-queue.js";
 import { startTestApi, TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createUser } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
-import { createTestDatabase, serverUrl, type TestDatabase } from "../support/db.js";
+import { createTestDatabase, serverUrl, type TestDatabase, NEEDS_POSTGRES } from "../support/db.js";
 import type { HmsWebhook } from "../support/hms-webhooks.js";
 import { orderIndependent, readTimeline } from "../support/timeline.js";
 
@@ -43,7 +43,7 @@ async function sendAll(api: TestApi, bodies: readonly HmsWebhook[], concurrency:
   return statuses;
 }
 
-describe.runIf(serverUrl() !== undefined)("webhooks applied on a worker thread (PostgreSQL)", () => {
+describe.runIf(serverUrl() !== undefined)(`webhooks applied on a worker thread (PostgreSQL)${NEEDS_POSTGRES}`, () => {
   let test: TestDatabase;
   let adminToken: string;
   const started: TestApi[] = [];

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planEachRun, type Db } from "../../src/db/client.js";
 import { createRepos, type Repos } from "../../src/app/repos.js";
 import { createCareTeamWithRoom } from "../support/builders.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { createTestDatabase, type TestDatabase, NEEDS_POSTGRES } from "../support/db.js";
 
 let test: TestDatabase;
 
@@ -47,7 +47,7 @@ async function oneBatch(repos: Repos, id: string, roomId: string): Promise<void>
   expect(deliveries.has(roomId)).toBe(true);
 }
 
-describe.runIf(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)("plans of the webhook path on PostgreSQL", () => {
+describe.runIf(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)(`plans of the webhook path on PostgreSQL${NEEDS_POSTGRES}`, () => {
   it("read only the batch's own rows after the inbox filled up", async () => {
     const { roomId } = await createCareTeamWithRoom(test.database.db);
     // One transaction: one connection, so the statements prepared on the empty inbox are the ones run at the end.

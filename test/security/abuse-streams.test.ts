@@ -39,7 +39,7 @@ afterAll(async () => {
   await test?.close();
 });
 
-describe.skipIf(skipReason !== null)("forty full replays of a 20,000-event log at once", () => {
+describe.skipIf(skipReason !== null)(`forty full replays of a 20,000-event log at once${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
   let api: RealApi | undefined;
   afterAll(() => ensureStopped(api));
 

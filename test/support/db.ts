@@ -21,6 +21,9 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
+/** Appended to the name of a test that runs on PostgreSQL only, so a skip says why. */
+export const NEEDS_POSTGRES = process.env.TEST_DATABASE_URL?.trim() || process.env.DATABASE_URL?.trim() ? "" : " (skipped: needs PostgreSQL, set TEST_DATABASE_URL)";
+
 export function serverUrl(): string | undefined {
   return process.env.TEST_DATABASE_URL?.trim() || process.env.DATABASE_URL?.trim() || undefined;
 }
