@@ -12,5 +12,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most files wait on sockets, servers and PostgreSQL rather than the CPU: four at a time on
+    // two cores took the suite from 366 s to 190 s (2026-12-07), green three runs in a row.
+    maxWorkers: 4,
   },
 });
