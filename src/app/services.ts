@@ -3,6 +3,8 @@
  * compose repositories; resolvers and routes reach data only through them, and through the
  * per-request loaders they hand out.
  */
+import { InboxRepo } from "../webhooks/inbox.repo.js";
+import { withTimeout } from "../kit/timeout.js";
 import { webhookTypeLabel } from "../webhooks/envelope.js";
 import { createApplying, reportsTo, type Applying } from "./apply-services.js";
 import { AuditWriter } from "../audit/audit-writer.js";
@@ -114,6 +116,8 @@ function liveServices({ database, repos, options }: Parts, { rooms, live, queue 
   const { metrics, logger } = options;
   const webhooks: WebhookApplier = options.webhooks ?? queue;
   metrics.queuedWebhooks = () => webhooks.size;
+  const inbox = new InboxRepo(database.db);
+  metrics.inboxHealth = () => withTimeout(inbox.health(), 1_000);
   const webhookIntake = new WebhookIntake({
     db: database.db,
     queue: webhooks,

@@ -77,7 +77,7 @@ export const envSchema = z.object({
     .describe("A side whose last connection dropped for a network reason (`websocket closed`, `ice connection state closed`, `network disconnection`) is RECONNECTING for this long, unless it rejoins or the session closes first; then offline. The Flutter SDK retries for 60 s."),
   RECONCILE_INTERVAL_SECONDS: int(0, 3600)
     .default(30)
-    .describe("How often presence is checked against 100ms and overdue consultations are closed; 0 turns it off."),
+    .describe("How often presence is checked against 100ms and overdue consultations are closed; 0 turns it off (failed webhook applies are retried by the queue itself either way)."),
   PRESCRIPTION_WINDOW_HOURS: int(0, 24 * 30)
     .default(24)
     .describe("How long after a call COMPLETED its doctor may still write prescriptions for it."),

@@ -80,6 +80,9 @@ export class Metrics {
   openStreams: () => number = () => 0;
   /** Set once the webhook queue exists. */
   queuedWebhooks: () => number = () => 0;
+  /** Set once the inbox exists: read from the database at each scrape (one statement). */
+  inboxHealth: () => Promise<{ oldestUnappliedSeconds: number; deadLetters: number }> = async () => ({ oldestUnappliedSeconds: 0, deadLetters: 0 });
+  #health: Promise<{ oldestUnappliedSeconds: number; deadLetters: number }> | null = null;
 
   constructor() {
     const metrics = this;
@@ -105,6 +108,28 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(metrics.queuedWebhooks());
+      },
+    });
+    // Both gauges come from one read per scrape; a database that does not answer (inboxHealth
+    // is bounded in time) leaves them at their last value: the scrape still answers, /readyz
+    // says why.
+    const health = () => (this.#health ??= this.inboxHealth().finally(() => setImmediate(() => (this.#health = null))));
+    new Gauge({
+      name: "hms_webhooks_oldest_unapplied_seconds",
+      help: "Age of the oldest acknowledged webhook not yet applied, on every instance (the gauge to alert on: above 60 s the apply is stuck).",
+      registers: [this.registry],
+      async collect() {
+        const read = await health().catch(() => null);
+        if (read) this.set(read.oldestUnappliedSeconds);
+      },
+    });
+    new Gauge({
+      name: "hms_webhooks_dead_letters",
+      help: `Acknowledged webhooks that failed to apply 10 times and are no longer retried (npm run webhooks:retry gives them back).`,
+      registers: [this.registry],
+      async collect() {
+        const read = await health().catch(() => null);
+        if (read) this.set(read.deadLetters);
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -5,6 +5,16 @@ import type { Db } from "../db/client.js";
 import { hmsWebhookEvents as inbox } from "../db/schema.js";
 import type { Envelope } from "./envelope.js";
 
+/** Attempts after which an event that keeps failing is a dead letter, left for an operator. */
+export const MAX_APPLY_ATTEMPTS = 10;
+
+/** What an operator watches: how long the oldest acknowledged event has waited, and the dead letters. */
+export interface InboxHealth {
+  /** Seconds since the oldest unprocessed event (dead letters aside) was received; 0 when none. */
+  oldestUnappliedSeconds: number;
+  deadLetters: number;
+}
+
 export type InboxOutcome = "applied" | "ignored" | "unknown_room" | "invalid_data" | "failed";
 export type InboxRow = typeof inbox.$inferSelect;
 /** What storing a delivery found: see `storeMany`. */
@@ -82,8 +92,8 @@ export class InboxRepo {
     await this.db.update(inbox).set({ attempts: sql`${inbox.attempts} + 1`, outcome: "failed" }).where(anyOf(inbox.id, ids));
   }
 
-  /** Oldest unprocessed first, skipping rows that keep failing. */
-  unprocessed(limit: number, maxAttempts = 10): Promise<InboxRow[]> {
+  /** Oldest unprocessed first, skipping rows that keep failing (dead letters). */
+  unprocessed(limit: number, maxAttempts = MAX_APPLY_ATTEMPTS): Promise<InboxRow[]> {
     return this.db
       .select()
       .from(inbox)
@@ -91,5 +101,25 @@ export class InboxRepo {
       .orderBy(asc(inbox.receivedAt))
       .limit(limit);
   }
-}
 
+  /** The age of the oldest unapplied event and the number of dead letters, in one statement. */
+  async health(): Promise<InboxHealth> {
+    const [row] = rowsOf<{ oldest: number | null; dead: number }>(
+      await this.db.execute(sql`select
+          extract(epoch from now() - min(${inbox.receivedAt}) filter (where ${inbox.attempts} < ${MAX_APPLY_ATTEMPTS}))::float8 as oldest,
+          (count(*) filter (where ${inbox.attempts} >= ${MAX_APPLY_ATTEMPTS}))::int as dead
+        from ${inbox} where ${inbox.processedAt} is null`),
+    );
+    return { oldestUnappliedSeconds: Math.max(0, Number(row?.oldest ?? 0)), deadLetters: Number(row?.dead ?? 0) };
+  }
+
+  /** Gives the dead letters their attempts back, so the next backlog pass applies them again; how many. */
+  async retryDeadLetters(): Promise<number> {
+    const rows = await this.db
+      .update(inbox)
+      .set({ attempts: 0 })
+      .where(and(isNull(inbox.processedAt), sql`${inbox.attempts} >= ${MAX_APPLY_ATTEMPTS}`))
+      .returning({ id: inbox.id });
+    return rows.length;
+  }
+}

@@ -3,14 +3,19 @@
  * in batches: whatever arrived while the previous batch was being applied goes in the next
  * one, so a burst costs a few transactions instead of one per event (and 100ms never waits
  * on the projection). Nothing acknowledged lives only here: a crash, a failed batch or an
- * overflow leaves rows unprocessed in the inbox, and the queue's backlog pass or the
- * reconciler applies them later.
+ * overflow leaves rows unprocessed in the inbox, and the queue's backlog pass applies them.
+ *
+ * Acknowledged means applied soon, whatever the reconciler's setting: after an event fails to
+ * apply (the database reset mid-batch, a bug), the queue reads its own unprocessed rows back
+ * from the inbox after `retryBaseMs`, doubling up to `retryMaxMs` (30 s) while they keep failing,
+ * until they apply or have failed `MAX_APPLY_ATTEMPTS` times: those are dead letters, left
+ * for an operator (`webhooks_dead_letters`, `npm run webhooks:retry`).
  */
 import { SerialWorker } from "../kit/serial-worker.js";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../kit/logger.js";
 import { envelopeSchema, type Envelope } from "./envelope.js";
-import { InboxRepo } from "./inbox.repo.js";
+import { InboxRepo, MAX_APPLY_ATTEMPTS } from "./inbox.repo.js";
 import type { ProcessOutcome, WebhookProcessor } from "./webhook-processor.js";
 
 export interface WebhookQueueOptions {
@@ -24,7 +29,12 @@ export interface WebhookQueueOptions {
   batchSize?: number;
   /** Events held in memory at most; past that they wait in the inbox (backlog). */
   maxQueued?: number;
+  /** First wait before failed events are read back and applied again (default 1 s). */
+  retryBaseMs?: number;
+  /** Longest wait between two such retries (default 30 s). */
+  retryMaxMs?: number;
 }
+
 
 /**
  * Where the intake hands stored events and the reconciler its retries: this queue, or the
@@ -54,6 +64,8 @@ export class WebhookQueue implements WebhookApplier {
   readonly #worker: SerialWorker;
   #backlog = false;
   #stopped = false;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryDelayMs = 0;
 
   constructor(private readonly options: WebhookQueueOptions) {
     this.#batchSize = options.batchSize ?? 200;
@@ -101,6 +113,7 @@ export class WebhookQueue implements WebhookApplier {
   /** Finishes the batch being applied; what is still queued stays in the inbox for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     await this.#worker.idle();
   }
 
@@ -125,12 +138,26 @@ export class WebhookQueue implements WebhookApplier {
       this.options.logger.warn({ errorClass: (error as Error).name, webhookId: envelope!.id, type: envelope!.type }, "webhook stored, processing deferred");
       this.options.onOutcome?.(envelope!.type, "failed");
       await new InboxRepo(this.options.db).markFailed([envelope!.id]).catch(() => undefined);
+      this.#retryLater();
       return 0;
     }
   }
 
   #kick(): void {
     if (!this.#stopped) this.#worker.poke();
+  }
+
+  /** Reads the inbox's unprocessed rows back after a wait that doubles while they keep failing. */
+  #retryLater(): void {
+    if (this.#stopped || this.#retryTimer) return;
+    const base = this.options.retryBaseMs ?? 1_000;
+    this.#retryDelayMs = Math.min(this.#retryDelayMs > 0 ? this.#retryDelayMs * 2 : base, this.options.retryMaxMs ?? 30_000);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#backlog = true;
+      this.#kick();
+    }, this.#retryDelayMs);
+    this.#retryTimer.unref();
   }
 
   async #drain(): Promise<void> {
@@ -150,8 +177,11 @@ export class WebhookQueue implements WebhookApplier {
   /** After an overflow: unprocessed inbox rows, until there are none left. */
   async #fromBacklog(): Promise<Envelope[]> {
     if (!this.#backlog) return [];
-    const rows = await new InboxRepo(this.options.db).unprocessed(this.#batchSize).catch(() => []);
+    const rows = await new InboxRepo(this.options.db)
+      .unprocessed(this.#batchSize, MAX_APPLY_ATTEMPTS)
+      .catch(() => (this.#retryLater(), []));
     if (rows.length < this.#batchSize) this.#backlog = false;
+    if (rows.length === 0) this.#retryDelayMs = 0; // nothing left failing: the next failure waits the base again
     const envelopes = rows.flatMap((row) => {
       const parsed = envelopeSchema.safeParse(row.payload);
       return parsed.success ? [parsed.data] : [];

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consultationEvents, consultationLive, hmsPeerConnections, hmsWebhookEvents } from "../../src/db/schema.js";
 import { createLogger } from "../../src/kit/logger.js";
-import { InboxRepo } from "../../src/webhooks/inbox.repo.js";
+import { InboxRepo, MAX_APPLY_ATTEMPTS } from "../../src/webhooks/inbox.repo.js";
 import { InboxWriter } from "../../src/webhooks/inbox-writer.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
 import { WebhookQueue } from "../../src/webhooks/webhook-queue.js";
@@ -162,6 +162,60 @@ describe("the webhook queue", () => {
     const [retried] = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, patientJoin!.id));
     expect(retried).toMatchObject({ outcome: "applied", attempts: 2 });
     expect((await stateOf(c.id)).status).toBe("ACTIVE");
+  });
+
+  it("applies a failed event again by itself, with the reconciler off, once the fault passes", async () => {
+    const c = await consultationWithRoom();
+    const [open, patientJoin, doctorJoin] = scriptedCall(c.parties, new Date(Date.now() - 60_000)) as unknown as Envelope[];
+    await new InboxRepo(test.database.db).storeMany([open!, patientJoin!, doctorJoin!]);
+    let faults = 3; // the patient's join fails in its batch, alone, and once more when read back; then it applies
+    const queue = new WebhookQueue({
+      db: test.database.db,
+      logger: createLogger("silent"),
+      retryBaseMs: 10,
+      processor: {
+        processBatch: (batch: readonly Envelope[]) => {
+          if (faults > 0 && batch.some((e) => e.id === patientJoin!.id)) return (faults--, Promise.reject(new Error("reset")));
+          return realProcessor().processBatch(batch);
+        },
+      } as unknown as WebhookProcessor,
+    });
+    for (const event of [open!, patientJoin!, doctorJoin!]) queue.enqueue(event);
+    const row = async () => (await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, patientJoin!.id)))[0]!;
+    await expect.poll(async () => (await row()).outcome, { timeout: 10_000 }).toBe("applied");
+    expect((await row()).attempts).toBe(3);
+    expect((await stateOf(c.id)).status).toBe("ACTIVE");
+    await queue.stop();
+  });
+
+  it("leaves an event that keeps failing as a dead letter, counted, until an operator gives it back", async () => {
+    const c = await consultationWithRoom();
+    const [open] = scriptedCall(c.parties, new Date(Date.now() - 60_000)) as unknown as Envelope[];
+    const inbox = new InboxRepo(test.database.db);
+    await inbox.storeMany([open!]);
+    let broken = true;
+    const queue = new WebhookQueue({
+      db: test.database.db,
+      logger: createLogger("silent"),
+      retryBaseMs: 5,
+      retryMaxMs: 20,
+      processor: {
+        processBatch: (batch: readonly Envelope[]) => (broken ? Promise.reject(new Error("bug")) : realProcessor().processBatch(batch)),
+      } as unknown as WebhookProcessor,
+    });
+    queue.enqueue(open!);
+    const row = async () => (await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, open!.id)))[0]!;
+    await expect.poll(async () => (await row()).attempts, { timeout: 10_000 }).toBe(MAX_APPLY_ATTEMPTS);
+    expect((await row()).processedAt).toBeNull();
+    expect((await inbox.health()).deadLetters).toBeGreaterThanOrEqual(1);
+    const scraped = await api.api.services.metrics.registry.getSingleMetricAsString("hms_webhooks_dead_letters");
+    expect(Number(/hms_webhooks_dead_letters (\d+)/.exec(scraped)?.[1])).toBeGreaterThanOrEqual(1);
+    // The bug is fixed, the dead letters given back (npm run webhooks:retry): the next backlog pass applies it.
+    broken = false;
+    expect(await inbox.retryDeadLetters()).toBeGreaterThanOrEqual(1);
+    queue.start();
+    await expect.poll(async () => (await row()).outcome, { timeout: 10_000 }).toBe("applied");
+    await queue.stop();
   });
 
   it("keeps what does not fit in memory in the inbox and applies it from there", async () => {
