@@ -22,7 +22,7 @@ const port = parentPort!;
 const { config, logLevel } = workerData as ApplyThreadData;
 const send = (message: FromThread) => port.postMessage(message);
 const logger = createLogger(logLevel, { write: (line: string) => send({ kind: "log", line }) });
-const database = await openDatabase({ url: config.database.url, poolMax: Math.min(POOL_MAX, config.database.poolMax) });
+const database = await openDatabase({ url: config.database.url, poolMax: Math.min(POOL_MAX, config.database.poolMax), queryTimeoutMs: config.database.queryTimeoutMs });
 
 let pending: ThreadReports = { outcomes: [], batches: [], hmsCalls: [] };
 let flushQueued = false;

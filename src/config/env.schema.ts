@@ -29,6 +29,11 @@ export const envSchema = z.object({
     "PostgreSQL URL (postgres.js). Absent: embedded PostgreSQL (PGlite) in EMBEDDED_DATA_DIR.",
   ),
   DATABASE_POOL_MAX: int(1, 200).default(10).describe("Maximum connections in the postgres.js pool."),
+  DATABASE_QUERY_TIMEOUT_MS: int(0, 600_000)
+    .default(5_000)
+    .describe(
+      "Longest wait for one statement (a transaction: twice that), from asking the pool for a connection to the answer. Past it the statement fails and is cancelled: a webhook answers 503 (100ms retries it), a GraphQL request INTERNAL_SERVER_ERROR, a socket closes with 4500, instead of hanging while the database does not answer. Migrations are not bounded. 0: no bound.",
+    ),
   EMBEDDED_DATA_DIR: z.string().default("./.data").describe("Data directory of the embedded database."),
   AUTH_JWT_SECRET: optionalString.describe(
     "HS256 secret (at least 32 characters) that verifies bearer tokens. Set this or AUTH_JWKS_URL.",

@@ -3,6 +3,7 @@
  * (`DATABASE_URL`), or embedded PGlite in a data directory. Code above this file sees one
  * drizzle type, `Db`, whatever the driver.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
@@ -39,7 +40,14 @@ export interface Database {
    * the connection was down are lost, so callers catch up from their own cursor there.
    */
   listen(channel: string, onNotify: (payload: string) => void, onListen: () => void): Promise<{ unlisten(): Promise<void> }>;
+  /** Runs `fn` with no time bound on its statements (migrations: DDL on a large table may take minutes). */
+  unbounded<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A statement (or transaction) that got no answer within `queryTimeoutMs`: our fault, never the caller's. */
+export class DatabaseTimeoutError extends Error {
+  override readonly name = "DatabaseTimeoutError";
 }
 
 export interface OpenDatabaseOptions {
@@ -50,16 +58,18 @@ export interface OpenDatabaseOptions {
   poolMax?: number;
   /** Sees every statement drizzle sends (tests count them). */
   onQuery?: (query: string) => void;
+  /** Longest wait for one statement, pool wait included (a transaction: twice that); absent or 0: none. PostgreSQL only. */
+  queryTimeoutMs?: number;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const logger: DrizzleLogger | undefined = options.onQuery
     ? { logQuery: (query) => options.onQuery?.(query) }
     : undefined;
-  return options.url ? openPostgres(options.url, options.poolMax ?? 10, logger) : openEmbedded(options.dataDir, logger);
+  return options.url ? openPostgres(options.url, options.poolMax ?? 10, logger, options.queryTimeoutMs ?? 0) : openEmbedded(options.dataDir, logger);
 }
 
-function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | undefined): Database {
+function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | undefined, queryTimeoutMs: number): Database {
   const client = postgres(url, {
     max: poolMax,
     onnotice: () => {},
@@ -67,7 +77,9 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
   });
-  const db: Db = drizzlePostgres(preparing(client), { schema, logger });
+  const unbounded = new AsyncLocalStorage<true>();
+  const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: () => unbounded.getStore() === true } : null;
+  const db: Db = drizzlePostgres(preparing(client, bound), { schema, logger });
   return {
     kind: "postgres",
     db,
@@ -101,6 +113,7 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
       const { unlisten } = await client.listen(channel, onNotify, onListen);
       return { unlisten };
     },
+    unbounded: (fn) => unbounded.run(true, fn),
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -113,23 +126,58 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
  * (lists are one array parameter, see batch-sql.ts), so each connection prepares a bounded
  * set of statements. The webhook path's transactions plan each run (`planEachRun`).
  */
-function preparing<T extends object>(sql: T): T {
+function preparing<T extends object>(sql: T, bound: Bound | null, inTransaction = false): T {
   type Fn = (...args: unknown[]) => unknown;
   /** begin(…, fn) and savepoint(…, fn): the transaction handle given to fn prepares too. */
   const wrappingLast = (method: Fn) => (...args: unknown[]) => {
     const fn = args.pop() as Fn;
-    return method(...args, (tx: object) => fn(preparing(tx)));
+    return method(...args, (tx: object) => fn(preparing(tx, bound, true)));
   };
   return new Proxy(sql, {
     get(target, property) {
       const value = Reflect.get(target, property) as unknown;
       if (typeof value !== "function") return value;
       const method = (value as Fn).bind(target);
-      if (property === "unsafe") return (text: string, params?: unknown[], options?: object) => method(text, params, { ...options, prepare: true });
+      if (property === "unsafe") {
+        return (text: string, params?: unknown[], options?: object) => bounded(method(text, params, { ...options, prepare: true }) as Statement, bound, 1);
+      }
+      if (property === "begin" && !inTransaction) return (...args: unknown[]) => bounded(wrappingLast(method)(...args) as Statement, bound, 2);
       if (property === "begin" || property === "savepoint") return wrappingLast(method);
       return value;
     },
   });
+}
+
+/** The statement bound (DATABASE_QUERY_TIMEOUT_MS), off inside `Database.unbounded`. */
+interface Bound {
+  ms: number;
+  off(): boolean;
+}
+
+/** A postgres.js query (or transaction): a promise that starts when awaited, and can be cancelled. */
+type Statement = PromiseLike<unknown> & { cancel?: () => unknown };
+
+/**
+ * Makes `statement` fail with DatabaseTimeoutError when it has no answer `factor` × the bound
+ * after it was awaited (the pool's wait for a connection included) and asks PostgreSQL to
+ * cancel it. Only `then` is replaced: drizzle still calls `.values()` and the like on the
+ * query itself. A silent network keeps the connection until TCP gives up; the caller does
+ * not wait for that. (No library offers this: postgres.js has a connect timeout only.)
+ */
+function bounded<S extends Statement>(statement: S, bound: Bound | null, factor: number): S {
+  if (!bound || bound.off()) return statement;
+  const ms = bound.ms * factor;
+  const start = statement.then.bind(statement);
+  let answer: Promise<unknown> | undefined;
+  const then = (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => {
+    answer ??= withTimeout(new Promise((resolve, reject) => start(resolve, reject)), ms).catch((error: Error) => {
+      if (!/did not answer within/.test(error.message)) throw error;
+      Promise.resolve(statement.cancel?.()).catch(() => undefined);
+      throw new DatabaseTimeoutError(`the database did not answer within ${ms} ms`);
+    });
+    return answer.then(onFulfilled, onRejected);
+  };
+  return Object.assign(statement, { then });
 }
 
 async function openEmbedded(dataDir: string | undefined, logger: DrizzleLogger | undefined): Promise<Database> {
@@ -152,6 +200,7 @@ async function openEmbedded(dataDir: string | undefined, logger: DrizzleLogger |
       onListen();
       return { unlisten };
     },
+    unbounded: (fn) => fn(),
     close: async () => {
       if (!client.closed) await client.close();
     },

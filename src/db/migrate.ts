@@ -17,9 +17,10 @@ const MIGRATION_LOCK_KEY = 7_301_942_118;
 
 export async function migrateDatabase(database: Database): Promise<void> {
   const config = { migrationsFolder: MIGRATIONS_FOLDER };
-  await database.withAdvisoryLock(MIGRATION_LOCK_KEY, () =>
-    database.kind === "embedded"
-      ? migratePglite(database.db as never, config)
-      : migratePostgres(database.db as never, config),
+  // Unbounded: a migration's DDL on the clinic's large tables may take longer than any request.
+  await database.unbounded(() =>
+    database.withAdvisoryLock(MIGRATION_LOCK_KEY, () =>
+      database.kind === "embedded" ? migratePglite(database.db as never, config) : migratePostgres(database.db as never, config),
+    ),
   );
 }
