@@ -3,6 +3,7 @@
  * compose repositories; resolvers and routes reach data only through them, and through the
  * per-request loaders they hand out.
  */
+import { VisibleConsultations } from "../consultations/visible-consultations.js";
 import { InboxRepo } from "../webhooks/inbox.repo.js";
 import { withTimeout } from "../kit/timeout.js";
 import { webhookTypeLabel } from "../webhooks/envelope.js";
@@ -81,7 +82,7 @@ export function createServices(database: Database, options: ServiceOptions) {
     denials,
     auditTrail: new AuditQueries(repos.audit, options.maxPageSize),
     rateLimits,
-    prescriptions: new PrescriptionService({ transaction: parts.transaction, consultations: repos.consultations, windowHours: options.prescriptionWindowHours }),
+    prescriptions: new PrescriptionService({ transaction: parts.transaction, windowHours: options.prescriptionWindowHours }),
     ...live,
     rooms,
     maxPageSize: options.maxPageSize,
@@ -97,6 +98,8 @@ export function createServices(database: Database, options: ServiceOptions) {
       limits: options.streams,
     }),
     commands,
+    /** Each request's (and subscription's) view of the consultations: scoped to the viewer, built once per request. */
+    visibleTo: (viewer: Viewer) => new VisibleConsultations(viewer, repos.consultations, repos.consultationWrites),
     /** Fresh per-request DataLoaders (each request, and each subscription event, gets its own). */
     loaders: () => createLoaders(repos),
     /** The signed-in user's own record. */

@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from "type-graphql";
 import { audited } from "../audit/audited.js";
-import type { GraphQLContext } from "../graphql/context.js";
+import { requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { Consultation, ParticipantRole } from "./consultation.type.js";
 import { JoinToken } from "./join-token.type.js";
 
@@ -15,7 +15,7 @@ export class ConsultationCommandsResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Consultation> {
     return Consultation.from(
-      await audited(ctx, "consultation.start", null, (viewer, actor) => ctx.services.commands.start(viewer, actor, appointmentId), {
+      await audited(ctx, "consultation.start", null, (_viewer, actor) => ctx.services.commands.start(requireVisible(ctx), actor, appointmentId), {
         rateLimited: true,
       }),
     );
@@ -29,8 +29,8 @@ export class ConsultationCommandsResolver {
     @Arg("consultationId", () => ID) consultationId: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<JoinToken> {
-    const result = await audited(ctx, "consultation.join", consultationId, (viewer, actor) =>
-      ctx.services.commands.join(viewer, actor, consultationId),
+    const result = await audited(ctx, "consultation.join", consultationId, (_viewer, actor) =>
+      ctx.services.commands.join(requireVisible(ctx), actor, consultationId),
       { rateLimited: true },
     );
     return Object.assign(new JoinToken(), {
@@ -51,7 +51,7 @@ export class ConsultationCommandsResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Consultation> {
     return Consultation.from(
-      await audited(ctx, "consultation.end", consultationId, (viewer, actor) => ctx.services.commands.end(viewer, actor, consultationId)),
+      await audited(ctx, "consultation.end", consultationId, (_viewer, actor) => ctx.services.commands.end(requireVisible(ctx), actor, consultationId)),
     );
   }
 
@@ -64,8 +64,8 @@ export class ConsultationCommandsResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Consultation> {
     return Consultation.from(
-      await audited(ctx, "consultation.cancel", consultationId, (viewer, actor) =>
-        ctx.services.commands.cancel(viewer, actor, consultationId, reason),
+      await audited(ctx, "consultation.cancel", consultationId, (_viewer, actor) =>
+        ctx.services.commands.cancel(requireVisible(ctx), actor, consultationId, reason),
       ),
     );
   }

@@ -4,15 +4,14 @@
  * that does not exist. 100ms is called before the database changes, so a 100ms failure
  * leaves the database as it was and the same call succeeds once 100ms is back.
  */
+import type { VisibleConsultations } from "./visible-consultations.js";
 import { sideOf } from "../access/access-policy.js";
 import { entry, SYSTEM_ACTOR, type Actor } from "../audit/audit.model.js";
 import type { AuditRepo } from "../audit/audit.repo.js";
-import type { Viewer } from "../auth/viewer.js";
 import type { AppointmentRecord } from "../clinic/clinic.model.js";
 import type { ClinicRepo } from "../clinic/clinic.repo.js";
 import type { VideoPolicy } from "../config/config.js";
 import { AppError, badInput, notFound } from "../kit/errors.js";
-import { parseId } from "../kit/ids.js";
 import { textProblem } from "../kit/text.js";
 import type { ConsultationRecord } from "./consultation.model.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
@@ -52,8 +51,8 @@ export class ConsultationCommands {
   }
 
   /** Creates the consultation of a video appointment and provisions its room. Idempotent. */
-  async start(viewer: Viewer, actor: Actor, appointmentId: string): Promise<ConsultationRecord> {
-    const appointment = await this.deps.writes.findVisibleAppointment(viewer, parseId(appointmentId, "appointmentId"));
+  async start(visible: VisibleConsultations, actor: Actor, appointmentId: string): Promise<ConsultationRecord> {
+    const appointment = await visible.findAppointment(appointmentId);
     if (!appointment) throw notFound("Appointment");
     if (appointment.type !== "video") throw badInput("Only video appointments have a consultation", "appointmentId");
     if (appointment.status === "cancelled" || appointment.status === "no_show") {
@@ -63,8 +62,9 @@ export class ConsultationCommands {
   }
 
   /** A fresh 100ms token for the caller's own side, within the join window. */
-  async join(viewer: Viewer, actor: Actor, consultationId: string): Promise<JoinTokenResult> {
-    let consultation = await this.#visible(viewer, consultationId);
+  async join(visible: VisibleConsultations, actor: Actor, consultationId: string): Promise<JoinTokenResult> {
+    const viewer = visible.viewer;
+    let consultation = await visible.get(consultationId);
     const side = sideOf(viewer, consultation);
     if (!side) throw new AppError("FORBIDDEN", "Only the consultation's doctor or patient can join it");
     const appointment = await this.#appointmentOf(consultation);
@@ -82,23 +82,23 @@ export class ConsultationCommands {
   }
 
   /** The doctor ends the call for both sides: room ended and locked, COMPLETED. Idempotent. */
-  async end(viewer: Viewer, actor: Actor, consultationId: string): Promise<ConsultationRecord> {
-    const consultation = await this.#visible(viewer, consultationId);
-    if (sideOf(viewer, consultation) !== "doctor") {
+  async end(visible: VisibleConsultations, actor: Actor, consultationId: string): Promise<ConsultationRecord> {
+    const consultation = await visible.get(consultationId);
+    if (sideOf(visible.viewer, consultation) !== "doctor") {
       throw new AppError("FORBIDDEN", "Only the consultation's doctor can end it");
     }
     return this.#close(consultation, "endByDoctor", actor, null);
   }
 
   /** Doctor, patient or admin cancels a consultation that has not become ACTIVE. */
-  async cancel(viewer: Viewer, actor: Actor, consultationId: string, reason: string | null | undefined): Promise<ConsultationRecord> {
+  async cancel(visible: VisibleConsultations, actor: Actor, consultationId: string, reason: string | null | undefined): Promise<ConsultationRecord> {
     const trimmed = reason?.trim() || null;
     const problem = trimmed ? textProblem(trimmed) : null;
     if (problem) throw badInput(`reason ${problem}`, "reason");
     if (trimmed && trimmed.length > MAX_REASON_LENGTH) {
       throw badInput(`reason must be at most ${MAX_REASON_LENGTH} characters`, "reason");
     }
-    const consultation = await this.#visible(viewer, consultationId);
+    const consultation = await visible.get(consultationId);
     return this.#close(consultation, "cancel", actor, trimmed);
   }
 
@@ -108,12 +108,6 @@ export class ConsultationCommands {
    */
   expire(consultation: ConsultationRecord): Promise<ConsultationRecord> {
     return this.#close(consultation, "expire", SYSTEM_ACTOR, "no-show: the join window closed with nobody in the room");
-  }
-
-  async #visible(viewer: Viewer, consultationId: string): Promise<ConsultationRecord> {
-    const consultation = await this.deps.reads.findVisible(viewer, parseId(consultationId, "consultationId"));
-    if (!consultation) throw notFound("Consultation");
-    return consultation;
   }
 
   async #appointmentOf(consultation: ConsultationRecord): Promise<AppointmentRecord> {

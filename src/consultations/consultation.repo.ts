@@ -1,6 +1,9 @@
 /**
- * Reads of `video_consultations`. Every query is scoped to what the viewer may see: a
- * patient their own, a doctor theirs, an admin all. Business rules live in the service.
+ * Reads of `video_consultations`. The reads that take a viewer are scoped by the access
+ * policy (a patient their own, a doctor theirs, an admin all) and are called only by
+ * `VisibleConsultations`, each request's scoped view; the others (`byIds`, `rowsByIds`,
+ * `byAppointmentIds`, `findRoomMembers`…) are the system's: webhooks, the reconciler, and loaders
+ * reached through a parent the viewer could already see. Business rules live in the services.
  */
 import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, or, sql } from "drizzle-orm";
 import { listScope, ownedBy } from "../access/access-policy.js";

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-gr
 import { Appointment } from "../clinic/appointment.type.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { actorOf } from "../audit/audit.model.js";
-import { recordRead, requireViewer, type GraphQLContext } from "../graphql/context.js";
+import { recordRead, requireViewer, requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { mapLoaded, present } from "../kit/loaded.js";
 import { PageInfo } from "../graphql/relay.types.js";
 import { encodeEventId } from "./event-cursor.js";
@@ -27,7 +27,7 @@ export class ConsultationResolver {
   })
   async consultation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Consultation | null> {
     const viewer = requireViewer(ctx);
-    const record = await ctx.services.consultations.findForViewer(viewer, id);
+    const record = await ctx.services.consultations.find(requireVisible(ctx), id);
     if (record) recordRead(ctx, record);
     else if (await ctx.services.consultations.exists(id)) {
       // Someone else's consultation: the caller sees null, the trail sees the attempt.
@@ -45,7 +45,7 @@ export class ConsultationResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ConsultationConnection> {
-    const page = await ctx.services.consultations.listForViewer(requireViewer(ctx), {
+    const page = await ctx.services.consultations.list(requireVisible(ctx), {
       statuses: filter?.status as DomainStatus[] | undefined,
       from: filter?.from,
       to: filter?.to,

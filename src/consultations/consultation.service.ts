@@ -2,6 +2,7 @@
  * Reading consultations as the viewer may see them: one, a page (cursor-paged, soonest
  * first), and a consultation's timeline. Resolvers and the subscription service call these.
  */
+import type { VisibleConsultations } from "./visible-consultations.js";
 import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import { checkPageSize } from "../kit/paging.js";
 import type { Viewer } from "../auth/viewer.js";
@@ -34,8 +35,8 @@ export class ConsultationService {
   ) {}
 
   /** Null when the consultation does not exist or the viewer may not see it: the same answer. */
-  findForViewer(viewer: Viewer, id: string): Promise<ConsultationRecord | null> {
-    return this.repo.findVisible(viewer, parseId(id, "id"));
+  find(visible: VisibleConsultations, id: string): Promise<ConsultationRecord | null> {
+    return visible.find(id);
   }
 
   /** A page of one (already visible) consultation's timeline, oldest first. */
@@ -51,10 +52,10 @@ export class ConsultationService {
   }
 
   /** The viewer's consultations, soonest appointment first (all of them for an admin). */
-  async listForViewer(viewer: Viewer, args: ListConsultationsArgs): Promise<ConsultationPage> {
+  async list(visible: VisibleConsultations, args: ListConsultationsArgs): Promise<ConsultationPage> {
     const first = checkPageSize(args.first, this.maxPageSize);
     if (args.from && args.to && args.from >= args.to) throw badInput("filter.from must be before filter.to", "filter");
-    const rows = await this.repo.listVisible(viewer, {
+    const rows = await visible.list({
       statuses: args.statuses ?? undefined,
       from: args.from ?? undefined,
       to: args.to ?? undefined,

@@ -3,6 +3,7 @@ import type { Authentication } from "../auth/authenticate.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { Services } from "../app/services.js";
 import type { Loaders } from "../live/loaders.js";
+import type { VisibleConsultations } from "../consultations/visible-consultations.js";
 
 /** What every resolver receives; built once per HTTP request (once per subscription on WebSocket). */
 export interface GraphQLContext {
@@ -11,6 +12,12 @@ export interface GraphQLContext {
   auth: Authentication;
   services: Services;
   loaders: Loaders;
+  /**
+   * The consultations the signed-in caller may see, scoped once for the whole request (or
+   * subscription): every use case acting for the caller reads through it (`requireVisible`);
+   * null without a valid token. A plain value, not a getter: Apollo copies the context.
+   */
+  readonly visible: VisibleConsultations | null;
   /** Patient data this request returned: consultation id -> patient id (audited once each). */
   reads: Map<string, string>;
   /**
@@ -45,6 +52,7 @@ export function createContext(input: {
     set loaders(value) {
       loaders = value;
     },
+    visible: input.auth.viewer ? input.services.visibleTo(input.auth.viewer) : null,
     reads: new Map(),
     logPosition: input.services.consultationEvents.logPosition(),
   };
@@ -65,6 +73,12 @@ export function resolutionKey(context: GraphQLContext): string {
 /** The signed-in caller, or the request's authentication error (UNAUTHENTICATED). */
 export function requireViewer(context: GraphQLContext): Viewer {
   if (context.auth.viewer) return context.auth.viewer;
+  throw context.auth.error;
+}
+
+/** The caller's scoped view of the consultations, or the request's authentication error (UNAUTHENTICATED). */
+export function requireVisible(context: GraphQLContext): VisibleConsultations {
+  if (context.visible) return context.visible;
   throw context.auth.error;
 }
 

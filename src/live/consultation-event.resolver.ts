@@ -8,7 +8,7 @@ import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type Resolve
 import { ConsultationEvent } from "./consultation-event.type.js";
 import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
 import { participantOf, presenceAfterEvent } from "../consultations/participants.js";
-import { requireViewer, type GraphQLContext } from "../graphql/context.js";
+import { requireViewer, requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { mapLoaded, present } from "../kit/loaded.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
@@ -90,7 +90,7 @@ function eventPayload(event: PreparedEvent, ctx: GraphQLContext): ConsultationEv
 
 function callerOf(context: GraphQLContext): StreamCaller {
   const viewer = requireViewer(context);
-  return { viewer, requestId: context.requestId, clientIp: context.clientIp, expiresAt: context.auth.expiresAt };
+  return { viewer, visible: requireVisible(context), requestId: context.requestId, clientIp: context.clientIp, expiresAt: context.auth.expiresAt };
 }
 
 function subscribeOne({ args, context }: SubscribeData) {

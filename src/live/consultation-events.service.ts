@@ -4,6 +4,7 @@
  * token's expiry, the user's current rights), how far back a resume may replay (horizon and
  * admission), the audit of its start and end, and the loading of what its fields need.
  */
+import type { VisibleConsultations } from "../consultations/visible-consultations.js";
 import { eventScope, maySee, sameRights } from "../access/access-policy.js";
 import { LRUCache } from "lru-cache";
 import type { FindViewer } from "../auth/authenticate.js";
@@ -27,6 +28,8 @@ import { ReplayGate, type ReplayTurns } from "./replay-gate.js";
 /** Who opens a stream: the signed-in viewer, the request's ids (audit) and the token's expiry. */
 export interface StreamCaller {
   viewer: Viewer;
+  /** The consultations this caller may see (the request's scoped view). */
+  visible: VisibleConsultations;
   requestId: string;
   clientIp: string | null;
   expiresAt: Date | null;
@@ -85,7 +88,7 @@ export class ConsultationEventsService {
 
   /** One consultation's events; NOT_FOUND (audited as denied) when the caller may not see it. */
   async subscribeOne(caller: StreamCaller, consultationId: string, after: string | null): Promise<AsyncIterableIterator<PreparedEvent>> {
-    const consultation = await this.deps.consultations.findForViewer(caller.viewer, consultationId);
+    const consultation = await caller.visible.find(consultationId);
     if (!consultation) {
       this.deps.denials.record(actorOf(caller.viewer, caller), "subscription.start", consultationId);
       throw notFound("Consultation");

@@ -3,7 +3,7 @@ import { audited } from "../audit/audited.js";
 import { CreatePrescriptionInput } from "./prescription.input.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { Consultation } from "../consultations/consultation.type.js";
-import { recordRead, type GraphQLContext } from "../graphql/context.js";
+import { recordRead, requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { present } from "../kit/loaded.js";
 import { Prescription } from "./prescription.type.js";
 
@@ -18,8 +18,8 @@ export class PrescriptionResolver {
     @Arg("input", () => CreatePrescriptionInput) input: CreatePrescriptionInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Prescription> {
-    const record = await audited(ctx, "prescription.create", input.consultationId, (viewer, actor) =>
-      ctx.services.prescriptions.create(viewer, actor, input),
+    const record = await audited(ctx, "prescription.create", input.consultationId, (_viewer, actor) =>
+      ctx.services.prescriptions.create(requireVisible(ctx), actor, input),
       { rateLimited: true },
     );
     return Prescription.from(record);

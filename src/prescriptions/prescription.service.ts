@@ -7,19 +7,16 @@
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../audit/audit.model.js";
 import { entry } from "../audit/audit.model.js";
-import type { Viewer } from "../auth/viewer.js";
 import { sideOf } from "../access/access-policy.js";
 import type { ConsultationRecord } from "../consultations/consultation.model.js";
-import type { ConsultationRepo } from "../consultations/consultation.repo.js";
-import { AppError, notFound } from "../kit/errors.js";
-import { parseId } from "../kit/ids.js";
+import type { VisibleConsultations } from "../consultations/visible-consultations.js";
+import { AppError } from "../kit/errors.js";
 import type { UnitOfWork } from "../app/repos.js";
 import type { PrescriptionRecord } from "./prescription.model.js";
 import { validatePrescription, type PrescriptionInput } from "./prescription.validation.js";
 
 export interface PrescriptionServiceDeps {
   transaction: UnitOfWork;
-  consultations: ConsultationRepo;
   windowHours: number;
   now?: () => Date;
 }
@@ -31,12 +28,10 @@ export class PrescriptionService {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  async create(viewer: Viewer, actor: Actor, input: PrescriptionInput): Promise<PrescriptionRecord> {
+  async create(visible: VisibleConsultations, actor: Actor, input: PrescriptionInput): Promise<PrescriptionRecord> {
     const valid = validatePrescription(input);
-    const consultationId = parseId(valid.consultationId, "input.consultationId");
-    const consultation = await this.deps.consultations.findVisible(viewer, consultationId);
-    if (!consultation) throw notFound("Consultation");
-    if (sideOf(viewer, consultation) !== "doctor") {
+    const consultation = await visible.get(valid.consultationId, "input.consultationId");
+    if (sideOf(visible.viewer, consultation) !== "doctor") {
       throw new AppError("FORBIDDEN", "Only the consultation's doctor can write its prescriptions");
     }
     const id = randomUUID();

@@ -53,4 +53,16 @@ describe("the house rules", () => {
   it("hands transactions around without casts", () => {
     expect(files.filter((f) => f.text.includes("as unknown as Db")).map((f) => f.path)).toEqual([]);
   });
+
+  // A user's role (admin, doctor, patient); 100ms's peer roles (presence.ts) are another matter.
+  it("compares users' roles in the access policy only", () => {
+    const comparing = files.filter((f) => !f.path.startsWith("src/access/") && /\b(viewer|user|current|started)\.role\s*[!=]==|\brole\s*[!=]==\s*"(admin|doctor|patient)"|case\s+"admin"/.test(f.text));
+    expect(comparing.map((f) => f.path)).toEqual([]);
+  });
+
+  it("reads consultations for a user only through the request's scoped view", () => {
+    const scopedReads = /\.(findVisible|listVisible|findVisibleAppointment)\(/;
+    const callers = files.filter((f) => f.path !== "src/consultations/visible-consultations.ts" && scopedReads.test(f.text));
+    expect(callers.map((f) => f.path)).toEqual([]);
+  });
 });
