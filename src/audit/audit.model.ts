@@ -1,5 +1,6 @@
 /** One audit record: who touched which patient data, how, when, from where. Ids only. */
 import type { Viewer } from "../auth/viewer.js";
+import { isUuid } from "../kit/ids.js";
 
 export type AuditOutcome = "allowed" | "denied" | "error";
 export type ActorRole = Viewer["role"] | "webhook" | "system";
@@ -65,4 +66,9 @@ export function entry(
 /** One record of every consultation a request returned (consultation id -> patient id, in the order read). */
 export function readsEntry(actor: Actor, reads: ReadonlyMap<string, string>): AuditEntry {
   return { ...entry(actor, "consultation.read", {}), consultationIds: [...reads.keys()], patientIds: [...reads.values()] };
+}
+
+/** A consultation id as a caller gave it, for a record: kept only when it is a uuid (lower-cased). */
+export function subjectId(consultationId: string | null): string | null {
+  return consultationId && isUuid(consultationId) ? consultationId.toLowerCase() : null;
 }

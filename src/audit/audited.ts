@@ -1,7 +1,6 @@
-import { actorOf, entry, type Actor } from "./audit.model.js";
+import { actorOf, entry, subjectId, type Actor } from "./audit.model.js";
 import type { Viewer } from "../auth/viewer.js";
 import { AppError } from "../kit/errors.js";
-import { isUuid } from "../kit/ids.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
 
 const DENIALS = new Set(["NOT_FOUND", "FORBIDDEN", "INVALID_STATE"]);
@@ -26,8 +25,7 @@ export async function audited<T>(
   } catch (error) {
     if (error instanceof AppError && DENIALS.has(error.code)) ctx.services.denials.record(actor, action, consultationId);
     else if (!(error instanceof AppError)) {
-      const subject = { consultationId: consultationId && isUuid(consultationId) ? consultationId.toLowerCase() : null };
-      ctx.services.audit.enqueue(entry(actor, action, subject, "error"));
+      ctx.services.audit.enqueue(entry(actor, action, { consultationId: subjectId(consultationId) }, "error"));
     }
     throw error;
   }

@@ -4,10 +4,9 @@
  * denial-folding.ts) and spends the user's budget of refusals (RATE_LIMIT_DENIALS_PER_MINUTE),
  * past which request-pipeline.ts answers RATE_LIMITED before running anything.
  */
-import { isUuid } from "../kit/ids.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import type { AuditWriter } from "./audit-writer.js";
-import { entry, type Actor } from "./audit.model.js";
+import { entry, subjectId, type Actor } from "./audit.model.js";
 
 export class Denials {
   constructor(
@@ -17,8 +16,7 @@ export class Denials {
 
   /** `consultationId` as the caller gave it: kept only when it is a uuid (lower-cased). */
   record(actor: Actor, action: string, consultationId: string | null): void {
-    const id = consultationId && isUuid(consultationId) ? consultationId.toLowerCase() : null;
-    this.audit.deny(entry(actor, action, { consultationId: id }, "denied"));
+    this.audit.deny(entry(actor, action, { consultationId: subjectId(consultationId) }, "denied"));
     if (actor.userId) void this.rateLimits.denied(actor.userId);
   }
 }

@@ -170,10 +170,9 @@ function bounded<S extends Statement>(statement: S, bound: Bound | null, factor:
   const start = statement.then.bind(statement);
   let answer: Promise<unknown> | undefined;
   const then = (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => {
-    answer ??= withTimeout(new Promise((resolve, reject) => start(resolve, reject)), ms).catch((error: Error) => {
-      if (!/did not answer within/.test(error.message)) throw error;
+    answer ??= withTimeout(new Promise((resolve, reject) => start(resolve, reject)), ms, () => {
       Promise.resolve(statement.cancel?.()).catch(() => undefined);
-      throw new DatabaseTimeoutError(`the database did not answer within ${ms} ms`);
+      return new DatabaseTimeoutError(`the database did not answer within ${ms} ms`);
     });
     return answer.then(onFulfilled, onRejected);
   };
