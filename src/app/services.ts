@@ -13,6 +13,7 @@ import { AuditQueries } from "../audit/audit.service.js";
 import { Denials } from "../audit/denials.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { HmsConfig, RateLimitConfig, StreamLimits, VideoPolicy } from "../config/config.js";
+import { Users } from "../clinic/users.service.js";
 import { ConsultationCommands } from "../consultations/consultation-commands.service.js";
 import { ConsultationService } from "../consultations/consultation.service.js";
 import type { Database } from "../db/client.js";
@@ -73,7 +74,7 @@ export function createServices(database: Database, options: ServiceOptions) {
     audit: repos.audit,
   });
   const live = liveServices(parts, applying, commands);
-  const findViewer = viewerLookup(repos);
+  const users = new Users(repos.clinic);
   const rateLimits = new RateLimits(options.rateLimits, database.db);
   const denials = new Denials(audit, rateLimits);
   return {
@@ -94,7 +95,7 @@ export function createServices(database: Database, options: ServiceOptions) {
       denials,
       metrics: options.metrics,
       hub: live.hub,
-      findViewer,
+      findViewer: users.viewerOf,
       limits: options.streams,
     }),
     commands,
@@ -102,13 +103,8 @@ export function createServices(database: Database, options: ServiceOptions) {
     visibleTo: (viewer: Viewer) => new VisibleConsultations(viewer, repos.consultations, repos.consultationWrites),
     /** Fresh per-request DataLoaders (each request, and each subscription event, gets its own). */
     loaders: () => createLoaders(repos),
-    /** The signed-in user's own record. */
-    me: async (viewer: Viewer) => {
-      const user = await repos.clinic.findUser(viewer.userId);
-      if (!user) throw new Error("the viewer's user row vanished");
-      return user;
-    },
-    findViewer,
+    users,
+    findViewer: users.viewerOf,
   };
 }
 
@@ -145,12 +141,4 @@ function liveServices({ database, repos, options }: Parts, { rooms, live, queue 
     return options.hub;
   };
   return { live, webhooks, webhookIntake, webhookRecovery, reconciler, hub };
-}
-
-/** The Viewer behind a token's `sub`, with the role from the users row; null if unknown. */
-function viewerLookup(repos: Repos) {
-  return async (userId: string): Promise<Viewer | null> => {
-    const user = await repos.clinic.findUser(userId);
-    return user && { userId: user.id, role: user.role, doctorId: user.doctorId, patientId: user.patientId };
-  };
 }

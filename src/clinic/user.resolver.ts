@@ -7,7 +7,7 @@ export class UserResolver {
   @Query(() => User, { description: "The signed-in user." })
   async me(@Ctx() ctx: GraphQLContext): Promise<User> {
     const viewer = requireViewer(ctx);
-    return User.from(await ctx.services.me(viewer));
+    return User.from(await ctx.services.users.me(viewer));
   }
 
   @FieldResolver(() => Doctor, { nullable: true, description: "Set when this user is a doctor." })

@@ -1,7 +1,7 @@
 /** Domain records of video consultations, as the API uses them (not table rows). */
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
 import type { ExactTime } from "../kit/cursor.js";
-import type { LiveRow } from "../live/live-state.repo.js";
+import type { LiveRow } from "./presence.repo.js";
 
 export type ConsultationStatus = "pending" | "active" | "completed" | "cancelled";
 

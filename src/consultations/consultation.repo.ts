@@ -13,7 +13,7 @@ import { anyOf, arrayLiteral, packed } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { exactTime } from "../db/exact-time.js";
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
-import type { LiveRow } from "../live/live-state.repo.js";
+import type { LiveRow } from "./presence.repo.js";
 import type { RoomMembers } from "./presence.js";
 import { appointments, consultationLive, doctors, patients, videoConsultations as vc } from "../db/schema.js";
 import type {

@@ -8,8 +8,6 @@ import { PageInfo } from "../graphql/relay.types.js";
 import { encodeEventId } from "./event-cursor.js";
 import { connectedSecondsAt } from "./presence.js";
 import { participantsOf } from "./participants.js";
-import { Attendance } from "./attendance.type.js";
-import { assertMayReadAttendance } from "./consultation.service.js";
 import type { ConsultationStatus as DomainStatus } from "./consultation.model.js";
 import {
   Consultation,
@@ -110,15 +108,6 @@ export class ConsultationResolver {
   })
   connectedSeconds(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): number | null | Promise<number | null> {
     return mapLoaded(ctx.loaders.live.get(consultation.id), (live) => live && connectedSecondsAt(live.connectedMs, live.bothSince, new Date()));
-  }
-
-  @FieldResolver(() => Attendance, {
-    nullable: true,
-    description: "The attendance ledger: each side's intervals in the room and the overlaps billed as `connectedSeconds`, traced to 100ms's webhooks. The consultation's doctor, its patient and admins only (FORBIDDEN otherwise).",
-  })
-  async attendance(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Attendance> {
-    assertMayReadAttendance(requireViewer(ctx), consultation);
-    return Attendance.from(await ctx.loaders.attendance.load({ id: consultation.id, roomId: consultation.roomId }));
   }
 }
 

@@ -3,7 +3,6 @@
  * first), and a consultation's timeline. Resolvers and the subscription service call these.
  */
 import type { VisibleConsultations } from "./visible-consultations.js";
-import { mayReadAttendance, type Parties } from "../access/access-policy.js";
 import { checkPageSize } from "../kit/paging.js";
 import type { Viewer } from "../auth/viewer.js";
 import { AppError, badInput } from "../kit/errors.js";
@@ -68,13 +67,4 @@ export class ConsultationService {
     }));
     return { items, hasNextPage: rows.length > first };
   }
-}
-
-/**
- * The attendance ledger is billing evidence: the consultation's own doctor and patient, and
- * admins. Anyone else who can see the consultation gets FORBIDDEN for this field only.
- */
-export function assertMayReadAttendance(viewer: Viewer, c: Parties): void {
-  if (mayReadAttendance(viewer, c)) return;
-  throw new AppError("FORBIDDEN", "Only the consultation's doctor, its patient and admins may read its attendance.");
 }

@@ -1,5 +1,5 @@
 import { present } from "../kit/loaded.js";
-import type { LiveRow } from "../live/live-state.repo.js";
+import type { LiveRow } from "./presence.repo.js";
 import type { Side } from "./presence.js";
 import { presenceStateAt, stateAfterEvent, type PresenceState as State } from "./reconnects.js";
 import { Participant, ParticipantRole, PresenceState } from "./consultation.type.js";

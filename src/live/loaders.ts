@@ -6,7 +6,8 @@
 import DataLoader from "dataloader";
 import { groupBy } from "../kit/collections.js";
 import { isPromiseLike } from "../kit/loaded.js";
-import { deriveAttendance, type AttendanceLedger } from "../consultations/attendance.js";
+import type { AttendanceLedger } from "../attendance/attendance.js";
+import { attendanceLedgers, type AttendanceKey } from "../attendance/attendance.service.js";
 import type { Repos } from "../app/repos.js";
 
 /**
@@ -64,16 +65,7 @@ export function createLoaders(repos: Repos) {
     prescription: oneByKey((ids: readonly string[]) => repos.prescriptions.byIds(ids), (p) => p.id),
     live: oneByKey((ids: readonly string[]) => repos.live.byConsultationIds(ids), (l) => l.consultationId),
     /** Derived from the facts on demand (one batch per request, only when a query asks for it). */
-    attendance: new DataLoader<{ id: string; roomId: string | null }, AttendanceLedger, string>(
-      async (keys) => {
-        const facts = await repos.attendance.factsOfMany(keys);
-        return keys.map((k) => {
-          const f = facts.get(k.id)!;
-          return deriveAttendance(f.connections, f.closes, f.deliveries);
-        });
-      },
-      { cacheKeyFn: (k) => k.id },
-    ),
+    attendance: new DataLoader<AttendanceKey, AttendanceLedger, string>(attendanceLedgers(repos.attendance), { cacheKeyFn: (k) => k.id }),
     /** Newest first, as the repo orders them. */
     prescriptionsByConsultation: manyByKey(
       (ids: readonly string[]) => repos.prescriptions.byConsultationIds(ids),

@@ -9,7 +9,7 @@ import type { VideoPolicy } from "../config/config.js";
 import type { ConsultationMembers, ConsultationRepo } from "../consultations/consultation.repo.js";
 import type { Db } from "../db/client.js";
 import type { LiveStatus } from "../live/live-status.service.js";
-import type { PeerFact, PeerFactsRepo, SessionFact } from "../live/peer-facts.repo.js";
+import type { PeerFact, PeerFactsRepo, SessionFact } from "../consultations/presence.repo.js";
 import { peerSide, type Side } from "../consultations/presence.js";
 import {
   ACTED_ON,

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consultationEvents, consultationLive, hmsPeerConnections, hmsWebhookEvents } from "../../src/db/schema.js";
 import { createLogger } from "../../src/kit/logger.js";
 import { InboxRepo, MAX_APPLY_ATTEMPTS } from "../../src/webhooks/inbox.repo.js";
-import { InboxWriter } from "../../src/webhooks/inbox-writer.js";
+import { InboxWriter } from "../../src/webhooks/webhook-intake.service.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
 import { WebhookQueue } from "../../src/webhooks/webhook-queue.js";
 import type { Envelope } from "../../src/webhooks/envelope.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deriveAttendance, type AttendanceConnection, type Delivery } from "../../src/consultations/attendance.js";
-import { assertMayReadAttendance } from "../../src/consultations/consultation.service.js";
+import { deriveAttendance, type AttendanceConnection, type Delivery } from "../../src/attendance/attendance.js";
+import { assertMayReadAttendance } from "../../src/attendance/attendance.service.js";
 
 const T0 = Date.parse("2026-11-24T10:00:00.000Z");
 const at = (s: number) => new Date(T0 + s * 1000);

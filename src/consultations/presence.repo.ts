@@ -1,4 +1,8 @@
 /**
+ * Presence in the database, in two tables: what 100ms reported about a consultation's peers
+ * and sessions (`PeerFactsRepo`), and the projection derived from those facts on every
+ * recompute (`LiveStateRepo`, `consultation_live`, read by GraphQL).
+ *
  * What 100ms reported about a consultation's peers and sessions, and what the API inferred
  * where reports are missing. Every write is a merge that gives the same row whatever order
  * the facts arrive in: a join never erases a leave, a leave fills in a join it overtook
@@ -7,10 +11,11 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { groupBy, mergeBy } from "../kit/collections.js";
-import { anyOf, arrayLiteral, insertRows } from "../db/batch-sql.js";
+import { anyOf, arrayLiteral, insertRows, setExcluded } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
-import { hmsPeerConnections as peers, hmsSessions as sessions, hmsWebhookEvents as inbox } from "../db/schema.js";
-import type { ConnectionFact, Side } from "../consultations/presence.js";
+import { consultationLive as live, hmsPeerConnections as peers, hmsSessions as sessions, hmsWebhookEvents as inbox } from "../db/schema.js";
+import type { ConnectionFact, Side, Timeline } from "./presence.js";
+import type { Reconnects } from "./reconnects.js";
 
 export interface PeerFact {
   peerId: string;
@@ -98,7 +103,7 @@ export class PeerFactsRepo {
   async connectionsOfMany(consultationIds: readonly string[]): Promise<Map<string, Connection[]>> {
     const rows = await this.db
       .select({
-        consultationId: peers.consultationId, peerId: peers.peerId, side: peers.side, userId: peers.userId,
+        consultationId: peers.consultationId, peerId: peers.peerId, side: peers.side, userId: peers.userId, sessionId: peers.sessionId,
         joinedAt: peers.joinedAt, joinedInferred: peers.joinedInferred,
         leftAt: peers.leftAt, leftInferred: peers.leftInferred, leftReason: peers.leftReason,
       })
@@ -135,7 +140,8 @@ export class PeerFactsRepo {
   }
 }
 
-export type Connection = ConnectionFact & { userId: string | null };
+/** A connection as stored: the fact, with who (`userId`), its session and whether its join was inferred. */
+export type Connection = ConnectionFact & { userId: string | null; sessionId: string | null; joinedInferred: boolean };
 
 type NormalisedFact = Omit<PeerFact, "leftAt" | "leftReason" | "joinedInferred" | "leftInferred"> & {
   leftAt: Date | null;
@@ -162,4 +168,46 @@ function mergeTime<T extends "joinedAt" | "leftAt", F extends "joinedInferred" |
   const take = replaces(first[time], first[inferred], later[time], later[inferred]);
   const from = take ? later : first;
   return { [time]: from[time], [inferred]: from[inferred] } as Pick<NormalisedFact, T | F>;
+}
+
+/** The presence projection (`consultation_live`): written on every recompute, read by GraphQL. */
+export type LiveRow = typeof live.$inferSelect;
+
+export class LiveStateRepo {
+  constructor(private readonly db: Db) {}
+
+  /** One upsert for many consultations. */
+  async saveMany(items: ReadonlyArray<{ consultationId: string; timeline: Timeline; reconnects: Reconnects }>): Promise<void> {
+    if (items.length === 0) return;
+    const updatedAt = new Date();
+    const values = items.map(({ consultationId, timeline, reconnects }) => {
+      const { doctor, patient } = timeline.sides;
+      return {
+        consultationId,
+        doctorOnline: doctor.online,
+        doctorPeerId: doctor.peerId,
+        doctorJoinedAt: doctor.joinedAt,
+        doctorLeftAt: doctor.leftAt,
+        doctorLeftReason: timeline.leftReasons.doctor,
+        doctorReconnectingUntil: reconnects.until.doctor,
+        patientOnline: patient.online,
+        patientPeerId: patient.peerId,
+        patientJoinedAt: patient.joinedAt,
+        patientLeftAt: patient.leftAt,
+        patientLeftReason: timeline.leftReasons.patient,
+        patientReconnectingUntil: reconnects.until.patient,
+        connectedMs: timeline.connectedMs,
+        bothSince: timeline.bothSince,
+        updatedAt,
+      };
+    });
+    const { consultationId: _key, ...changes } = values[0]!;
+    const keys = Object.keys(changes) as Array<keyof typeof changes>;
+    await this.db.execute(sql`${insertRows(live, ["consultationId", ...keys], values)}
+      on conflict (consultation_id) do update set ${setExcluded(live, keys)}`);
+  }
+
+  byConsultationIds(ids: readonly string[]): Promise<LiveRow[]> {
+    return this.db.select().from(live).where(anyOf(live.consultationId, ids));
+  }
 }

@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { AttendanceInterval as IntervalRecord, AttendanceLedger, AttendanceOverlap as OverlapRecord } from "./attendance.js";
-import { ParticipantRole } from "./consultation.type.js";
+import { ParticipantRole } from "../consultations/consultation.type.js";
 
 /** Keys are the GraphQL names; values are the ledger's. */
 export enum AttendanceSource {

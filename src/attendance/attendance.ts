@@ -4,7 +4,7 @@
  * them; then the stretches where both sides were in, which add up to the billed time. Pure,
  * from the same facts (and the same rules: `connectionEnd`) as the live timeline.
  */
-import { connectionEnd, SIDES, type ConnectionFact, type Side } from "./presence.js";
+import { connectionEnd, SIDES, type ConnectionFact, type Side } from "../consultations/presence.js";
 
 /** REPORTED: both ends are 100ms's; INFERRED: an end is the API's; CLOSED_BY_SESSION_END: a session close ended it. */
 export type AttendanceSource = "reported" | "inferred" | "closed_by_session_end";
