@@ -65,6 +65,12 @@ export class ConsultationRepo {
     return row ?? null;
   }
 
+  /** `findVisible` with what a dashboard shows of it (appointment, people, presence), in one statement. */
+  async findRowVisible(viewer: Viewer, id: string): Promise<ConsultationListRow | null> {
+    const [row] = await listRows(this.db).where(and(eq(vc.id, id), ownedBy(viewer, vc))).limit(1);
+    return row ?? null;
+  }
+
   /**
    * A page of the viewer's consultations with their appointment, both sides' names and the
    * presence projection, in one statement (callers prime their loaders with them). The page

@@ -25,7 +25,10 @@ export class ConsultationResolver {
   })
   async consultation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Consultation | null> {
     const viewer = requireViewer(ctx);
-    const record = await ctx.services.consultations.find(requireVisible(ctx), id);
+    const row = await ctx.services.consultations.find(requireVisible(ctx), id);
+    // Read with its fields' records: the node (and its events' `consultation`) resolve without further statements.
+    if (row) ctx.loaders.primeRow(row);
+    const record = row?.consultation ?? null;
     if (record) recordRead(ctx, record);
     else if (await ctx.services.consultations.exists(id)) {
       // Someone else's consultation: the caller sees null, the trail sees the attempt.
@@ -50,12 +53,10 @@ export class ConsultationResolver {
       first: first ?? 20,
       after,
     });
-    const edges = page.items.map(({ consultation, appointment, doctor, patient, live, cursor }) => {
+    const edges = page.items.map((row) => {
+      const { consultation, cursor } = row;
       // Read with the page: the node's fields resolve without further statements.
-      ctx.loaders.appointment.prime(appointment.id, appointment);
-      ctx.loaders.doctor.prime(doctor.id, doctor);
-      ctx.loaders.patient.prime(patient.id, patient);
-      ctx.loaders.live.prime(consultation.id, live);
+      ctx.loaders.primeRow(row);
       recordRead(ctx, consultation);
       return Object.assign(new ConsultationEdge(), { cursor, node: Consultation.from(consultation) });
     });

@@ -33,9 +33,12 @@ export class ConsultationService {
     private readonly events_: EventLogRepo,
   ) {}
 
-  /** Null when the consultation does not exist or the viewer may not see it: the same answer. */
-  find(visible: VisibleConsultations, id: string): Promise<ConsultationRecord | null> {
-    return visible.find(id);
+  /**
+   * Null when the consultation does not exist or the viewer may not see it: the same answer.
+   * Read with what its fields show (appointment, people, presence), for the caller's loaders.
+   */
+  find(visible: VisibleConsultations, id: string): Promise<ConsultationListRow | null> {
+    return visible.findRow(id);
   }
 
   /** A page of one (already visible) consultation's timeline, oldest first. */

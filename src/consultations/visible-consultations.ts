@@ -27,6 +27,11 @@ export class VisibleConsultations {
     return this.reads.findVisible(this.viewer, parseId(id, field));
   }
 
+  /** `find`, with the consultation's appointment, people and presence read in the same statement. */
+  findRow(id: string, field = "id"): Promise<ConsultationListRow | null> {
+    return this.reads.findRowVisible(this.viewer, parseId(id, field));
+  }
+
   /** The consultation, or NOT_FOUND. */
   async get(id: string, field = "consultationId"): Promise<ConsultationRecord> {
     const consultation = await this.find(id, field);

@@ -9,6 +9,7 @@ import { isPromiseLike } from "../kit/loaded.js";
 import type { AttendanceLedger } from "../attendance/attendance.js";
 import { attendanceLedgers, type AttendanceKey } from "../attendance/attendance.service.js";
 import type { Repos } from "../app/repos.js";
+import type { ConsultationListRow } from "../consultations/consultation.model.js";
 
 /**
  * A DataLoader that also answers synchronously for what this request already holds (primed
@@ -53,7 +54,7 @@ function manyByKey<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>, keyOf: (va
 }
 
 export function createLoaders(repos: Repos) {
-  return {
+  const loaders = {
     doctor: oneByKey((ids: readonly string[]) => repos.clinic.doctorsByIds(ids), (d) => d.id),
     patient: oneByKey((ids: readonly string[]) => repos.clinic.patientsByIds(ids), (p) => p.id),
     appointment: oneByKey((ids: readonly string[]) => repos.clinic.appointmentsByIds(ids), (a) => a.id),
@@ -71,6 +72,17 @@ export function createLoaders(repos: Repos) {
       (ids: readonly string[]) => repos.prescriptions.byConsultationIds(ids),
       (p) => p.consultationId ?? "",
     ),
+  };
+  return {
+    ...loaders,
+    /** Primes the loaders with a consultation read as a list row: its fields then resolve without statements. */
+    primeRow({ consultation, appointment, doctor, patient, live }: ConsultationListRow): void {
+      loaders.consultation.prime(consultation.id, consultation);
+      loaders.appointment.prime(appointment.id, appointment);
+      loaders.doctor.prime(doctor.id, doctor);
+      loaders.patient.prime(patient.id, patient);
+      loaders.live.prime(consultation.id, live);
+    },
   };
 }
 

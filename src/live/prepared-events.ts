@@ -59,13 +59,7 @@ async function load(sources: PrepareSources, events: readonly RoutedEvent[]): Pr
   const loaders = sources.loaders();
   const ids = distinct(events, (e) => e.consultationId);
   const rows = await sources.rows(ids);
-  for (const { consultation, appointment, doctor, patient, live } of rows) {
-    loaders.consultation.prime(consultation.id, consultation);
-    loaders.appointment.prime(appointment.id, appointment);
-    loaders.doctor.prime(doctor.id, doctor);
-    loaders.patient.prime(patient.id, patient);
-    loaders.live.prime(consultation.id, live);
-  }
+  for (const row of rows) loaders.primeRow(row);
   const found = new Set(rows.map((r) => r.consultation.id));
   for (const id of ids) if (!found.has(id)) loaders.consultation.prime(id, null);
   await Promise.all(distinct(events, (e) => (found.has(e.consultationId) ? e.prescriptionId : null)).map((id) => loaders.prescription.load(id)));

@@ -89,6 +89,34 @@ describe("a dashboard page", () => {
   });
 });
 
+describe("one consultation with its timeline", () => {
+  it("is the viewer, the consultation with what its fields show, and the page of events, then one audit insert", async () => {
+    const team = rooms[99]!;
+    const at = Date.now();
+    await test.database.db.transaction((tx) =>
+      new EventLogRepo(tx).append(Array.from({ length: 20 }, (_, i) => ({
+        consultationId: team.consultation.id, type: i % 2 ? "PARTICIPANT_LEFT" : "PARTICIPANT_JOINED", occurredAt: new Date(at + i * 1000),
+        status: team.consultation.status, side: i % 4 < 2 ? "patient" : "doctor", peerId: `timeline-${i}`, joinedAt: new Date(at), dedupeKey: `timeline:${team.consultation.id}:${i}`,
+      }))),
+    );
+    const token = await api.tokenFor(team.doctor.user.id);
+    const query = `query Timeline($id: ID!) { consultation(id: $id) { id status doctor { fullName } patient { fullName }
+      appointment { scheduledAt } participants { role state } connectedSeconds
+      events(first: 20) { edges { node { id type occurredAt status consultation { id status } participant { role fullName state } } } } } }`;
+    await api.api.services.audit.flush();
+    const inRequest = await allStatementsDuring(async () => {
+      const { json: result } = await api.post({ query, variables: { id: team.consultation.id } }, { authorization: `Bearer ${token}` });
+      expect(result.errors).toBeUndefined();
+      expect(result.data.consultation.events.edges).toHaveLength(20);
+      expect(result.data.consultation.events.edges[0].node.participant.fullName).toBe(team.patient.user.fullName);
+    });
+    const background = await allStatementsDuring(() => api.api.services.audit.flush());
+    const reads = inRequest.filter((s) => !isAudit(s) && !isHubPoll(s)).map((s) => /from "(\w+)"/i.exec(s)?.[1]);
+    expect(reads).toEqual(["users", "video_consultations", "consultation_events"]);
+    expect([...inRequest, ...background].filter(isAudit)).toHaveLength(1);
+  });
+});
+
 describe("live events", () => {
   /** Subscribes each team's doctor, logs one event per team in one transaction, and counts what delivering them took. */
   async function deliveryStatements(teams: typeof rooms): Promise<string[]> {
