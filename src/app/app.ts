@@ -18,6 +18,7 @@ import { Metrics } from "../kit/metrics.js";
 import type { Reconciler } from "../webhooks/reconciler.js";
 import { reportsTo } from "./apply-services.js";
 import { ApplyWorker } from "./apply-worker.js";
+import type { Tracing } from "./tracing.js";
 
 export interface RunningApi {
   url: string;
@@ -39,6 +40,8 @@ export interface RunningApi {
 export interface StartApiOptions {
   /** Use this database instead of opening one from config; the caller then closes it. */
   database?: Database;
+  /** This process's tracing (app/tracing.ts), when on: the apply thread traces as the same instance. */
+  tracing?: Tracing | null;
 }
 
 export async function startApi(config: Config, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
@@ -51,7 +54,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     const hub = new EventHub(database, logger);
     await hub.start();
     const metrics = new Metrics();
-    const webhooks = appliesOnThread(config, database) ? new ApplyWorker({ config, logger, reports: reportsTo(metrics) }) : undefined;
+    const webhooks = appliesOnThread(config, database) ? new ApplyWorker({ config, logger, reports: reportsTo(metrics), tracingInstanceId: options.tracing?.instanceId }) : undefined;
     const services = createServices(database, { ...serviceSettings(config), metrics, hub, logger, webhooks });
     const { reconciler } = services;
     if (!config.hms) logger.warn("100ms is not configured (HMS_ACCESS_KEY, HMS_APP_SECRET, HMS_TEMPLATE_ID): video mutations will answer UPSTREAM_UNAVAILABLE");

@@ -10,6 +10,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { applySettings, createApplying, type ApplyReports } from "./apply-services.js";
 import { openDatabase } from "../db/client.js";
 import { createLogger } from "../kit/logger.js";
+import { carry, spanContextOf } from "../kit/tracing.js";
+import { startTracing } from "./tracing.js";
 import type { ApplyThreadData, FromThread, ThreadReports, ToThread } from "./apply-worker.js";
 
 /**
@@ -19,7 +21,8 @@ import type { ApplyThreadData, FromThread, ThreadReports, ToThread } from "./app
 const POOL_MAX = 3;
 
 const port = parentPort!;
-const { config, logLevel } = workerData as ApplyThreadData;
+const { config, logLevel, tracingInstanceId } = workerData as ApplyThreadData;
+const tracing = tracingInstanceId ? await startTracing({ instanceId: tracingInstanceId, threadName: "webhook-apply" }) : null;
 const send = (message: FromThread) => port.postMessage(message);
 const logger = createLogger(logLevel, { write: (line: string) => send({ kind: "log", line }) });
 const database = await openDatabase({ url: config.database.url, poolMax: Math.min(POOL_MAX, config.database.poolMax), queryTimeoutMs: config.database.queryTimeoutMs });
@@ -48,6 +51,7 @@ async function stop(): Promise<void> {
   await queue.stop();
   live.stop();
   await database.close();
+  await tracing?.shutdown();
   flush();
   port.close();
 }
@@ -55,6 +59,7 @@ async function stop(): Promise<void> {
 port.on("message", (message: ToThread) => {
   switch (message.kind) {
     case "enqueue":
+      carry(message.envelope, spanContextOf(message.traceparent));
       queue.enqueue(message.envelope);
       return flushSoon();
     case "retry":

@@ -15,12 +15,13 @@ import type { ApplyReports } from "./apply-services.js";
 import type { Config } from "../config/config.js";
 import type { HmsCall } from "../hms/client.js";
 import type { Logger } from "../kit/logger.js";
+import { carriedBy, traceparentOf } from "../kit/tracing.js";
 import type { Envelope } from "../webhooks/envelope.js";
 import type { ProcessOutcome } from "../webhooks/webhook-processor.js";
 import type { WebhookApplier } from "../webhooks/webhook-queue.js";
 
 export type ToThread =
-  | { kind: "enqueue"; envelope: Envelope }
+  | { kind: "enqueue"; envelope: Envelope; traceparent: string | null }
   | { kind: "retry"; id: number; envelopes: readonly Envelope[] }
   | { kind: "idle"; id: number }
   | { kind: "stop" };
@@ -41,12 +42,15 @@ export interface ApplyThreadData {
   config: Config;
   /** The main logger's level (tests log at another level than the config's). */
   logLevel: string;
+  /** Set when this process traces (app/tracing.ts): the thread traces too, as the same instance. */
+  tracingInstanceId?: string | undefined;
 }
 
 export interface ApplyWorkerOptions {
   config: Config;
   logger: Logger;
   reports: ApplyReports;
+  tracingInstanceId?: string | undefined;
 }
 
 /** A thread that dies this soon after its start is restarted after a growing pause (a crash at start must not spin). */
@@ -85,7 +89,8 @@ export class ApplyWorker implements WebhookApplier {
 
   /** Without a thread (between a death and the restart) the event waits in the inbox for the next thread's backlog pass. */
   enqueue(envelope: Envelope): void {
-    this.#post({ kind: "enqueue", envelope });
+    // Its receipt's span context crosses to the thread as a traceparent (webhook-tracing.ts).
+    this.#post({ kind: "enqueue", envelope, traceparent: traceparentOf(carriedBy(envelope)) });
   }
 
   retry(envelopes: readonly Envelope[]): Promise<number> {
@@ -122,7 +127,7 @@ export class ApplyWorker implements WebhookApplier {
   }
 
   #spawn(): void {
-    const data: ApplyThreadData = { config: this.options.config, logLevel: this.options.logger.level };
+    const data: ApplyThreadData = { config: this.options.config, logLevel: this.options.logger.level, tracingInstanceId: this.options.tracingInstanceId };
     const thread = new Worker(threadEntry(), { workerData: data, name: "webhook-apply" });
     thread.on("message", (message: FromThread) => this.#receive(message));
     // The class only: a message may quote the data the thread was working on.

@@ -16,6 +16,7 @@ import { dashboardRouter } from "../dashboard/dashboard.route.js";
 import type { Database } from "../db/client.js";
 import { startApollo } from "../transport/apollo.js";
 import { graphqlFastPath } from "../transport/http-fast-path.js";
+import { tracedHandler } from "../transport/operation-tracing.js";
 import type { QueryLimits } from "../transport/limits.js";
 import type { WsLimits } from "../transport/ws.js";
 import { attachGraphqlWs } from "../transport/ws-server.js";
@@ -100,9 +101,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     "/graphql",
     cors(options.corsOrigins ?? []),
     express.json({ limit: "100kb" }),
-    expressMiddleware(apollo, {
+    tracedHandler(expressMiddleware(apollo, {
       context: ({ req, res }) => context({ headers: req.headers, clientIp: req.ip ?? null, setHeader: (name, value) => res.setHeader(name, value) }),
-    }),
+    })),
   );
   app.use(jsonErrors(options.logger));
 

@@ -157,6 +157,9 @@ export const envSchema = z.object({
   METRICS_TOKEN: optionalString.describe(
     "When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; absent: /metrics is open (keep it off the public network).",
   ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.describe(
+    "OpenTelemetry traces over OTLP/HTTP to this collector (e.g. `http://otel-collector:4318`; or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). Absent: tracing is off and costs nothing. The SDK reads the other standard OTEL_* variables itself (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED, …): [docs/tracing.md](docs/tracing.md).",
+  ),
   TRUST_PROXY: optionalString.describe(
     "Express `trust proxy` setting (e.g. `1` behind one proxy) so client IPs come from X-Forwarded-For; absent: the socket's address.",
   ),

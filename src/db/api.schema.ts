@@ -151,6 +151,11 @@ export const consultationEvents = pgTable(
     retractsId: bigint("retracts_id", { mode: "number" }),
     dedupeKey: text("dedupe_key").notNull(),
     createdAt: tz("created_at").defaultNow().notNull(),
+    /**
+     * The W3C traceparent of the span that appended the event, when tracing was on and the
+     * trace sampled (docs/tracing.md): each instance's event hub continues that trace.
+     */
+    traceParent: text("trace_parent"),
   },
   (t) => [
     unique("consultation_events_dedupe_key").on(t.consultationId, t.dedupeKey),

@@ -14,6 +14,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema.js";
 import { withTimeout } from "../kit/timeout.js";
+import { tracedStatement } from "../kit/tracing.js";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -124,7 +125,8 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
  * Prepared, a text already seen on the connection takes one: half the round trips and
  * socket writes of every statement. Our statements' texts do not depend on their data
  * (lists are one array parameter, see batch-sql.ts), so each connection prepares a bounded
- * set of statements. The webhook path's transactions plan each run (`planEachRun`).
+ * set of statements. The webhook path's transactions plan each run (`planEachRun`). Traced,
+ * each statement is a span of the operation that sent it (kit/tracing.ts `tracedStatement`).
  */
 function preparing<T extends object>(sql: T, bound: Bound | null, inTransaction = false): T {
   type Fn = (...args: unknown[]) => unknown;
@@ -139,7 +141,7 @@ function preparing<T extends object>(sql: T, bound: Bound | null, inTransaction 
       if (typeof value !== "function") return value;
       const method = (value as Fn).bind(target);
       if (property === "unsafe") {
-        return (text: string, params?: unknown[], options?: object) => bounded(method(text, params, { ...options, prepare: true }) as Statement, bound, 1);
+        return (text: string, params?: unknown[], options?: object) => tracedStatement(bounded(method(text, params, { ...options, prepare: true }) as Statement, bound, 1), text);
       }
       if (property === "begin" && !inTransaction) return (...args: unknown[]) => bounded(wrappingLast(method)(...args) as Statement, bound, 2);
       if (property === "begin" || property === "savepoint") return wrappingLast(method);

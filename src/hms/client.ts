@@ -14,6 +14,7 @@ import {
 } from "./responses.js";
 import { mintManagementToken } from "./tokens.js";
 import * as log from "./webhook-log.js";
+import { httpClientSpan } from "../kit/tracing.js";
 
 export type { HmsActivePeer, HmsRoom } from "./responses.js";
 import type { HmsCredentials, MintedToken } from "./tokens.js";
@@ -196,12 +197,12 @@ export class HmsClient {
     const started = performance.now();
     let status: number | null = null;
     try {
-      const response = await this.#options.fetch(`${apiBaseUrl}${request.path}`, {
+      const response = await httpClientSpan(request.method, request.endpoint, apiBaseUrl, () => this.#options.fetch(`${apiBaseUrl}${request.path}`, {
         method: request.method,
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal: AbortSignal.timeout(timeoutMs),
-      });
+      }));
       const body = await readJson(response);
       status = response.status;
       if (!response.ok && !(status === 404 && request.allowNotFound)) {

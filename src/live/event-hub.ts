@@ -10,6 +10,7 @@ import { SerialWorker } from "../kit/serial-worker.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../kit/logger.js";
 import { EVENTS_CHANNEL, EventLogRepo, type EventScope, type RoutedEvent } from "./event-log.repo.js";
+import { receiveSpans } from "./event-tracing.js";
 
 /**
  * `events`: the read's events in the listener's scope. `read`: every event of the read that
@@ -91,6 +92,7 @@ export class EventHub {
       if (batch.length === 0) return;
       this.#lastId = batch.at(-1)!.id;
       const { routed, read } = this.#route(batch);
+      const traced = receiveSpans(read, this.#listeners);
       for (const [key, events] of routed) {
         for (const listener of this.#listeners.get(key) ?? []) {
           try {
@@ -100,6 +102,7 @@ export class EventHub {
           }
         }
       }
+      traced?.();
       if (batch.length < BATCH) return;
     }
   }

@@ -10,6 +10,7 @@ import { alias } from "drizzle-orm/pg-core";
 import { and, asc, eq, getTableColumns, gt, isNull, ne, type SQL, sql } from "drizzle-orm";
 import { anyOf, insertRows, packed } from "../db/batch-sql.js";
 import { groupBy } from "../kit/collections.js";
+import { appendSpan } from "./event-tracing.js";
 import type { Db } from "../db/client.js";
 import { consultationEvents as events, videoConsultations as vc } from "../db/schema.js";
 
@@ -36,7 +37,7 @@ export type EventScope =
 
 /** Everything an event carries; id and created_at come from their defaults. */
 const EVENT_KEYS = [
-  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "leftReason", "prescriptionId", "retractsId", "dedupeKey",
+  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "leftReason", "prescriptionId", "retractsId", "dedupeKey", "traceParent",
 ] as const satisfies ReadonlyArray<keyof NewEvent>;
 
 /** A routed event as one packed value per row: replays and the hub read thousands of rows at a time. */
@@ -49,8 +50,12 @@ export class EventLogRepo {
    * Appends what is not in the log yet (by `dedupeKey`) and wakes listeners. Must run inside
    * the transaction that makes the change.
    */
-  async append(newEvents: readonly NewEvent[]): Promise<void> {
-    if (newEvents.length === 0) return;
+  append(newEvents: readonly NewEvent[]): Promise<void> {
+    if (newEvents.length === 0) return Promise.resolve();
+    return appendSpan(newEvents.length, EVENTS_CHANNEL, (traceParent) => this.#append(traceParent ? newEvents.map((e) => ({ ...e, traceParent })) : newEvents));
+  }
+
+  async #append(newEvents: readonly NewEvent[]): Promise<void> {
     // One statement: the lock and the wake-up gate the insert (an uncorrelated EXISTS is a
     // one-time filter, evaluated before the first row takes its id). NOTIFY is delivered at
     // commit whatever its place in the transaction, and a wake-up for rows that turned out to

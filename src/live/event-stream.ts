@@ -14,6 +14,7 @@ import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/pr
 import type { EventHub } from "./event-hub.js";
 import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
 import { HandOver } from "./hand-over.js";
+import { pushSpans } from "./event-tracing.js";
 import { nextReplayPage, type Admission, type ReplayTurns } from "./replay-gate.js";
 
 export interface StreamOptions<T extends RoutedEvent> {
@@ -176,12 +177,14 @@ class StreamRun<T extends RoutedEvent> extends HandOver<T> {
     let sliceStart = performance.now();
     for (let from = 0; from < sendable.length; from += HAND_OVER) {
       if (this.stopped) return;
+      const pushed = pushSpans(sendable, from, Math.min(from + HAND_OVER, sendable.length));
       for (let i = from; i < Math.min(from + HAND_OVER, sendable.length); i++) {
         this.#cursor = sendable[i]!.id;
         this.options.onDeliver?.(sendable[i]!);
         this.handOver(prepared[i]!);
       }
       await this.taken();
+      pushed?.();
       // A page's frames are executed and written in microtasks, which never let the event
       // loop go: a replay of thousands would hold every other socket's frames (and the
       // webhooks' acks) for hundreds of milliseconds. Past a slice, the rest waits a turn.

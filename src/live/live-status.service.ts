@@ -11,6 +11,7 @@ import type { ConsultationWriteRepo } from "../consultations/consultation-write.
 import { nextLiveStep, secondsBetween, transition, type CallFacts, type LiveStep } from "../consultations/lifecycle.js";
 import type { VideoRooms } from "../consultations/video-rooms.js";
 import type { Logger } from "../kit/logger.js";
+import { inSpan } from "../kit/tracing.js";
 import type { Repos, UnitOfWork } from "../app/repos.js";
 import type { NewEvent } from "./event-log.repo.js";
 import { deriveTimeline, type Timeline } from "../consultations/presence.js";
@@ -191,7 +192,7 @@ export class LiveStatus {
     if (delay > MAX_TIMER_MS) return;
     const timer = setTimeout(() => {
       this.#timers.delete(consultationId);
-      this.update(consultationId).catch((error: Error) =>
+      inSpan("consultation completion check", () => this.update(consultationId), { parent: null }).catch((error: Error) =>
         this.options.logger.error({ errorClass: error.name, consultationId }, "completion check failed"),
       );
     }, Math.max(0, delay) + 50);

@@ -12,6 +12,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import proxyAddr from "proxy-addr";
 import { logRequest, readBody, sendJson } from "../http/kit.js";
 import type { Logger } from "../kit/logger.js";
+import { httpOperationSpan } from "./operation-tracing.js";
 
 export const GRAPHQL_PATH = "/graphql";
 export const MAX_GRAPHQL_BODY_BYTES = 100 * 1024;
@@ -41,9 +42,13 @@ export function graphqlFastPath<TContext extends BaseContext>(options: GraphqlFa
         if (body === undefined) return sendJson(res, 400, BAD_JSON);
         const httpGraphQLRequest = { method: "POST", headers: headerMap(headers), search: "", body };
         const clientIp = proxyAddr(req, options.trustProxy) ?? null;
-        const response = await options.apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest,
-          context: () => options.context({ headers, clientIp, setHeader: (name, value) => res.setHeader(name, value) }),
+        const response = await httpOperationSpan("POST", async (span) => {
+          const answer = await options.apollo.executeHTTPGraphQLRequest({
+            httpGraphQLRequest,
+            context: () => options.context({ headers, clientIp, setHeader: (name, value) => res.setHeader(name, value) }),
+          });
+          span?.setAttribute("http.response.status_code", answer.status ?? 200);
+          return answer;
         });
         const out: Record<string, string> = {};
         for (const [key, value] of response.headers) out[key] = value;

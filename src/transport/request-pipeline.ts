@@ -31,6 +31,7 @@ import type { Services } from "../app/services.js";
 import { createContext, type GraphQLContext } from "../graphql/context.js";
 import { operationLimitPlugin, type QueryLimits } from "./limits.js";
 import { createRequestCheck, type RequestCheck } from "./request-check.js";
+import { operationSpanPlugin } from "./operation-tracing.js";
 import { Connection, Slots } from "./connection-slots.js";
 
 export { Connection } from "./connection-slots.js";
@@ -194,6 +195,7 @@ export class RequestPipeline {
   apolloPlugins(): ApolloServerPlugin<GraphQLContext>[] {
     const finish = (context: GraphQLContext) => this.finish(context);
     return [
+      operationSpanPlugin(),
       operationLimitPlugin(this.options.limits, this.options.isProduction),
       { requestDidStart: async () => ({ willSendResponse: async ({ contextValue }) => finish(contextValue) }) },
     ];

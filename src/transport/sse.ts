@@ -89,6 +89,7 @@ export function createGraphqlSse(options: SseOptions): GraphqlSse {
     authenticate: streamAdmission(options),
     onSubscribe: operationPreparer(options),
     subscribe: options.subscriptions.subscribe,
+    execute: options.subscriptions.execute,
     // A query's or mutation's result (a subscription's is a stream): audit what it read.
     onOperation: (ctx, _req, _args, result) => {
       if (!(Symbol.asyncIterator in result)) options.pipeline.finish(ctx as unknown as GraphQLContext);

@@ -63,6 +63,7 @@ export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads):
   return {
     schema: options.schema,
     subscribe: options.subscriptions.subscribe,
+    execute: options.subscriptions.execute,
     connectionInitWaitTimeout: options.ws.connectionInitTimeoutMs,
     onConnect: (ctx) => admission.connect(ctx),
     onClose: (ctx) => admission.close(ctx),

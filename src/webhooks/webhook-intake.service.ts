@@ -7,6 +7,7 @@
  */
 import type { Db } from "../db/client.js";
 import type { Logger } from "../kit/logger.js";
+import { carry, inSpan, tagActiveSpan } from "../kit/tracing.js";
 import { parseEnvelope, type Envelope } from "./envelope.js";
 import { InboxRepo, type StoreOutcome } from "./inbox.repo.js";
 import type { WebhookApplier } from "./webhook-queue.js";
@@ -36,9 +37,10 @@ export class WebhookIntake {
       this.deps.count("invalid", "rejected");
       return "invalid";
     }
+    tagActiveSpan(() => ({ "hms.webhook.id": envelope.id, "hms.webhook.type": envelope.type }));
     let stored;
     try {
-      stored = await this.#writer.store(envelope);
+      stored = await inSpan("webhook inbox store", () => this.#writer.store(envelope));
     } catch (error) {
       this.deps.logger.error({ errorClass: (error as Error).name, webhookId: envelope.id }, "webhook not stored: database unavailable");
       return "unavailable";
@@ -47,6 +49,7 @@ export class WebhookIntake {
       this.deps.count(envelope.type, "duplicate");
       return "duplicate";
     }
+    carry(envelope); // the apply's span continues this trace (kit/tracing.ts)
     this.deps.queue.enqueue(envelope);
     return "accepted";
   }

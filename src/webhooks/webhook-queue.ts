@@ -14,6 +14,7 @@
 import { SerialWorker } from "../kit/serial-worker.js";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../kit/logger.js";
+import { applySpan } from "./webhook-tracing.js";
 import { envelopeSchema, type Envelope } from "./envelope.js";
 import { InboxRepo, MAX_APPLY_ATTEMPTS } from "./inbox.repo.js";
 import type { ProcessOutcome, WebhookProcessor } from "./webhook-processor.js";
@@ -124,7 +125,7 @@ export class WebhookQueue implements WebhookApplier {
    */
   async apply(batch: readonly Envelope[]): Promise<number> {
     try {
-      const outcomes = await this.options.processor.processBatch(batch);
+      const outcomes = await applySpan(batch, () => this.options.processor.processBatch(batch));
       this.options.onBatch?.(batch.length);
       batch.forEach((e, i) => this.options.onOutcome?.(e.type, outcomes[i]!));
       return batch.length;

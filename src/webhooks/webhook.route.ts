@@ -14,6 +14,7 @@ import express, { type RequestHandler, type Router } from "express";
 import type { WebhookConfig } from "../config/config.js";
 import { logRequest, pathOf, readBody, sendJson } from "../http/kit.js";
 import type { Logger } from "../kit/logger.js";
+import { inSpan, SpanKind } from "../kit/tracing.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import type { IntakeOutcome, WebhookIntake } from "./webhook-intake.service.js";
 
@@ -66,12 +67,12 @@ export function webhookEndpoint(deps: WebhookDeps): WebhookEndpoint {
   const signed = signatureCheck(deps.config.signingSecret);
   const clientIp = deps.clientIp ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? null);
   const refuse = (req: IncomingMessage) => refusal(deps.rateLimits, clientIp(req));
-  const answer = async (req: IncomingMessage): Promise<Answer> => {
+  const answer = (req: IncomingMessage): Promise<Answer> => receiptSpan(async () => {
     const read = await readBody(req, MAX_WEBHOOK_BYTES);
     if (!read.ok) return UNREADABLE[read.status];
     if (!signed(req.headers, read.body)) return refuse(req);
     return ANSWERS[await deps.intake.accept(read.body)];
-  };
+  });
 
   const router = express.Router();
   router.post(WEBHOOK_PATH, authenticateSender(authentic, expected !== null, refuse), async (req, res) => {
@@ -150,4 +151,14 @@ function signatureCheck(secret: string | undefined): (headers: IncomingHttpHeade
 
 function digest(value: string): Buffer {
   return createHash("sha256").update(value, "utf8").digest();
+}
+
+/** The receipt's server span (the intake adds the event's id and type); the trace of a webhook starts here. */
+function receiptSpan(answer: () => Promise<Answer>): Promise<Answer> {
+  const attributes = () => ({ "http.request.method": "POST", "http.route": WEBHOOK_PATH });
+  return inSpan(`POST ${WEBHOOK_PATH}`, async (span) => {
+    const result = await answer();
+    span?.setAttribute("http.response.status_code", result.status);
+    return result;
+  }, { kind: SpanKind.SERVER, attributes });
 }

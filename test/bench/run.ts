@@ -13,6 +13,7 @@
  *   npm run bench -- --profile        API processes under --cpu-prof, with a summary of each
  *   npm run bench -- --heap --only=6  heap snapshots of the API before and with 1,000 sockets, diffed
  *   npm run bench -- --soak=10        scenario 10 soaks 10 minutes (default 2; 0 skips it)
+ *   npm run bench -- --only=12        push latency with tracing on and off (not in the default run)
  *
  * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  * names the server; databases are created there and dropped afterwards.
@@ -34,13 +35,14 @@ import { idle } from "./scenarios/idle.js";
 import { ingest } from "./scenarios/ingest.js";
 import { join } from "./scenarios/join.js";
 import { push } from "./scenarios/push.js";
+import { pushTraced } from "./scenarios/push-traced.js";
 import { resume } from "./scenarios/resume.js";
 import { scaleOut } from "./scenarios/scale-out.js";
 import { slowConsumer } from "./scenarios/slow-consumer.js";
 import { soak } from "./scenarios/soak.js";
 import { storm } from "./scenarios/storm.js";
 
-const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut];
+const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut, pushTraced];
 /** A scenario holding N sockets needs N descriptors in the load generator and in the server, plus their own. */
 const FDS_SPARE = 500;
 
@@ -88,7 +90,8 @@ async function main(): Promise<void> {
     "Ratio = ours ÷ baseline (for rates, higher is better; for latencies and memory, lower is better).",
   ];
   const limit = openFilesLimit();
-  const selected = SCENARIOS.filter((s) => !only || only.includes(s.id)).filter((s) => {
+  // Tracing's cost (12) runs when asked for: --only=12.
+  const selected = SCENARIOS.filter((s) => (only ? only.includes(s.id) : s !== pushTraced)).filter((s) => {
     const needed = (s.sockets ?? 0) + FDS_SPARE;
     if (s.sockets && limit < needed) {
       const n = s.sockets.toLocaleString("en-US");

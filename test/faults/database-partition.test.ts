@@ -6,9 +6,9 @@
  * never an authentication verdict; once the network heals, the API answers again without a
  * restart, and the webhooks refused meanwhile, resent, are applied exactly once.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../../src/db/client.js";
+import { DatabaseTimeoutError, openDatabase, type Database } from "../../src/db/client.js";
 import { consultationEvents, hmsWebhookEvents } from "../../src/db/schema.js";
 import { startTestApi, TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom } from "../support/builders.js";
@@ -70,6 +70,18 @@ describe.runIf(Boolean(serverUrl()))(`a silent partition between the API and Pos
     const joins = await test.database.db.select().from(consultationEvents).where(eq(consultationEvents.consultationId, team.consultation.id));
     expect(joins.filter((e) => e.type === "PARTICIPANT_JOINED")).toHaveLength(2);
   }, 90_000);
+
+  it("bounds a transaction too: it fails with the database's timeout, then works once the network heals", async () => {
+    await proxied.db.transaction((tx) => tx.execute(sql`select 1`)); // a pooled connection, open through the proxy
+    proxy.partition();
+    try {
+      const during = proxied.db.transaction((tx) => tx.execute(sql`select 1`));
+      await expect(answered(during)).rejects.toBeInstanceOf(DatabaseTimeoutError);
+    } finally {
+      proxy.heal();
+    }
+    await expect.poll(() => proxied.db.transaction((tx) => tx.execute(sql`select 1`)).then(() => "ok", (e: Error) => e.name), { timeout: 20_000, interval: 250 }).toBe("ok");
+  }, 60_000);
 });
 
 function postWebhook(body: unknown): Promise<number> {

@@ -1,0 +1,1 @@
+ALTER TABLE "consultation_events" ADD COLUMN "trace_parent" text;
