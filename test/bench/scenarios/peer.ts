@@ -114,7 +114,7 @@ export const peer: Scenario = {
         };
         const sameTimeline = compare(timelines, (t) => t?.events.length === EVENTS, `${EVENTS} events`);
         const scopes = await compareScopes(api.url, pgl.url, tokens, consultationId);
-        ctx.log(`same dashboard: ${sameDashboard}; same timeline: ${sameTimeline}; scopes: ${scopes}`);
+        ctx.log(`same dashboard: ${sameDashboard}; same timeline: ${sameTimeline}; same scopes: ${scopes}`);
 
         const pids: Record<System, Record<string, number>> = {
           ours: { api: api.pid, loadgen: lg.pid },
@@ -158,7 +158,7 @@ export const peer: Scenario = {
         rows.push(
           {
             scenario: "12 Peer: server RSS", metric: "idle (after start and the checks)", ours: mb(idleRss.ours), peer: mb(idleRss.peer), baseline: mb(idleRss.sql), unit: "MB",
-            note: `PostGraphile ${version}, amber preset, NODE_ENV=production, pool ${API_POOL_MAX} (the API's DATABASE_POOL_MAX), on Node ${process.version} (it asks for ≥ 22: test/bench/postgraphile/node20.mjs supplies Promise.withResolvers); row-level security as test/bench/postgraphile/setup.sql; scopes checked before measuring (${scopes})`,
+            note: `PostGraphile ${version}, amber preset, NODE_ENV=production, pool ${API_POOL_MAX} (the API's DATABASE_POOL_MAX), on Node ${process.version} (it asks for ≥ 22: test/bench/postgraphile/node20.mjs supplies Promise.withResolvers); row-level security as test/bench/postgraphile/setup.sql; scopes checked before measuring, the same as ours: ${scopes}`,
           },
           { scenario: "12 Peer: server RSS", metric: "under load (highest sampled)", ours: mb(loadRss("ours")), peer: mb(loadRss("peer")), baseline: mb(loadRss("sql")), unit: "MB" },
         );
@@ -343,7 +343,7 @@ async function compareScopes(api: string, pgl: string, tokens: Record<"doctor" |
   const theirsHidden = (await answer(gqlSpec(pgl, tokens.otherDoctor, PEER_TIMELINE_QUERY, { id: consultationId }))).data?.videoConsultationByRowId;
   if (oursHidden !== null || theirsHidden !== null) problems.push(`another doctor: ours ${oursHidden === null ? "hidden" : "SHOWN"}, PostGraphile ${theirsHidden === null ? "hidden" : "SHOWN"}`);
   const summary = "doctor 50, patient 1, admin 50 of 1,000, another doctor's consultation hidden";
-  return problems.length ? `NO (${problems.join("; ")})` : `same: yes (${summary})`;
+  return problems.length ? `NO (${problems.join("; ")})` : `yes (${summary})`;
 }
 
 function gqlSpec(url: string, token: string, query: string, variables?: Record<string, unknown>): RequestSpec {
