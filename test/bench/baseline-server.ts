@@ -4,6 +4,7 @@
  *
  *   POST /ingest      one INSERT … ON CONFLICT DO NOTHING of the raw webhook body
  *   GET  /dashboard   one hand-written SQL query building the whole response JSON (json_agg)
+ *   GET  /timeline    one consultation with its first events, likewise one query (scenario 12)
  *   POST /join        mints the same 100ms app token with jose; no database
  *   POST /setup       room → consultation/doctor map for /push (given once, no database)
  *   POST /push        a webhook sent straight to the subscribed sockets (graphql-ws frames)
@@ -58,6 +59,40 @@ from (
 join doctors d on d.id = p.doctor_id join users du on du.id = d.user_id
 join patients pt on pt.id = p.patient_id join users pu on pu.id = pt.user_id
 left join consultation_live l on l.consultation_id = p.id`;
+
+/**
+ * One consultation of the doctor's with the first 20 events of its timeline, as the API shows
+ * them (oldest first, no retracted events or retractions; event ids as the API's opaque `ev1:`
+ * cursors), in the shape of the API's answer to scenario 12's timeline query.
+ */
+const TIMELINE_SQL = `
+select json_build_object('data', json_build_object('consultation', json_build_object(
+  'id', vc.id,
+  'status', upper(vc.status),
+  'doctor', json_build_object('fullName', du.full_name),
+  'patient', json_build_object('fullName', pu.full_name),
+  'appointment', json_build_object('scheduledAt', a.scheduled_at, 'durationMinutes', a.duration_minutes),
+  'events', json_build_object('edges', coalesce((
+    select json_agg(json_build_object('node', json_build_object(
+      'id', translate(rtrim(encode(convert_to('ev1:' || e.id, 'UTF8'), 'base64'), '='), '+/', '-_'),
+      'type', e.type,
+      'occurredAt', e.occurred_at,
+      'status', upper(e.status),
+      'participant', case when e.side is null then null
+        else json_build_object('role', upper(e.side), 'online', e.type = 'PARTICIPANT_JOINED') end
+    )) order by e.id)
+    from (
+      select e.* from consultation_events e
+      where e.consultation_id = vc.id and e.type <> 'EVENT_RETRACTED'
+        and not exists (select 1 from consultation_events r where r.retracts_id = e.id)
+      order by e.id limit 20
+    ) e), '[]'::json))
+)))::text as body
+from video_consultations vc
+join appointments a on a.id = vc.appointment_id
+join doctors d on d.id = vc.doctor_id join users du on du.id = d.user_id
+join patients pt on pt.id = vc.patient_id join users pu on pu.id = pt.user_id
+where vc.id = $1 and vc.doctor_id = $2`;
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -127,6 +162,10 @@ const server = createServer(async (req, res) => {
     if (req.method === "GET" && url.pathname === "/dashboard") {
       const [row] = await sql.unsafe<{ body: string }[]>(DASHBOARD_SQL, [url.searchParams.get("doctorId") ?? ""]);
       return json(res, 200, row!.body);
+    }
+    if (req.method === "GET" && url.pathname === "/timeline") {
+      const [row] = await sql.unsafe<{ body: string }[]>(TIMELINE_SQL, [url.searchParams.get("consultationId") ?? "", url.searchParams.get("doctorId") ?? ""]);
+      return json(res, 200, row?.body ?? '{"data":{"consultation":null}}');
     }
     if (req.method === "POST" && url.pathname === "/join") {
       const body = JSON.parse((await readBody(req)).toString("utf8")) as { variables: { id: string }; roomId: string; userId: string };

@@ -34,6 +34,7 @@ import { dashboard } from "./scenarios/dashboard.js";
 import { idle } from "./scenarios/idle.js";
 import { ingest } from "./scenarios/ingest.js";
 import { join } from "./scenarios/join.js";
+import { peer } from "./scenarios/peer.js";
 import { push } from "./scenarios/push.js";
 import { pushTraced } from "./scenarios/push-traced.js";
 import { resume } from "./scenarios/resume.js";
@@ -42,7 +43,7 @@ import { slowConsumer } from "./scenarios/slow-consumer.js";
 import { soak } from "./scenarios/soak.js";
 import { storm } from "./scenarios/storm.js";
 
-const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut, pushTraced];
+const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut, pushTraced, peer];
 /** A scenario holding N sockets needs N descriptors in the load generator and in the server, plus their own. */
 const FDS_SPARE = 500;
 

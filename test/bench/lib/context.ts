@@ -12,10 +12,18 @@ export interface Row {
   /** Shown instead of the numbers when set (e.g. "n/a: pg_stat_statements not loaded"). */
   oursText?: string;
   baselineText?: string;
-  target?: { text: string; met: boolean };
+  /**
+   * A peer's figure (scenario 12: PostGraphile), shown in its own columns beside ours; the
+   * columns appear only when some row has one.
+   */
+  peer?: number | null;
+  peerText?: string;
+  /** `detail` follows yes/MISSED in the Met column (which of several parts missed). */
+  target?: { text: string; met: boolean; detail?: string };
   /** What the resource samples say about this row's figure (ours, and the baseline's). */
   resources?: ResourceReport;
   baselineResources?: ResourceReport;
+  peerResources?: ResourceReport;
   note?: string;
 }
 

@@ -58,18 +58,34 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
  */
 const keep = process.env.BENCH_KEEP_DATABASES === "1";
 
+/**
+ * Roles a scenario created for one of its databases (the peer's, scenario 12): PostgreSQL keeps
+ * roles outside any database, so they are dropped right after it (kept with it under
+ * BENCH_KEEP_DATABASES=1).
+ */
+const rolesOf = new Map<string, string[]>();
+
+/** Call before creating them: the roles are dropped with the database, even after a failure. */
+export function dropRolesWith(database: string, roles: readonly string[]): void {
+  rolesOf.set(database, [...(rolesOf.get(database) ?? []), ...roles]);
+}
+
 async function dropDatabase(name: string): Promise<void> {
   const serverUrl = created.get(name);
   if (!serverUrl) return;
+  const roles = rolesOf.get(name) ?? [];
   if (keep) {
     created.delete(name);
-    process.stderr.write(`kept database ${name} (BENCH_KEEP_DATABASES=1)\n`);
+    rolesOf.delete(name);
+    process.stderr.write(`kept database ${name}${roles.length ? ` and roles ${roles.join(", ")}` : ""} (BENCH_KEEP_DATABASES=1)\n`);
     return;
   }
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     created.delete(name);
+    for (const role of roles) await admin.unsafe(`DROP ROLE IF EXISTS ${role}`);
+    rolesOf.delete(name);
   } finally {
     await admin.end();
   }

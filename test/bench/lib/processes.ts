@@ -147,6 +147,29 @@ export async function startBaselineProcess(databaseUrl: string): Promise<ServerP
   return track(child, `http://127.0.0.1:${port}`, "/healthz", 3000);
 }
 
+/**
+ * The peer (test/bench/postgraphile/server.mjs, scenario 12): PostGraphile in its own process,
+ * in production mode like the API, connecting as `databaseUrl` (its authenticator role) with a
+ * pool of `poolMax`, requests running as `role`.
+ */
+export async function startPostGraphileProcess(options: { databaseUrl: string; role: string; poolMax: number }): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["test/bench/postgraphile/server.mjs"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      BENCH_DATABASE_URL: options.databaseUrl,
+      BENCH_PORT: String(port),
+      BENCH_PG_ROLE: options.role,
+      BENCH_POOL_MAX: String(options.poolMax),
+      AUTH_JWT_SECRET: BENCH_JWT_SECRET,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return track(child, `http://127.0.0.1:${port}`, "/healthz", 3000);
+}
+
 async function track(child: ChildProcess, url: string, healthPath: string, graceMs: number): Promise<ServerProcess> {
   started.add(child);
   let output = "";

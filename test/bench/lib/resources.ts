@@ -48,6 +48,8 @@ export interface ResourceReport {
   cpu: Record<string, number>;
   /** Percent of one core spent by the main thread (the event loop) of each named process. */
   mainThread: Record<string, number>;
+  /** Highest RSS sampled (kB) per named process. */
+  rssMaxKb: Record<string, number>;
   /** Percent of one core used by PostgreSQL backends connected to the bench database. */
   postgres: number;
   /** Percent of the whole machine (all cores) busy. */
@@ -64,6 +66,7 @@ export class ResourceSampler {
   #start = 0;
   #startTicks = new Map<string, number>();
   #lastTicks = new Map<string, number>();
+  #rssMax = new Map<string, number>();
   #pgTicks = new Map<number, { first: number; last: number }>();
   #machineStart = machineTicks();
   #waits = new Map<string, number>();
@@ -91,6 +94,12 @@ export class ResourceSampler {
       const main = cpuTicks(`/proc/${pid}/task/${pid}/stat`);
       if (whole !== null) into.set(name, whole);
       if (main !== null) into.set(`${name}#main`, main);
+      try {
+        const rss = rssKb(pid);
+        if (!Number.isNaN(rss)) this.#rssMax.set(name, Math.max(this.#rssMax.get(name) ?? 0, rss));
+      } catch {
+        // gone
+      }
     }
   }
 
@@ -148,7 +157,7 @@ export class ResourceSampler {
       .sort((a, b) => b[1] - a[1]);
     const ours = Object.values(cpu).reduce((a, b) => a + b, 0) + pct(pgTicks);
     const others = Math.max(0, machine * availableParallelism() - ours);
-    return { seconds, cpu, mainThread, postgres: pct(pgTicks), machine, others, waits };
+    return { seconds, cpu, mainThread, rssMaxKb: Object.fromEntries(this.#rssMax), postgres: pct(pgTicks), machine, others, waits };
   }
 }
 

@@ -7,8 +7,19 @@ function ratioText(ratio: number): string {
   return ratio >= 100 ? Math.round(ratio).toLocaleString("en-US") : ratio.toFixed(2);
 }
 
+/** ours ÷ other, or "n/a": a ratio means nothing against a figure of zero or below (e.g. a frame sent before the 200). */
+function ratioOf(ours: number | null, other: number | null | undefined): string {
+  return ours !== null && other !== null && other !== undefined && other > 0 ? `${ratioText(ours / other)}×` : "n/a";
+}
+
 export function renderTable(rows: readonly Row[], header: string[], footer: string[]): string {
-  const head = ["Scenario", "Metric", "Ours", "Baseline", "Ours ÷ base", "Target", "Met", "Ours: CPU % of a core (loop = main thread), pg backends, pg waits"];
+  // A peer's columns (scenario 12) only when some row has a peer figure.
+  const peers = rows.some((r) => r.peer !== undefined || r.peerText !== undefined);
+  const head = [
+    "Scenario", "Metric", "Ours",
+    ...(peers ? ["Peer", "Ours ÷ peer"] : []),
+    "Baseline", "Ours ÷ base", "Target", "Met", "Ours: CPU % of a core (loop = main thread), pg backends, pg waits",
+  ];
   const body: string[][] = [];
   const notes: string[] = [];
   let last = "";
@@ -16,25 +27,35 @@ export function renderTable(rows: readonly Row[], header: string[], footer: stri
     const first = row.scenario !== last;
     last = row.scenario;
     const unit = row.unit ? ` ${row.unit}` : "";
-    // A ratio means nothing against a floor of zero or below (e.g. a frame sent before the 200).
-    const ratio = row.ours !== null && row.baseline !== null && row.baseline > 0 ? `${ratioText(row.ours / row.baseline)}×` : "n/a";
+    const ratio = ratioOf(row.ours, row.baseline);
     let mark = "";
     if (row.note) {
       notes.push(row.note);
       mark = ` [${notes.length}]`;
     }
+    if (row.peerResources) {
+      notes.push(`peer resources (${row.scenario}): ${describeResources(row.peerResources)}`);
+      mark += ` [${notes.length}]`;
+    }
     if (row.baselineResources) {
       notes.push(`baseline resources (${row.scenario}): ${describeResources(row.baselineResources)}`);
       mark += ` [${notes.length}]`;
     }
+    const hasPeer = row.peer !== undefined || row.peerText !== undefined;
     body.push([
       first ? row.scenario : "",
       row.metric + mark,
       row.oursText ?? (row.ours === null ? "n/a" : `${fmt(row.ours)}${unit}`),
+      ...(peers
+        ? [
+            row.peerText ?? (hasPeer && row.peer !== null && row.peer !== undefined ? `${fmt(row.peer)}${unit}` : hasPeer ? "n/a" : ""),
+            hasPeer ? ratioOf(row.ours, row.peer) : "",
+          ]
+        : []),
       row.baselineText ?? (row.baseline === null ? "n/a" : `${fmt(row.baseline)}${unit}`),
       ratio,
       row.target?.text ?? "",
-      row.target ? (row.target.met ? "yes" : "MISSED") : "",
+      row.target ? `${row.target.met ? "yes" : "MISSED"}${row.target.detail ? ` (${row.target.detail})` : ""}` : "",
       describeResources(row.resources),
     ]);
   }
