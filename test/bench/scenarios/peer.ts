@@ -1,5 +1,5 @@
 /**
- * 12. Peer: PostGraphile. What a user who does not pick the API would most likely run over the
+ * 13. Peer: PostGraphile. What a user who does not pick the API would most likely run over the
  * same tables: PostGraphile 5 (amber preset) with row-level security for the same three scopes
  * (test/bench/postgraphile/: its own package, installed here on first use; setup.sql; server.mjs).
  * Ours (production mode), PostGraphile (same pool size, same bearer tokens) and the hand-written
@@ -149,18 +149,18 @@ export const peer: Scenario = {
           const r = results.get(`${read}/${concurrency}`)!;
           const scenario =
             read === "dashboard"
-              ? `12 Peer: dashboard (first: 50 of 500, c=${concurrency})`
-              : `12 Peer: timeline (1 consultation + ${EVENTS} events, c=${concurrency})`;
+              ? `13 Peer: dashboard (first: 50 of 500, c=${concurrency})`
+              : `13 Peer: timeline (1 consultation + ${EVENTS} events, c=${concurrency})`;
           rows.push(...rowsFor(scenario, read, concurrency, r, read === "dashboard" ? sameDashboard : sameTimeline, rounds, seconds));
         }
         const loadRss = (s: System) => Math.max(...[...results.values()].flatMap((r) => r[s].map((m) => m.resources.rssMaxKb[serverName[s]] ?? 0)));
         const mb = (kb: number) => kb / 1024;
         rows.push(
           {
-            scenario: "12 Peer: server RSS", metric: "idle (after start and the checks)", ours: mb(idleRss.ours), peer: mb(idleRss.peer), baseline: mb(idleRss.sql), unit: "MB",
+            scenario: "13 Peer: server RSS", metric: "idle (after start and the checks)", ours: mb(idleRss.ours), peer: mb(idleRss.peer), baseline: mb(idleRss.sql), unit: "MB",
             note: `PostGraphile ${version}, amber preset, NODE_ENV=production, pool ${API_POOL_MAX} (the API's DATABASE_POOL_MAX), on Node ${process.version} (it asks for ≥ 22: test/bench/postgraphile/node20.mjs supplies Promise.withResolvers); row-level security as test/bench/postgraphile/setup.sql; scopes checked before measuring, the same as ours: ${scopes}`,
           },
-          { scenario: "12 Peer: server RSS", metric: "under load (highest sampled)", ours: mb(loadRss("ours")), peer: mb(loadRss("peer")), baseline: mb(loadRss("sql")), unit: "MB" },
+          { scenario: "13 Peer: server RSS", metric: "under load (highest sampled)", ours: mb(loadRss("ours")), peer: mb(loadRss("peer")), baseline: mb(loadRss("sql")), unit: "MB" },
         );
         return rows;
       } finally {
