@@ -72,6 +72,7 @@ export function createServices(database: Database, options: ServiceOptions) {
     rooms,
     policy: options.video,
     audit: repos.audit,
+    facts: repos.peerFacts,
   });
   const live = liveServices(parts, applying, commands);
   const users = new Users(repos.clinic);

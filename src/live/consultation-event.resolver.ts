@@ -11,6 +11,7 @@ import { participantOf, presenceAfterEvent } from "../consultations/participants
 import { requireViewer, requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { mapLoaded, present } from "../kit/loaded.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
+import { NoShow } from "../consultations/frontdesk.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
 import { statusAt } from "./timeline-events.js";
 
@@ -60,7 +61,7 @@ export class ConsultationEventResolver {
     return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => statusAt(present(c, "consultation"), event.occurredAt) as ConsultationStatus);
   }
 
-  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED, PARTICIPANT_LEFT and PARTICIPANT_OFFLINE: the side right after the event." })
+  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED, PARTICIPANT_LEFT, PARTICIPANT_OFFLINE (the side right after the event) and PARTICIPANT_JOIN_FAILED (the failed attempt)." })
   participant(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Participant | null | Promise<Participant | null> {
     const side = event.side;
     if (!side || event.type === "EVENT_RETRACTED") return null;
@@ -70,6 +71,12 @@ export class ConsultationEventResolver {
       const presence = presenceAfterEvent(event);
       return mapLoaded(person, (p) => participantOf(side, present(p, side), presence));
     });
+  }
+
+  @FieldResolver(() => NoShow, { nullable: true, description: "Set for NO_SHOW: who never joined, and how long the other waited." })
+  noShow(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): NoShow | null | Promise<NoShow | null> {
+    if (event.type !== "NO_SHOW") return null;
+    return mapLoaded(ctx.loaders.closure.get(event.consultationId), NoShow.from);
   }
 
   @FieldResolver(() => Prescription, { nullable: true, description: "Set for PRESCRIPTION_CREATED." })

@@ -72,6 +72,8 @@ export const peerDataSchema = z.object({
   joined_at: hmsTime,
   left_at: hmsTime,
   reason: text,
+  /** peer.leave.success: a kick's (remove-peers, end-room) reason. */
+  message: text,
   error_message: text,
 });
 
@@ -85,6 +87,11 @@ export const sessionDataSchema = z.object({
 export const roomEndDataSchema = z.object({
   room_id: z.string().min(1).max(200),
   session_id: text,
+  reason: text,
+  /** "peer" when a peer ended it (then `user_id` and `role` say who). */
+  source: text,
+  user_id: text,
+  role: text,
 });
 
 export const roleChangeDataSchema = z.object({

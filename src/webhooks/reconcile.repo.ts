@@ -39,7 +39,7 @@ export class ReconcileRepo {
     return new Set(rows.map((r) => r.peerId));
   }
 
-  /** PENDING consultations whose join window closed before `closedBefore`, nobody ever having joined. */
+  /** PENDING consultations whose join window has closed (whoever joined: the call never became ACTIVE). */
   overduePending(graceMinutes: number, now: Date, limit: number): Promise<ConsultationRecord[]> {
     return this.db
       .select(consultationColumns)
@@ -49,7 +49,6 @@ export class ReconcileRepo {
         and(
           eq(vc.status, "pending"),
           sql`${appointments.scheduledAt} + (${appointments.durationMinutes} + ${graceMinutes}::int) * interval '1 minute' < ${now.toISOString()}::timestamptz`,
-          sql`not exists (select 1 from ${peers} where ${peers.consultationId} = ${vc.id} and ${peers.joinedAt} is not null)`,
         ),
       )
       .limit(limit);
