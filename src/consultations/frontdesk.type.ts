@@ -1,6 +1,8 @@
-/** GraphQL types of what a front desk reads of a consultation: who never came. */
-import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
+/** GraphQL types of what a front desk reads of a consultation: who waits, who never came. */
+import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { ClosureRow } from "./frontdesk.repo.js";
+import { ParticipantRole } from "./consultation.type.js";
+import { waitedSeconds } from "./waiting.js";
 
 /** Keys are the GraphQL names; values are the rules' (no-shows.ts). */
 export enum NoShowSide {
@@ -29,5 +31,32 @@ export class NoShow {
   static from(closure: ClosureRow | null): NoShow | null {
     if (!closure?.noShow) return null;
     return Object.assign(new NoShow(), { absent: closure.noShow as NoShowSide, waitedSeconds: closure.waitedSeconds ?? 0, at: closure.closedAt });
+  }
+}
+
+@ObjectType({
+  simpleResolvers: true,
+  description:
+    "A side alone in the room: before the call became ACTIVE, or after the other side dropped or stepped out. A dashboard shows 'Sam Patel, waiting 7 min' from `fullName` and `seconds`, and sorts by `since`.",
+})
+export class Waiting {
+  @Field(() => ParticipantRole)
+  role!: ParticipantRole;
+
+  @Field(() => ID, { description: "The waiting side's user id (`User.id`)." })
+  userId!: string;
+
+  @Field(() => String)
+  fullName!: string;
+
+  @Field(() => Date, { description: "When this stretch alone began: the side's join, or the other side's leave, whichever came last." })
+  since!: Date;
+
+  @Field(() => Int, { description: "Whole seconds waited when this response was made (a client adds the time since, to tick)." })
+  seconds!: number;
+
+  static of(side: "doctor" | "patient", person: { userId: string; fullName: string }, since: Date, now: Date): Waiting {
+    const role = side === "doctor" ? ParticipantRole.DOCTOR : ParticipantRole.PATIENT;
+    return Object.assign(new Waiting(), { role, userId: person.userId, fullName: person.fullName, since, seconds: waitedSeconds(since, now) });
   }
 }

@@ -17,6 +17,7 @@ import { consultationLive as live, hmsPeerConnections as peers, hmsSessions as s
 import type { ConnectionFact, Side, Timeline } from "./presence.js";
 import type { Reconnects } from "./reconnects.js";
 import type { Departure, RoomEnd } from "./departures.js";
+import type { Waiting } from "./waiting.js";
 
 export interface PeerFact {
   peerId: string;
@@ -202,6 +203,7 @@ export interface LiveProjection {
   timeline: Timeline;
   reconnects: Reconnects;
   departures?: Record<Side, Departure | null>;
+  waiting?: Waiting | null;
 }
 
 export class LiveStateRepo {
@@ -211,7 +213,7 @@ export class LiveStateRepo {
   async saveMany(items: ReadonlyArray<LiveProjection>): Promise<void> {
     if (items.length === 0) return;
     const updatedAt = new Date();
-    const values = items.map(({ consultationId, timeline, reconnects, departures }) => {
+    const values = items.map(({ consultationId, timeline, reconnects, departures, waiting }) => {
       const { doctor, patient } = timeline.sides;
       return {
         consultationId,
@@ -227,10 +229,9 @@ export class LiveStateRepo {
         patientLeftAt: patient.leftAt,
         patientLeftReason: timeline.leftReasons.patient,
         patientReconnectingUntil: reconnects.until.patient,
-        doctorLeftCause: departures?.doctor?.cause ?? null,
-        doctorLeftDetail: departures?.doctor?.detail ?? null,
-        patientLeftCause: departures?.patient?.cause ?? null,
-        patientLeftDetail: departures?.patient?.detail ?? null,
+        doctorLeftCause: departures?.doctor?.cause ?? null, doctorLeftDetail: departures?.doctor?.detail ?? null,
+        patientLeftCause: departures?.patient?.cause ?? null, patientLeftDetail: departures?.patient?.detail ?? null,
+        waitingSide: waiting?.side ?? null, waitingSince: waiting?.since ?? null,
         connectedMs: timeline.connectedMs,
         bothSince: timeline.bothSince,
         updatedAt,

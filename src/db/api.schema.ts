@@ -126,6 +126,7 @@ export const consultationLive = pgTable("consultation_live", {
   /** A side whose last connection dropped for a network reason is RECONNECTING until then (null: it was not). */
   doctorReconnectingUntil: tz("doctor_reconnecting_until"),
   patientReconnectingUntil: tz("patient_reconnecting_until"),
+  waitingSide: text("waiting_side", { enum: ["doctor", "patient"] }), waitingSince: tz("waiting_since"), // one side alone in the room since then (waiting.ts)
   /** Milliseconds both sides were in the room, over overlaps that have ended. */
   connectedMs: bigint("connected_ms", { mode: "number" }).default(0).notNull(),
   /** Both sides have been in the room since then (null unless both are in now). */

@@ -17,6 +17,7 @@ import { deriveTimeline } from "../consultations/presence.js";
 import { deriveReconnects } from "../consultations/reconnects.js";
 import { callEndOf, joinFailuresOf, sideDepartures, type RoomEnd } from "../consultations/departures.js";
 import type { LiveProjection } from "../consultations/presence.repo.js";
+import { waitingOf } from "../consultations/waiting.js";
 import { derivedEvents, reconcileLog, type ProjectedConsultation as LockedConsultation } from "./timeline-events.js";
 
 
@@ -126,7 +127,7 @@ export class LiveStatus {
       const { consultation } = outcome;
       const reconnects = deriveReconnects(timeline.transitions, closes, windowMs, this.#now(), lastDeliveryAt);
       const failures = joinFailuresOf(own);
-      saves.push({ consultationId: locked.id, timeline, reconnects, departures: sideDepartures(timeline, failures, roomEnds) });
+      saves.push({ consultationId: locked.id, timeline, reconnects, departures: sideDepartures(timeline, failures, roomEnds), waiting: waitingOf(timeline) });
       // Presence events come from what each connection itself reported, so the log does not
       // depend on delivery order. Leaves only implied by a session's close (the peer's own
       // leave lost) are logged once the consultation is over, after the grace period let
