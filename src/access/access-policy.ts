@@ -69,6 +69,11 @@ export function mayReadAttendance(viewer: Viewer, parties: Parties): boolean {
   return viewer.role === "admin" || sideOf(viewer, parties) !== null;
 }
 
+/** A delay ("running late") is announced by the consultation's doctor, or an admin for them. */
+export function mayAnnounceDelay(viewer: Viewer, parties: Parties): boolean {
+  return viewer.role === "admin" || sideOf(viewer, parties) === "doctor";
+}
+
 /** The audit trail is the admins'. */
 export function mayReadAuditTrail(viewer: Viewer): boolean {
   return viewer.role === "admin";

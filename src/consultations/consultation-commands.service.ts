@@ -21,6 +21,7 @@ import type { UnitOfWork } from "../app/repos.js";
 import { isClosed, secondsBetween, statusEvent, transition, type LifecycleAction } from "./lifecycle.js";
 import { appointmentStatusOf, expiryRoomReason, noShowEvent, noShowOf, noShowReason, type NoShow } from "./no-shows.js";
 import type { PeerFactsRepo } from "./presence.repo.js";
+import type { FrontDeskRepo } from "./frontdesk.repo.js";
 import type { Side, VideoRooms } from "./video-rooms.js";
 
 export interface JoinTokenResult {
@@ -42,6 +43,8 @@ export interface ConsultationCommandDeps {
   audit: AuditRepo;
   /** What 100ms reported, for who never came at expiry. */
   facts: PeerFactsRepo;
+  /** The delay a doctor announced, which moves the join window. */
+  frontDesk: FrontDeskRepo;
   now?: () => Date;
 }
 
@@ -71,10 +74,9 @@ export class ConsultationCommands {
     let consultation = await visible.get(consultationId);
     const side = sideOf(viewer, consultation);
     if (!side) throw new AppError("FORBIDDEN", "Only the consultation's doctor or patient can join it");
-    const appointment = await this.#appointmentOf(consultation);
-    const window = joinWindow(appointment, this.deps.policy);
+    const window = await this.#windowOf(consultation);
     assertCanJoin(consultation.status, window, this.#now());
-    if (!consultation.roomId) consultation = await this.#provision(appointment, { create: false, actor });
+    if (!consultation.roomId) consultation = await this.#provision(await this.#appointmentOf(consultation), { create: false, actor });
     assertCanJoin(consultation.status, window, this.#now());
     const roomId = consultation.roomId!;
     await this.deps.rooms.removeStaleConnections(roomId, viewer.userId);
@@ -113,11 +115,16 @@ export class ConsultationCommands {
    * and locked; the tokens cleared. Facts are read before the transaction (embedded PGlite).
    */
   async expire(consultation: ConsultationRecord): Promise<ConsultationRecord> {
-    const appointment = await this.#appointmentOf(consultation);
     const [connections, ends] = await Promise.all([this.deps.facts.connectionsOfMany([consultation.id]), this.deps.facts.sessionEndsOfMany([consultation.id])]);
-    const closesAt = joinWindow(appointment, this.deps.policy).closesAt;
+    const { closesAt } = await this.#windowOf(consultation);
     const noShow = noShowOf(connections.get(consultation.id) ?? [], ends.get(consultation.id)?.closes ?? [], closesAt);
     return this.#close(consultation, "expire", SYSTEM_ACTOR, noShowReason(noShow), noShow);
+  }
+
+  /** The join window, moved by any delay the doctor announced. */
+  async #windowOf(consultation: ConsultationRecord) {
+    const [appointment, delay] = await Promise.all([this.#appointmentOf(consultation), this.deps.frontDesk.delayOf(consultation.id)]);
+    return joinWindow({ ...appointment, delayMinutes: delay?.minutes }, this.deps.policy);
   }
 
   async #appointmentOf(consultation: ConsultationRecord): Promise<AppointmentRecord> {

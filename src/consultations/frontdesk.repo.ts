@@ -1,12 +1,15 @@
 /**
  * What a front desk reads beside a consultation: how it was closed (why the call ended, and
- * who never came). Reads by consultation ids, for loaders reached through a consultation the
- * viewer could already see.
+ * who never came), and the delay its doctor announced. Reads by consultation ids, for loaders
+ * reached through a consultation the viewer could already see, and the delay's one write.
  */
+import { eq, sql } from "drizzle-orm";
 import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
-import { consultationClosures as closures } from "../db/schema.js";
+import { consultationClosures as closures, consultationDelays as delays } from "../db/schema.js";
 import type { ClosureFacts } from "./departures.js";
+
+export type DelayRow = typeof delays.$inferSelect;
 
 export type ClosureRow = ClosureFacts & { consultationId: string; closedAt: Date; noShow: "doctor" | "patient" | "both" | null; waitedSeconds: number | null };
 
@@ -27,5 +30,24 @@ export class FrontDeskRepo {
       })
       .from(closures)
       .where(anyOf(closures.consultationId, consultationIds));
+  }
+
+  delaysByIds(consultationIds: readonly string[]): Promise<DelayRow[]> {
+    return this.db.select().from(delays).where(anyOf(delays.consultationId, consultationIds));
+  }
+
+  async delayOf(consultationId: string): Promise<DelayRow | null> {
+    const [row] = await this.db.select().from(delays).where(eq(delays.consultationId, consultationId));
+    return row ?? null;
+  }
+
+  /** The new delay, counted as one more announcement. */
+  async announceDelay(consultationId: string, minutes: number, announcedBy: string | null, at: Date): Promise<DelayRow> {
+    const [row] = await this.db
+      .insert(delays)
+      .values({ consultationId, minutes, announcedBy, announcedAt: at })
+      .onConflictDoUpdate({ target: delays.consultationId, set: { minutes, announcedBy, announcedAt: at, announcements: sql`${delays.announcements} + 1` } })
+      .returning();
+    return row!;
   }
 }

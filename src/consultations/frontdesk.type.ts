@@ -1,4 +1,4 @@
-/** GraphQL types of what a front desk reads of a consultation: who waits, who never came. */
+/** GraphQL types of what a front desk reads of a consultation: who waits, who runs late, who never came. */
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { ClosureRow } from "./frontdesk.repo.js";
 import { ParticipantRole } from "./consultation.type.js";
@@ -58,5 +58,21 @@ export class Waiting {
   static of(side: "doctor" | "patient", person: { userId: string; fullName: string }, since: Date, now: Date): Waiting {
     const role = side === "doctor" ? ParticipantRole.DOCTOR : ParticipantRole.PATIENT;
     return Object.assign(new Waiting(), { role, userId: person.userId, fullName: person.fullName, since, seconds: waitedSeconds(since, now) });
+  }
+}
+
+@ObjectType({ simpleResolvers: true, description: "The doctor is running late: the delay announced, and when the call is now expected to start." })
+export class RunningLate {
+  @Field(() => Int, { description: "Minutes after the booked start (`Appointment.scheduledAt`)." })
+  minutes!: number;
+
+  @Field(() => Date, { description: "`Appointment.scheduledAt` plus `minutes`." })
+  expectedStartAt!: Date;
+
+  @Field(() => Date, { description: "When it was announced." })
+  announcedAt!: Date;
+
+  static of(minutes: number, scheduledAt: Date, announcedAt: Date): RunningLate {
+    return Object.assign(new RunningLate(), { minutes, expectedStartAt: new Date(scheduledAt.getTime() + minutes * 60_000), announcedAt });
   }
 }

@@ -134,7 +134,7 @@ export const consultationLive = pgTable("consultation_live", {
   updatedAt: tz("updated_at").defaultNow().notNull(),
 });
 
-export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "PARTICIPANT_OFFLINE", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED", "PARTICIPANT_JOIN_FAILED", "NO_SHOW"] as const;
+export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "PARTICIPANT_OFFLINE", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED", "PARTICIPANT_JOIN_FAILED", "NO_SHOW", "RUNNING_LATE"] as const;
 
 /**
  * The durable, ordered log of everything a screen should see. `id` orders it (appends are
@@ -158,8 +158,8 @@ export const consultationEvents = pgTable(
     joinedAt: tz("joined_at"),
     /** For PARTICIPANT_LEFT and PARTICIPANT_OFFLINE: 100ms's reason for the leave (null when a session close ended it). */
     leftReason: text("left_reason"),
-    leaveCause: text("leave_cause"), // and below: why a side left or failed (departures.ts `LeaveCause`), 100ms's words for it
-    leaveDetail: text("leave_detail"),
+    leaveCause: text("leave_cause"), leaveDetail: text("leave_detail"), // why a side left or failed (departures.ts `LeaveCause`), 100ms's words for it
+    delayMinutes: integer("delay_minutes"), // RUNNING_LATE: the delay announced, in minutes after the booked start
     prescriptionId: uuid("prescription_id"),
     /** For EVENT_RETRACTED: the event that later facts showed did not happen (as logged). */
     retractsId: bigint("retracts_id", { mode: "number" }),

@@ -11,7 +11,7 @@ import { participantOf, presenceAfterEvent } from "../consultations/participants
 import { requireViewer, requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { mapLoaded, present } from "../kit/loaded.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
-import { NoShow } from "../consultations/frontdesk.type.js";
+import { NoShow, RunningLate } from "../consultations/frontdesk.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
 import { statusAt } from "./timeline-events.js";
 
@@ -77,6 +77,14 @@ export class ConsultationEventResolver {
   noShow(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): NoShow | null | Promise<NoShow | null> {
     if (event.type !== "NO_SHOW") return null;
     return mapLoaded(ctx.loaders.closure.get(event.consultationId), NoShow.from);
+  }
+
+  @FieldResolver(() => RunningLate, { nullable: true, description: "Set for RUNNING_LATE: the delay announced and the new expected start." })
+  runningLate(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): RunningLate | null | Promise<RunningLate> {
+    if (event.type !== "RUNNING_LATE" || event.delayMinutes === null) return null;
+    const minutes = event.delayMinutes;
+    return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) =>
+      mapLoaded(ctx.loaders.appointment.get(present(c, "consultation").appointmentId), (a) => RunningLate.of(minutes, present(a, "appointment").scheduledAt, event.occurredAt)));
   }
 
   @FieldResolver(() => Prescription, { nullable: true, description: "Set for PRESCRIPTION_CREATED." })

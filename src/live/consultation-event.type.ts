@@ -13,6 +13,7 @@ export enum ConsultationEventType {
   EVENT_RETRACTED = "EVENT_RETRACTED",
   PARTICIPANT_JOIN_FAILED = "PARTICIPANT_JOIN_FAILED",
   NO_SHOW = "NO_SHOW",
+  RUNNING_LATE = "RUNNING_LATE",
 }
 registerEnumType(ConsultationEventType, {
   name: "ConsultationEventType",
@@ -30,6 +31,9 @@ registerEnumType(ConsultationEventType, {
     },
     NO_SHOW: {
       description: "The join window closed with the call never ACTIVE and a side never joined: `noShow` says which, and how long the other waited. Comes with the STATUS_CHANGED to CANCELLED.",
+    },
+    RUNNING_LATE: {
+      description: "The doctor (or an admin) announced a delay: `runningLate` has the minutes and the new expected start.",
     },
     EVENT_RETRACTED: {
       description:
@@ -65,6 +69,7 @@ export class ConsultationEvent {
   leftReason!: string | null;
   leaveCause!: string | null;
   leaveDetail!: string | null;
+  delayMinutes!: number | null;
   prescriptionId!: string | null;
 
   static from(row: EventRow): ConsultationEvent {
@@ -82,6 +87,7 @@ export class ConsultationEvent {
       leftReason: row.leftReason,
       leaveCause: row.leaveCause,
       leaveDetail: row.leaveDetail,
+      delayMinutes: row.delayMinutes,
       prescriptionId: row.prescriptionId,
     });
   }
