@@ -74,6 +74,11 @@ export function mayAnnounceDelay(viewer: Viewer, parties: Parties): boolean {
   return viewer.role === "admin" || sideOf(viewer, parties) === "doctor";
 }
 
+/** Call quality is reported by a side's own app, for that side only: the consultation's doctor or patient. */
+export function mayReportQuality(viewer: Viewer, parties: Parties): Side | null {
+  return sideOf(viewer, parties);
+}
+
 /** The audit trail is the admins'. */
 export function mayReadAuditTrail(viewer: Viewer): boolean {
   return viewer.role === "admin";

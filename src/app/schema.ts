@@ -11,6 +11,7 @@ import { ConsultationCommandsResolver } from "../consultations/consultation-comm
 import { AppointmentConsultationResolver, ConsultationResolver } from "../consultations/consultation.resolver.js";
 import { ConsultationEventResolver } from "../live/consultation-event.resolver.js";
 import { ConsultationFrontDeskResolver } from "../consultations/frontdesk.resolver.js";
+import { CallQualityResolver } from "../consultations/call-quality.resolver.js";
 import { ConsultationAttendanceResolver } from "../attendance/attendance.resolver.js";
 import { ConsultationTimelineResolver } from "../live/consultation-timeline.resolver.js";
 import { ConsultationPrescriptionsResolver, PrescriptionResolver } from "../prescriptions/prescription.resolver.js";
@@ -52,6 +53,7 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
       ConsultationTimelineResolver,
       ConsultationAttendanceResolver,
       ConsultationFrontDeskResolver,
+      CallQualityResolver,
       AuditResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],

@@ -17,6 +17,7 @@ import { Users } from "../clinic/users.service.js";
 import { ConsultationCommands } from "../consultations/consultation-commands.service.js";
 import { ConsultationService } from "../consultations/consultation.service.js";
 import { RunningLate } from "../consultations/running-late.service.js";
+import { CallQualityReports } from "../consultations/call-quality.service.js";
 import type { Database } from "../db/client.js";
 import { ConsultationEventsService } from "../live/consultation-events.service.js";
 import type { EventHub } from "../live/event-hub.js";
@@ -103,6 +104,7 @@ export function createServices(database: Database, options: ServiceOptions) {
     }),
     commands,
     runningLate: new RunningLate({ transaction: parts.transaction }),
+    callQuality: new CallQualityReports({ transaction: parts.transaction }),
     /** Each request's (and subscription's) view of the consultations: scoped to the viewer, built once per request. */
     visibleTo: (viewer: Viewer) => new VisibleConsultations(viewer, repos.consultations, repos.consultationWrites),
     /** Fresh per-request DataLoaders (each request, and each subscription event, gets its own). */

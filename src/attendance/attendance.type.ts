@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { AttendanceInterval as IntervalRecord, AttendanceJoinFailure as FailureRecord, AttendanceLedger, AttendanceOverlap as OverlapRecord } from "./attendance.js";
 import { ParticipantRole } from "../consultations/consultation.type.js";
 import { LeaveReason } from "../consultations/departure.type.js";
+import { CallQuality } from "../consultations/frontdesk.type.js";
 
 const roleOf = (side: "doctor" | "patient") => (side === "doctor" ? ParticipantRole.DOCTOR : ParticipantRole.PATIENT);
 
@@ -97,6 +98,15 @@ export class AttendanceOverlap {
   }
 }
 
+@ObjectType({ simpleResolvers: true, description: "Each side's call quality as its app reported it, kept with the attendance record (a billing dispute sees 'poor connection for 40% of the call')." })
+export class AttendanceQuality {
+  @Field(() => CallQuality, { nullable: true, description: "Null when the doctor's app never reported." })
+  doctor!: CallQuality | null;
+
+  @Field(() => CallQuality, { nullable: true, description: "Null when the patient's app never reported." })
+  patient!: CallQuality | null;
+}
+
 @ObjectType({ simpleResolvers: true, description: "What `connectedSeconds` is made of, traced to 100ms's deliveries." })
 export class Attendance {
   @Field(() => [AttendanceInterval], { description: "The doctor's connections, oldest first." })
@@ -114,13 +124,17 @@ export class Attendance {
   @Field(() => [AttendanceJoinFailure], { description: "Joins 100ms refused, oldest first (never billed)." })
   joinFailures!: AttendanceJoinFailure[];
 
-  static from(ledger: AttendanceLedger): Attendance {
+  @Field(() => AttendanceQuality, { description: "Each side's call quality, as reported by its app." })
+  quality!: AttendanceQuality;
+
+  static from(ledger: AttendanceLedger, quality: { doctor: CallQuality | null; patient: CallQuality | null } = { doctor: null, patient: null }): Attendance {
     return Object.assign(new Attendance(), {
       doctor: ledger.intervals.doctor.map(AttendanceInterval.from),
       patient: ledger.intervals.patient.map(AttendanceInterval.from),
       overlaps: ledger.overlaps.map(AttendanceOverlap.from),
       connectedSeconds: ledger.connectedSeconds,
       joinFailures: ledger.joinFailures.map(AttendanceJoinFailure.from),
+      quality: Object.assign(new AttendanceQuality(), quality),
     });
   }
 }

@@ -75,6 +75,10 @@ export class Participant {
 
   @Field(() => String, { nullable: true, description: "100ms's own words for `leftReason`: the leave's reason, a kick's message, a failed join's error, the room end's reason." })
   leftReasonDetail!: string | null;
+
+  /** Where `quality` is read from: the consultation, and until when a score holds (its end; now while open). */
+  consultationId?: string;
+  until?: Date | null;
 }
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: "The video call of one appointment." })

@@ -3,13 +3,15 @@
  * who never came), and the delay its doctor announced. Reads by consultation ids, for loaders
  * reached through a consultation the viewer could already see, and the delay's one write.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
-import { consultationClosures as closures, consultationDelays as delays } from "../db/schema.js";
+import { callQuality as quality, consultationClosures as closures, consultationDelays as delays } from "../db/schema.js";
+import type { QualityRow } from "./call-quality.js";
 import type { ClosureFacts } from "./departures.js";
 
 export type DelayRow = typeof delays.$inferSelect;
+export type CallQualityRow = typeof quality.$inferSelect;
 
 export type ClosureRow = ClosureFacts & { consultationId: string; closedAt: Date; noShow: "doctor" | "patient" | "both" | null; waitedSeconds: number | null };
 
@@ -49,5 +51,25 @@ export class FrontDeskRepo {
       .onConflictDoUpdate({ target: delays.consultationId, set: { minutes, announcedBy, announcedAt: at, announcements: sql`${delays.announcements} + 1` } })
       .returning();
     return row!;
+  }
+
+  qualityByIds(consultationIds: readonly string[]): Promise<CallQualityRow[]> {
+    return this.db.select().from(quality).where(anyOf(quality.consultationId, consultationIds));
+  }
+
+  /** A side's row, locked until the transaction ends (its reports are serialised). */
+  async lockQuality(consultationId: string, side: "doctor" | "patient"): Promise<CallQualityRow | null> {
+    const [row] = await this.db.select().from(quality).where(and(eq(quality.consultationId, consultationId), eq(quality.side, side))).for("update");
+    return row ?? null;
+  }
+
+  /** Writes a side's row; false when a concurrent first report won (this one is then throttled). */
+  async saveQuality(consultationId: string, side: "doctor" | "patient", row: QualityRow, first: boolean): Promise<boolean> {
+    if (first) {
+      const inserted = await this.db.insert(quality).values({ consultationId, side, ...row }).onConflictDoNothing().returning({ side: quality.side });
+      return inserted.length > 0;
+    }
+    await this.db.update(quality).set(row).where(and(eq(quality.consultationId, consultationId), eq(quality.side, side)));
+    return true;
   }
 }

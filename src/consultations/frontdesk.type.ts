@@ -1,5 +1,6 @@
 /** GraphQL types of what a front desk reads of a consultation: who waits, who runs late, who never came. */
-import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import type { QualitySummary } from "./call-quality.js";
 import type { ClosureRow } from "./frontdesk.repo.js";
 import { ParticipantRole } from "./consultation.type.js";
 import { waitedSeconds } from "./waiting.js";
@@ -75,4 +76,59 @@ export class RunningLate {
   static of(minutes: number, scheduledAt: Date, announcedAt: Date): RunningLate {
     return Object.assign(new RunningLate(), { minutes, expectedStartAt: new Date(scheduledAt.getTime() + minutes * 60_000), announcedAt });
   }
+}
+
+@ObjectType({
+  simpleResolvers: true,
+  description: "A side's call quality as its app reported it (0-5, hmssdk_flutter's network quality; a score holds until the next report or the call's end).",
+})
+export class CallQuality {
+  @Field(() => Int, { description: "The last score reported." })
+  latest!: number;
+
+  @Field(() => Int, { description: "The lowest score reported." })
+  lowest!: number;
+
+  @Field(() => Int, { description: "Reports written (at most one per 10 s)." })
+  reports!: number;
+
+  @Field(() => Int, { description: "Seconds from the first report to the call's end (or now)." })
+  reportedSeconds!: number;
+
+  @Field(() => Int, { description: "Of those, seconds at a score of 2 or less." })
+  poorSeconds!: number;
+
+  @Field(() => Float, { description: "`poorSeconds / reportedSeconds`, 0 to 1: 'poor connection for 40% of the call' is 0.4." })
+  poorShare!: number;
+
+  static from(summary: QualitySummary): CallQuality {
+    return Object.assign(new CallQuality(), summary);
+  }
+}
+
+/** Keys are the GraphQL names; values are the service's. */
+export enum QualityReportOutcome {
+  ACCEPTED = "accepted",
+  THROTTLED = "throttled",
+  NOT_IN_CALL = "not_in_call",
+}
+registerEnumType(QualityReportOutcome, {
+  name: "QualityReportOutcome",
+  description: "What became of a call-quality report. Only ACCEPTED is written; the others are ignored, not errors.",
+  valuesConfig: {
+    THROTTLED: { description: "Within 10 s of this side's last written report: report on change, not on a timer." },
+    NOT_IN_CALL: { description: "The consultation is not ACTIVE." },
+  },
+});
+
+@ObjectType({ simpleResolvers: true, description: "The answer to `reportCallQuality`." })
+export class CallQualityReport {
+  @Field(() => QualityReportOutcome)
+  outcome!: QualityReportOutcome;
+
+  @Field(() => ParticipantRole, { description: "The caller's side, the one reported on." })
+  role!: ParticipantRole;
+
+  @Field(() => CallQuality, { nullable: true, description: "The side's summary after this report (null before any was written)." })
+  quality!: CallQuality | null;
 }

@@ -23,8 +23,10 @@ interface Presence {
 
 const OFFLINE: Presence = { online: false, state: "offline", reconnectingUntil: null, peerId: null, joinedAt: null, leftAt: null, leftReason: null, leftReasonDetail: null };
 
-export function participantOf(side: Side, person: Person, presence: Presence = OFFLINE): Participant {
+export function participantOf(side: Side, person: Person, presence: Presence = OFFLINE, call?: { id: string; endedAt: Date | null }): Participant {
   return Object.assign(new Participant(), {
+    consultationId: call?.id,
+    until: call?.endedAt ?? null,
     userId: person.userId,
     role: side === "doctor" ? ParticipantRole.DOCTOR : ParticipantRole.PATIENT,
     fullName: person.fullName,
@@ -70,9 +72,9 @@ export function presenceAfterEvent(event: {
 }
 
 /** The two entries of `Consultation.participants`: the doctor's, then the patient's. */
-export function participantsOf(doctor: Person | null, patient: Person | null, live: LiveRow | null): Participant[] {
+export function participantsOf(doctor: Person | null, patient: Person | null, live: LiveRow | null, call?: { id: string; endedAt: Date | null }): Participant[] {
   return [
-    participantOf("doctor", present(doctor, "doctor"), presenceOf("doctor", live)),
-    participantOf("patient", present(patient, "patient"), presenceOf("patient", live)),
+    participantOf("doctor", present(doctor, "doctor"), presenceOf("doctor", live), call),
+    participantOf("patient", present(patient, "patient"), presenceOf("patient", live), call),
   ];
 }

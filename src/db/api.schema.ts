@@ -134,7 +134,7 @@ export const consultationLive = pgTable("consultation_live", {
   updatedAt: tz("updated_at").defaultNow().notNull(),
 });
 
-export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "PARTICIPANT_OFFLINE", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED", "PARTICIPANT_JOIN_FAILED", "NO_SHOW", "RUNNING_LATE"] as const;
+export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "PARTICIPANT_OFFLINE", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED", "PARTICIPANT_JOIN_FAILED", "NO_SHOW", "RUNNING_LATE", "CALL_QUALITY_CHANGED"] as const;
 
 /**
  * The durable, ordered log of everything a screen should see. `id` orders it (appends are
@@ -159,7 +159,7 @@ export const consultationEvents = pgTable(
     /** For PARTICIPANT_LEFT and PARTICIPANT_OFFLINE: 100ms's reason for the leave (null when a session close ended it). */
     leftReason: text("left_reason"),
     leaveCause: text("leave_cause"), leaveDetail: text("leave_detail"), // why a side left or failed (departures.ts `LeaveCause`), 100ms's words for it
-    delayMinutes: integer("delay_minutes"), // RUNNING_LATE: the delay announced, in minutes after the booked start
+    delayMinutes: integer("delay_minutes"), qualityScore: integer("quality_score"), // RUNNING_LATE: minutes after the booked start; CALL_QUALITY_CHANGED: the score
     prescriptionId: uuid("prescription_id"),
     /** For EVENT_RETRACTED: the event that later facts showed did not happen (as logged). */
     retractsId: bigint("retracts_id", { mode: "number" }),

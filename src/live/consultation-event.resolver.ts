@@ -7,7 +7,7 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type ResolverData } from "type-graphql";
 import { ConsultationEvent } from "./consultation-event.type.js";
 import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
-import { participantOf, presenceAfterEvent } from "../consultations/participants.js";
+import { participantOf, presenceAfterEvent, presenceOf } from "../consultations/participants.js";
 import { requireViewer, requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { mapLoaded, present } from "../kit/loaded.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
@@ -61,15 +61,16 @@ export class ConsultationEventResolver {
     return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => statusAt(present(c, "consultation"), event.occurredAt) as ConsultationStatus);
   }
 
-  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED, PARTICIPANT_LEFT, PARTICIPANT_OFFLINE (the side right after the event) and PARTICIPANT_JOIN_FAILED (the failed attempt)." })
+  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED, PARTICIPANT_LEFT, PARTICIPANT_OFFLINE (the side right after the event), PARTICIPANT_JOIN_FAILED (the failed attempt) and CALL_QUALITY_CHANGED (the side now, with its \`quality\`)." })
   participant(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Participant | null | Promise<Participant | null> {
     const side = event.side;
     if (!side || event.type === "EVENT_RETRACTED") return null;
     return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => {
       const consultation = present(c, "consultation");
       const person = side === "doctor" ? ctx.loaders.doctor.get(consultation.doctorId) : ctx.loaders.patient.get(consultation.patientId);
-      const presence = presenceAfterEvent(event);
-      return mapLoaded(person, (p) => participantOf(side, present(p, side), presence));
+      // A quality report changes no presence: the side as it is now.
+      const presence = event.type === "CALL_QUALITY_CHANGED" ? mapLoaded(ctx.loaders.live.get(event.consultationId), (l) => presenceOf(side, l)) : presenceAfterEvent(event);
+      return mapLoaded(person, (p) => mapLoaded(presence, (now) => participantOf(side, present(p, side), now, consultation)));
     });
   }
 

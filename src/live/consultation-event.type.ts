@@ -14,6 +14,7 @@ export enum ConsultationEventType {
   PARTICIPANT_JOIN_FAILED = "PARTICIPANT_JOIN_FAILED",
   NO_SHOW = "NO_SHOW",
   RUNNING_LATE = "RUNNING_LATE",
+  CALL_QUALITY_CHANGED = "CALL_QUALITY_CHANGED",
 }
 registerEnumType(ConsultationEventType, {
   name: "ConsultationEventType",
@@ -34,6 +35,9 @@ registerEnumType(ConsultationEventType, {
     },
     RUNNING_LATE: {
       description: "The doctor (or an admin) announced a delay: `runningLate` has the minutes and the new expected start.",
+    },
+    CALL_QUALITY_CHANGED: {
+      description: "A side's app reported a different call quality (`reportCallQuality`): `participant.quality` has the side's summary.",
     },
     EVENT_RETRACTED: {
       description:

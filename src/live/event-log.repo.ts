@@ -36,7 +36,7 @@ export type EventScope =
 
 /** Everything an event carries; id and created_at come from their defaults. */
 const EVENT_KEYS = [
-  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "leftReason", "leaveCause", "leaveDetail", "delayMinutes", "prescriptionId", "retractsId", "dedupeKey",
+  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "leftReason", "leaveCause", "leaveDetail", "delayMinutes", "qualityScore", "prescriptionId", "retractsId", "dedupeKey",
 ] as const satisfies ReadonlyArray<keyof NewEvent>;
 
 /** A routed event as one packed value per row: replays and the hub read thousands of rows at a time. */
