@@ -75,11 +75,12 @@ export interface JoinFailure {
 
 /** The failed joins among a consultation's connections (stored with their failure time as `leftAt`), oldest first. */
 export function joinFailuresOf(connections: readonly ConnectionFact[]): JoinFailure[] {
-  return connections
-    .flatMap((c) => {
-      if (c.side === null || c.joinedAt !== null || c.leftAt === null || !c.leftReason?.startsWith(JOIN_FAILED_PREFIX)) return [];
-      return [{ side: c.side, at: c.leftAt, peerId: c.peerId, detail: causeOfReason(c.leftReason).detail }];
-    })
+  const byPeer = new Map<string, JoinFailure>();
+  for (const c of connections) {
+    if (c.side === null || c.joinedAt !== null || c.leftAt === null || causeOfReason(c.leftReason).cause !== "join_failed") continue;
+    byPeer.set(c.peerId, { side: c.side, at: c.leftAt, peerId: c.peerId, detail: causeOfReason(c.leftReason).detail });
+  }
+  return [...byPeer.values()]
     .sort((a, b) => a.at.getTime() - b.at.getTime() || a.peerId.localeCompare(b.peerId));
 }
 
@@ -103,7 +104,8 @@ export function sideDepartures(timeline: Timeline, failures: readonly JoinFailur
 export function causeOfReason(stored: string | null | undefined): Departure {
   const text = stored?.trim() ?? "";
   if (text === "") return { cause: "other", detail: null };
-  if (text.startsWith(JOIN_FAILED_PREFIX)) return { cause: "join_failed", detail: text.slice(JOIN_FAILED_PREFIX.length) || null };
+  const failed = JOIN_FAILED_PREFIX.trim();
+  if (text.startsWith(failed)) return { cause: "join_failed", detail: text.slice(failed.length).trim() || null };
   if (isNetworkLeave(text)) return { cause: "network", detail: text };
   const [head, ...rest] = text.split(": ");
   const message = rest.join(": ") || null;

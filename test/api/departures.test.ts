@@ -35,12 +35,19 @@ async function frontDesk(id: string, token = adminToken) {
   return result.data!.consultation;
 }
 
-/** Completed once the grace period has passed: asked again (the reconciler's sweep) until it has. */
+/** The script's events once all are in: 5 joins, 4 leaves, a failed join, ACTIVE and COMPLETED. */
+const SCRIPT_EVENTS = 11;
+
+/**
+ * Completed once the grace period has passed, with every webhook applied (a batch that failed
+ * on a loaded machine is applied again by the queue or the reconciler's sweep): asked again until so.
+ */
 async function completed(id: string) {
   await expect.poll(async () => {
     await api.api.reconciler.runOnce();
-    return (await frontDesk(id))!.status;
-  }, { timeout: 15_000, interval: 200 }).toBe("COMPLETED");
+    const c = (await frontDesk(id))!;
+    return `${c.status} ${c.events.edges.length}`;
+  }, { timeout: 30_000, interval: 200 }).toBe(`COMPLETED ${SCRIPT_EVENTS}`);
   return (await frontDesk(id))!;
 }
 

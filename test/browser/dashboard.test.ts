@@ -137,7 +137,7 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     expect(await left.getAttribute("title")).toBe("patient: left (client request)");
     expect(await page.locator("#legend").isVisible()).toBe(true);
     // Reads at 800 px: nothing wider than the window.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
     await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT ?? `${process.env.TMPDIR ?? "/tmp"}/dashboard-frontdesk.png`, fullPage: true });
     expect(errors).toEqual([]);
   }, 60_000);
