@@ -69,6 +69,16 @@ export function mayReadAttendance(viewer: Viewer, parties: Parties): boolean {
   return viewer.role === "admin" || sideOf(viewer, parties) !== null;
 }
 
+/** A delay ("running late") is announced by the consultation's doctor, or an admin for them. */
+export function mayAnnounceDelay(viewer: Viewer, parties: Parties): boolean {
+  return viewer.role === "admin" || sideOf(viewer, parties) === "doctor";
+}
+
+/** Call quality is reported by a side's own app, for that side only: the consultation's doctor or patient. */
+export function mayReportQuality(viewer: Viewer, parties: Parties): Side | null {
+  return sideOf(viewer, parties);
+}
+
 /** The audit trail is the admins'. */
 export function mayReadAuditTrail(viewer: Viewer): boolean {
   return viewer.role === "admin";

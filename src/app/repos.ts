@@ -7,6 +7,7 @@ import { AuditRepo } from "../audit/audit.repo.js";
 import { ClinicRepo } from "../clinic/clinic.repo.js";
 import { ConsultationWriteRepo } from "../consultations/consultation-write.repo.js";
 import { ConsultationRepo } from "../consultations/consultation.repo.js";
+import { FrontDeskRepo } from "../consultations/frontdesk.repo.js";
 import { planEachRun, type Db } from "../db/client.js";
 import { AttendanceRepo } from "../attendance/attendance.repo.js";
 import { EventLogRepo } from "../live/event-log.repo.js";
@@ -20,6 +21,7 @@ export function createRepos(db: Db) {
     clinic: new ClinicRepo(db),
     consultations: new ConsultationRepo(db),
     consultationWrites: new ConsultationWriteRepo(db),
+    frontDesk: new FrontDeskRepo(db),
     prescriptions: new PrescriptionRepo(db),
     prescriptionWrites: new PrescriptionWriteRepo(db),
     live: new LiveStateRepo(db),

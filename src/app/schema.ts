@@ -10,6 +10,8 @@ import { UserResolver } from "../clinic/user.resolver.js";
 import { ConsultationCommandsResolver } from "../consultations/consultation-commands.resolver.js";
 import { AppointmentConsultationResolver, ConsultationResolver } from "../consultations/consultation.resolver.js";
 import { ConsultationEventResolver } from "../live/consultation-event.resolver.js";
+import { ConsultationFrontDeskResolver } from "../consultations/frontdesk.resolver.js";
+import { CallQualityResolver } from "../consultations/call-quality.resolver.js";
 import { ConsultationAttendanceResolver } from "../attendance/attendance.resolver.js";
 import { ConsultationTimelineResolver } from "../live/consultation-timeline.resolver.js";
 import { ConsultationPrescriptionsResolver, PrescriptionResolver } from "../prescriptions/prescription.resolver.js";
@@ -50,6 +52,8 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
       ConsultationEventResolver,
       ConsultationTimelineResolver,
       ConsultationAttendanceResolver,
+      ConsultationFrontDeskResolver,
+      CallQualityResolver,
       AuditResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],

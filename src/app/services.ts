@@ -16,6 +16,8 @@ import type { HmsConfig, RateLimitConfig, StreamLimits, VideoPolicy } from "../c
 import { Users } from "../clinic/users.service.js";
 import { ConsultationCommands } from "../consultations/consultation-commands.service.js";
 import { ConsultationService } from "../consultations/consultation.service.js";
+import { RunningLate } from "../consultations/running-late.service.js";
+import { CallQualityReports } from "../consultations/call-quality.service.js";
 import type { Database } from "../db/client.js";
 import { ConsultationEventsService } from "../live/consultation-events.service.js";
 import type { EventHub } from "../live/event-hub.js";
@@ -72,6 +74,8 @@ export function createServices(database: Database, options: ServiceOptions) {
     rooms,
     policy: options.video,
     audit: repos.audit,
+    facts: repos.peerFacts,
+    frontDesk: repos.frontDesk,
   });
   const live = liveServices(parts, applying, commands);
   const users = new Users(repos.clinic);
@@ -99,6 +103,8 @@ export function createServices(database: Database, options: ServiceOptions) {
       limits: options.streams,
     }),
     commands,
+    runningLate: new RunningLate({ transaction: parts.transaction }),
+    callQuality: new CallQualityReports({ transaction: parts.transaction }),
     /** Each request's (and subscription's) view of the consultations: scoped to the viewer, built once per request. */
     visibleTo: (viewer: Viewer) => new VisibleConsultations(viewer, repos.consultations, repos.consultationWrites),
     /** Fresh per-request DataLoaders (each request, and each subscription event, gets its own). */

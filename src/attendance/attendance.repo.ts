@@ -5,16 +5,18 @@ import { anyOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { hmsWebhookEvents as inbox } from "../db/schema.js";
 import { PeerFactsRepo } from "../consultations/presence.repo.js";
+import type { RoomEnd } from "../consultations/departures.js";
 import type { AttendanceConnection, Delivery } from "./attendance.js";
 
 export interface AttendanceFacts {
   connections: AttendanceConnection[];
   closes: Date[];
+  roomEnds: RoomEnd[];
   deliveries: Delivery[];
 }
 
-/** The deliveries an interval can rest on: joins, leaves and session closes. */
-const LEDGER_TYPES = ["peer.join.success", "peer.leave.success", "session.close.success", "room.end.success"];
+/** The deliveries an interval (or a failed join) can rest on: joins, leaves, failed joins and session closes. */
+const LEDGER_TYPES = ["peer.join.success", "peer.leave.success", "peer.join.failure", "session.close.success", "room.end.success"];
 
 export class AttendanceRepo {
   /** The same reads of the facts as the live timeline's: one ledger, one presence, from one source. */
@@ -27,10 +29,11 @@ export class AttendanceRepo {
   async factsOfMany(consultations: ReadonlyArray<{ id: string; roomId: string | null }>): Promise<Map<string, AttendanceFacts>> {
     const ids = consultations.map((c) => c.id);
     const roomIds = consultations.flatMap((c) => (c.roomId ? [c.roomId] : []));
-    const [connections, closes, deliveries] = await Promise.all([this.#facts.connectionsOfMany(ids), this.#facts.closesOfMany(ids), this.#deliveries(roomIds)]);
+    const [connections, closes, deliveries] = await Promise.all([this.#facts.connectionsOfMany(ids), this.#facts.sessionEndsOfMany(ids), this.#deliveries(roomIds)]);
     return new Map(consultations.map((c) => [c.id, {
       connections: connections.get(c.id) ?? [],
-      closes: closes.get(c.id) ?? [],
+      closes: closes.get(c.id)?.closes ?? [],
+      roomEnds: closes.get(c.id)?.roomEnds ?? [],
       deliveries: (c.roomId && deliveries.get(c.roomId)) || [],
     }]));
   }

@@ -3,6 +3,8 @@ import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { Consultation } from "../consultations/consultation.type.js";
 import { requireViewer, type GraphQLContext } from "../graphql/context.js";
 import { Attendance } from "./attendance.type.js";
+import { qualityAt } from "../consultations/call-quality.js";
+import { CallQuality } from "../consultations/frontdesk.type.js";
 import { assertMayReadAttendance } from "./attendance.service.js";
 
 @Resolver(() => Consultation)
@@ -13,6 +15,11 @@ export class ConsultationAttendanceResolver {
   })
   async attendance(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): Promise<Attendance> {
     assertMayReadAttendance(requireViewer(ctx), consultation);
-    return Attendance.from(await ctx.loaders.attendance.load({ id: consultation.id, roomId: consultation.roomId }));
+    const [ledger, rows] = await Promise.all([ctx.loaders.attendance.load({ id: consultation.id, roomId: consultation.roomId }), ctx.loaders.quality.load(consultation.id)]);
+    const of = (side: "doctor" | "patient") => {
+      const row = rows.find((r) => r.side === side);
+      return row ? CallQuality.from(qualityAt(row, consultation.endedAt ?? new Date())) : null;
+    };
+    return Attendance.from(ledger, { doctor: of("doctor"), patient: of("patient") });
   }
 }

@@ -30,7 +30,7 @@ export function attendanceLedgers(repo: AttendanceRepo) {
     const facts = await repo.factsOfMany(keys);
     return keys.map((k) => {
       const f = facts.get(k.id)!;
-      return deriveAttendance(f.connections, f.closes, f.deliveries);
+      return deriveAttendance(f.connections, f.closes, f.deliveries, f.roomEnds);
     });
   };
 }

@@ -5,6 +5,7 @@
  * from the same facts (and the same rules: `connectionEnd`) as the live timeline.
  */
 import { connectionEnd, SIDES, type ConnectionFact, type Side } from "../consultations/presence.js";
+import { departureOf, joinFailuresOf, type Departure, type JoinFailure, type RoomEnd } from "../consultations/departures.js";
 
 /** REPORTED: both ends are 100ms's; INFERRED: an end is the API's; CLOSED_BY_SESSION_END: a session close ended it. */
 export type AttendanceSource = "reported" | "inferred" | "closed_by_session_end";
@@ -29,8 +30,13 @@ export interface AttendanceInterval {
   /** Null while the connection is still in the room. */
   to: Date | null;
   source: AttendanceSource;
+  /** Why it ended (null while open). */
+  end: Departure | null;
   webhookIds: string[];
 }
+
+/** A join 100ms refused, with its delivery. */
+export type AttendanceJoinFailure = JoinFailure & { webhookIds: string[] };
 
 export interface AttendanceOverlap {
   from: Date;
@@ -43,6 +49,8 @@ export interface AttendanceOverlap {
 
 export interface AttendanceLedger {
   intervals: Record<Side, AttendanceInterval[]>;
+  /** Joins 100ms refused, oldest first. */
+  joinFailures: AttendanceJoinFailure[];
   overlaps: AttendanceOverlap[];
   /** Seconds both sides were in the room over ended overlaps: the timeline's `connectedMs`, rounded. */
   connectedSeconds: number;
@@ -50,21 +58,27 @@ export interface AttendanceLedger {
 
 const CLOSE_TYPES = new Set(["session.close.success", "room.end.success"]);
 
-export function deriveAttendance(connections: readonly AttendanceConnection[], closes: readonly Date[], deliveries: readonly Delivery[]): AttendanceLedger {
+export function deriveAttendance(
+  connections: readonly AttendanceConnection[],
+  closes: readonly Date[],
+  deliveries: readonly Delivery[],
+  roomEnds: readonly RoomEnd[] = [],
+): AttendanceLedger {
   const closeTimes = closes.map((d) => d.getTime()).sort((a, b) => a - b);
   const intervals = {} as Record<Side, AttendanceInterval[]>;
   for (const side of SIDES) {
     intervals[side] = connections
       .filter((c) => c.side === side && c.joinedAt !== null)
-      .map((c) => intervalOf(side, c, closeTimes, deliveries))
+      .map((c) => intervalOf(side, c, closeTimes, deliveries, roomEnds))
       .sort((a, b) => a.from.getTime() - b.from.getTime() || a.peerId.localeCompare(b.peerId));
   }
+  const joinFailures = joinFailuresOf(connections).map((f) => ({ ...f, webhookIds: [...new Set(deliveries.filter((d) => d.peerId === f.peerId).map((d) => d.id))].sort() }));
   const overlaps = overlapsOf(merged(intervals.doctor), merged(intervals.patient));
   const ms = overlaps.reduce((sum, o) => sum + (o.to ? o.to.getTime() - o.from.getTime() : 0), 0);
-  return { intervals, overlaps, connectedSeconds: Math.round(ms / 1000) };
+  return { intervals, joinFailures, overlaps, connectedSeconds: Math.round(ms / 1000) };
 }
 
-function intervalOf(side: Side, c: AttendanceConnection, closeTimes: readonly number[], deliveries: readonly Delivery[]): AttendanceInterval {
+function intervalOf(side: Side, c: AttendanceConnection, closeTimes: readonly number[], deliveries: readonly Delivery[], roomEnds: readonly RoomEnd[]): AttendanceInterval {
   const { start, end, closedBySession } = connectionEnd(c, closeTimes);
   const own = deliveries.filter((d) => d.peerId === c.peerId && !CLOSE_TYPES.has(d.type));
   const closing = closedBySession ? deliveries.filter((d) => CLOSE_TYPES.has(d.type) && (!c.sessionId || d.sessionId === c.sessionId)) : [];
@@ -76,6 +90,7 @@ function intervalOf(side: Side, c: AttendanceConnection, closeTimes: readonly nu
     from: new Date(start),
     to: end === null ? null : new Date(end),
     source,
+    end: end === null ? null : departureOf(closedBySession ? null : c.leftReason, { joinedAt: start, end, closedBySession }, roomEnds),
     webhookIds: [...new Set([...own, ...closing].map((d) => d.id))].sort(),
   };
 }

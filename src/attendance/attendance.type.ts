@@ -1,6 +1,10 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { AttendanceInterval as IntervalRecord, AttendanceLedger, AttendanceOverlap as OverlapRecord } from "./attendance.js";
+import type { AttendanceInterval as IntervalRecord, AttendanceJoinFailure as FailureRecord, AttendanceLedger, AttendanceOverlap as OverlapRecord } from "./attendance.js";
 import { ParticipantRole } from "../consultations/consultation.type.js";
+import { LeaveReason } from "../consultations/departure.type.js";
+import { CallQuality } from "../consultations/frontdesk.type.js";
+
+const roleOf = (side: "doctor" | "patient") => (side === "doctor" ? ParticipantRole.DOCTOR : ParticipantRole.PATIENT);
 
 /** Keys are the GraphQL names; values are the ledger's. */
 export enum AttendanceSource {
@@ -35,14 +39,43 @@ export class AttendanceInterval {
   @Field(() => AttendanceSource)
   source!: AttendanceSource;
 
+  @Field(() => LeaveReason, { nullable: true, description: "Why the connection ended (null while in the room): left, removed, dropped, the call ended…" })
+  endReason!: LeaveReason | null;
+
+  @Field(() => String, { nullable: true, description: "100ms's own words for `endReason` (the leave's reason, a kick's message, the room end's reason)." })
+  endReasonDetail!: string | null;
+
   @Field(() => [ID], { description: "The 100ms webhook ids (envelope `id`) behind it: its join, its leave, the session close that ended it." })
   webhookIds!: string[];
 
   static from(r: IntervalRecord): AttendanceInterval {
     return Object.assign(new AttendanceInterval(), {
-      role: r.side === "doctor" ? ParticipantRole.DOCTOR : ParticipantRole.PATIENT,
+      role: roleOf(r.side),
       peerId: r.peerId, from: r.from, to: r.to, source: r.source as AttendanceSource, webhookIds: r.webhookIds,
+      endReason: (r.end?.cause as LeaveReason | undefined) ?? null, endReasonDetail: r.end?.detail ?? null,
     });
+  }
+}
+
+@ObjectType({ simpleResolvers: true, description: "A join 100ms refused (peer.join.failure): the side never got into the room on that attempt." })
+export class AttendanceJoinFailure {
+  @Field(() => ParticipantRole)
+  role!: ParticipantRole;
+
+  @Field(() => String, { description: "The 100ms peer id of the attempt." })
+  peerId!: string;
+
+  @Field(() => Date, { description: "When 100ms reported the failure." })
+  at!: Date;
+
+  @Field(() => String, { nullable: true, description: "100ms's `error_message`." })
+  detail!: string | null;
+
+  @Field(() => [ID], { description: "The 100ms webhook ids behind it." })
+  webhookIds!: string[];
+
+  static from(r: FailureRecord): AttendanceJoinFailure {
+    return Object.assign(new AttendanceJoinFailure(), { role: roleOf(r.side), peerId: r.peerId, at: r.at, detail: r.detail, webhookIds: r.webhookIds });
   }
 }
 
@@ -65,6 +98,15 @@ export class AttendanceOverlap {
   }
 }
 
+@ObjectType({ simpleResolvers: true, description: "Each side's call quality as its app reported it, kept with the attendance record (a billing dispute sees 'poor connection for 40% of the call')." })
+export class AttendanceQuality {
+  @Field(() => CallQuality, { nullable: true, description: "Null when the doctor's app never reported." })
+  doctor!: CallQuality | null;
+
+  @Field(() => CallQuality, { nullable: true, description: "Null when the patient's app never reported." })
+  patient!: CallQuality | null;
+}
+
 @ObjectType({ simpleResolvers: true, description: "What `connectedSeconds` is made of, traced to 100ms's deliveries." })
 export class Attendance {
   @Field(() => [AttendanceInterval], { description: "The doctor's connections, oldest first." })
@@ -79,12 +121,20 @@ export class Attendance {
   @Field(() => Int, { description: "The sum of the ended overlaps." })
   connectedSeconds!: number;
 
-  static from(ledger: AttendanceLedger): Attendance {
+  @Field(() => [AttendanceJoinFailure], { description: "Joins 100ms refused, oldest first (never billed)." })
+  joinFailures!: AttendanceJoinFailure[];
+
+  @Field(() => AttendanceQuality, { description: "Each side's call quality, as reported by its app." })
+  quality!: AttendanceQuality;
+
+  static from(ledger: AttendanceLedger, quality: { doctor: CallQuality | null; patient: CallQuality | null } = { doctor: null, patient: null }): Attendance {
     return Object.assign(new Attendance(), {
       doctor: ledger.intervals.doctor.map(AttendanceInterval.from),
       patient: ledger.intervals.patient.map(AttendanceInterval.from),
       overlaps: ledger.overlaps.map(AttendanceOverlap.from),
       connectedSeconds: ledger.connectedSeconds,
+      joinFailures: ledger.joinFailures.map(AttendanceJoinFailure.from),
+      quality: Object.assign(new AttendanceQuality(), quality),
     });
   }
 }

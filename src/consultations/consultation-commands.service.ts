@@ -19,6 +19,9 @@ import type { ConsultationWriteRepo, LegacyTokens } from "./consultation-write.r
 import { assertCanJoin, joinTokenExpiry, joinWindow } from "./join-window.js";
 import type { UnitOfWork } from "../app/repos.js";
 import { isClosed, secondsBetween, statusEvent, transition, type LifecycleAction } from "./lifecycle.js";
+import { appointmentStatusOf, expiryRoomReason, noShowEvent, noShowOf, noShowReason, type NoShow } from "./no-shows.js";
+import type { PeerFactsRepo } from "./presence.repo.js";
+import type { FrontDeskRepo } from "./frontdesk.repo.js";
 import type { Side, VideoRooms } from "./video-rooms.js";
 
 export interface JoinTokenResult {
@@ -38,6 +41,10 @@ export interface ConsultationCommandDeps {
   policy: VideoPolicy;
   /** Audit records outside a transaction (join tokens). */
   audit: AuditRepo;
+  /** What 100ms reported, for who never came at expiry. */
+  facts: PeerFactsRepo;
+  /** The delay a doctor announced, which moves the join window. */
+  frontDesk: FrontDeskRepo;
   now?: () => Date;
 }
 
@@ -67,10 +74,9 @@ export class ConsultationCommands {
     let consultation = await visible.get(consultationId);
     const side = sideOf(viewer, consultation);
     if (!side) throw new AppError("FORBIDDEN", "Only the consultation's doctor or patient can join it");
-    const appointment = await this.#appointmentOf(consultation);
-    const window = joinWindow(appointment, this.deps.policy);
+    const window = await this.#windowOf(consultation);
     assertCanJoin(consultation.status, window, this.#now());
-    if (!consultation.roomId) consultation = await this.#provision(appointment, { create: false, actor });
+    if (!consultation.roomId) consultation = await this.#provision(await this.#appointmentOf(consultation), { create: false, actor });
     assertCanJoin(consultation.status, window, this.#now());
     const roomId = consultation.roomId!;
     await this.deps.rooms.removeStaleConnections(roomId, viewer.userId);
@@ -103,11 +109,22 @@ export class ConsultationCommands {
   }
 
   /**
-   * The API itself closes a PENDING consultation whose join window closed with nobody having
-   * joined: CANCELLED, the appointment a no-show, the room disabled, the tokens cleared.
+   * The API itself closes a PENDING consultation whose join window closed: CANCELLED, with
+   * which side never came and how long the other waited (no-shows.ts); the appointment a
+   * no-show only when the patient never came; the room ended for a side still waiting in it
+   * and locked; the tokens cleared. Facts are read before the transaction (embedded PGlite).
    */
-  expire(consultation: ConsultationRecord): Promise<ConsultationRecord> {
-    return this.#close(consultation, "expire", SYSTEM_ACTOR, "no-show: the join window closed with nobody in the room");
+  async expire(consultation: ConsultationRecord): Promise<ConsultationRecord> {
+    const [connections, ends] = await Promise.all([this.deps.facts.connectionsOfMany([consultation.id]), this.deps.facts.sessionEndsOfMany([consultation.id])]);
+    const { closesAt } = await this.#windowOf(consultation);
+    const noShow = noShowOf(connections.get(consultation.id) ?? [], ends.get(consultation.id)?.closes ?? [], closesAt);
+    return this.#close(consultation, "expire", SYSTEM_ACTOR, noShowReason(noShow), noShow);
+  }
+
+  /** The join window, moved by any delay the doctor announced. */
+  async #windowOf(consultation: ConsultationRecord) {
+    const [appointment, delay] = await Promise.all([this.#appointmentOf(consultation), this.deps.frontDesk.delayOf(consultation.id)]);
+    return joinWindow({ ...appointment, delayMinutes: delay?.minutes }, this.deps.policy);
   }
 
   async #appointmentOf(consultation: ConsultationRecord): Promise<AppointmentRecord> {
@@ -170,13 +187,16 @@ export class ConsultationCommands {
     action: Extract<LifecycleAction, "endByDoctor" | "cancel" | "expire">,
     actor: Actor,
     reason: string | null,
+    noShow?: NoShow,
   ): Promise<ConsultationRecord> {
     let current = consultation;
     for (let attempt = 0; attempt < 3; attempt++) {
       const next = transition(current.status, action);
       if (!next.changed) return current;
       if (current.roomId) {
-        await (action === "endByDoctor" ? this.deps.rooms.endAndLock(current.roomId) : this.deps.rooms.disable(current.roomId));
+        // At expiry a side may still be waiting in the room: ending it tells their app why.
+        if (action === "cancel") await this.deps.rooms.disable(current.roomId);
+        else await this.deps.rooms.endAndLock(current.roomId, noShow && expiryRoomReason(noShow));
       }
       const ending = next.to === "completed";
       const endedAt = ending ? this.#now() : null;
@@ -186,12 +206,15 @@ export class ConsultationCommands {
           to: next.to as "completed" | "cancelled",
           endedAt,
           durationSeconds: endedAt ? secondsBetween(current.startedAt ?? endedAt, endedAt) : null,
-          appointmentStatus: ending ? "completed" : action === "expire" ? "no_show" : "cancelled",
+          appointmentStatus: ending ? "completed" : noShow ? appointmentStatusOf(noShow) : "cancelled",
           closedByUserId: actor.userId,
           reason,
+          cause: action === "endByDoctor" ? "doctor" : action === "expire" ? "no_show" : "cancelled",
+          ...(noShow && { noShow }),
         });
         if (!row) return null;
-        await eventLog.append([statusEvent(row.id, current.status, row.status, endedAt ?? new Date())]);
+        const at = endedAt ?? this.#now();
+        await eventLog.append([statusEvent(row.id, current.status, row.status, at), ...(noShow?.absent ? [noShowEvent(row, at)] : [])]);
         await audit.insert([entry(actor, `consultation.${action === "endByDoctor" ? "end" : action}`, row)]);
         return row;
       });

@@ -14,6 +14,8 @@ import type { Db } from "../db/client.js";
 import { appointments, consultationClosures, videoConsultations as vc } from "../db/schema.js";
 import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
 import type { CallTimes } from "./lifecycle.js";
+import type { CallEnd } from "./departures.js";
+import type { NoShow } from "./no-shows.js";
 import { consultationColumns } from "./consultation.repo.js";
 
 export interface LegacyTokens {
@@ -29,6 +31,10 @@ export interface Closure {
   appointmentStatus: AppointmentStatus;
   closedByUserId: string | null;
   reason: string | null;
+  /** Why the call ended (departures.ts `CallEnd`). */
+  cause: CallEnd;
+  /** At expiry: which side never came, and how long the other waited. */
+  noShow?: NoShow;
 }
 
 export class ConsultationWriteRepo {
@@ -72,11 +78,12 @@ export class ConsultationWriteRepo {
    * which were completed by the call itself (closed by nobody) rather than by a person. Sent
    * when called (statements sent after it on the transaction run with the rows locked).
    */
-  async lockByIds(ids: readonly string[]): Promise<Array<ConsultationRecord & { endedByCall: boolean }>> {
+  async lockByIds(ids: readonly string[]): Promise<Array<ConsultationRecord & { endedByCall: boolean; closureCause: string | null }>> {
     return await this.db
       .select({
         ...consultationColumns,
         endedByCall: sql<boolean>`coalesce(${consultationClosures.outcome} = 'completed' and ${consultationClosures.closedByUserId} is null, false)`,
+        closureCause: consultationClosures.cause,
       })
       .from(vc)
       .leftJoin(consultationClosures, eq(consultationClosures.consultationId, vc.id))
@@ -139,9 +146,15 @@ export class ConsultationWriteRepo {
       .where(eq(appointments.id, appointmentId));
     await this.db
       .insert(consultationClosures)
-      .values({ consultationId: id, outcome: closure.to, closedByUserId: closure.closedByUserId, reason: closure.reason })
+      .values({ consultationId: id, outcome: closure.to, closedByUserId: closure.closedByUserId, reason: closure.reason, cause: closure.cause,
+        ...(closure.noShow && { noShow: closure.noShow.absent, waitedSeconds: Math.round(closure.noShow.waitedMs / 1000) }) })
       .onConflictDoNothing();
     return row;
+  }
+
+  /** A call that finished by itself learns why later (a room end reported after its completion). */
+  async setClosureCause(id: string, cause: CallEnd): Promise<void> {
+    await this.db.update(consultationClosures).set({ cause }).where(eq(consultationClosures.consultationId, id));
   }
 }
 

@@ -98,9 +98,9 @@ export class ConsultationResolver {
     const patient = ctx.loaders.patient.get(consultation.patientId);
     const live = ctx.loaders.live.get(consultation.id);
     if (doctor instanceof Promise || patient instanceof Promise || live instanceof Promise) {
-      return Promise.all([doctor, patient, live]).then(([d, p, l]) => participantsOf(d, p, l));
+      return Promise.all([doctor, patient, live]).then(([d, p, l]) => participantsOf(d, p, l, consultation));
     }
-    return participantsOf(doctor, patient, live);
+    return participantsOf(doctor, patient, live, consultation);
   }
 
   @FieldResolver(() => Int, {

@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node, PageInfo } from "../graphql/relay.types.js";
 import type { ConsultationRecord } from "./consultation.model.js";
+import { LeaveReason } from "./departure.type.js";
 
 /** Keys are the GraphQL names; values are the database's. */
 export enum ConsultationStatus {
@@ -65,6 +66,19 @@ export class Participant {
 
   @Field(() => Date, { nullable: true, description: "When this side last left the room; null while online." })
   leftAt!: Date | null;
+
+  @Field(() => LeaveReason, {
+    nullable: true,
+    description: "Why this side is out of the room: its last connection's end, or a failed join after it. Null while online, or before it ever tried to join. In events: why it left (PARTICIPANT_LEFT, PARTICIPANT_OFFLINE) or failed (PARTICIPANT_JOIN_FAILED).",
+  })
+  leftReason!: LeaveReason | null;
+
+  @Field(() => String, { nullable: true, description: "100ms's own words for `leftReason`: the leave's reason, a kick's message, a failed join's error, the room end's reason." })
+  leftReasonDetail!: string | null;
+
+  /** Where `quality` is read from: the consultation, and until when a score holds (its end; now while open). */
+  consultationId?: string;
+  until?: Date | null;
 }
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: "The video call of one appointment." })

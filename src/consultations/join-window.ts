@@ -15,18 +15,20 @@ export interface JoinWindow {
 interface Booking {
   scheduledAt: Date;
   durationMinutes: number;
+  /** A delay the doctor announced ("running late"): the window closes that much later. */
+  delayMinutes?: number | null;
 }
 
 const MINUTE = 60_000;
 /** An ACTIVE call may run past its window; a rejoin then gets a token this long. */
 export const OVERRUN_TOKEN_TTL_MS = 15 * MINUTE;
 
-/** From `scheduledAt - joinEarly` to the booked end plus `joinGrace`. */
+/** From `scheduledAt - joinEarly` to the booked end plus `joinGrace` (and any announced delay). */
 export function joinWindow(booking: Booking, policy: Pick<VideoPolicy, "joinEarlyMinutes" | "joinGraceMinutes">): JoinWindow {
   const start = booking.scheduledAt.getTime();
   return {
     opensAt: new Date(start - policy.joinEarlyMinutes * MINUTE),
-    closesAt: new Date(start + (booking.durationMinutes + policy.joinGraceMinutes) * MINUTE),
+    closesAt: new Date(start + (booking.durationMinutes + policy.joinGraceMinutes + (booking.delayMinutes ?? 0)) * MINUTE),
   };
 }
 

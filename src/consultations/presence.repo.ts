@@ -16,6 +16,8 @@ import type { Db } from "../db/client.js";
 import { consultationLive as live, hmsPeerConnections as peers, hmsSessions as sessions, hmsWebhookEvents as inbox } from "../db/schema.js";
 import type { ConnectionFact, Side, Timeline } from "./presence.js";
 import type { Reconnects } from "./reconnects.js";
+import type { Departure, RoomEnd } from "./departures.js";
+import type { Waiting } from "./waiting.js";
 
 export interface PeerFact {
   peerId: string;
@@ -40,6 +42,15 @@ export interface SessionFact {
   startedAt?: Date | null;
   stoppedAt?: Date | null;
   roomEndedAt?: Date | null;
+  /** With `roomEndedAt`: the room end's reason, and the side of the peer that ended it. */
+  roomEndReason?: string | null;
+  roomEndedBy?: Side | null;
+}
+
+/** A consultation's session closes (every moment after which nobody of that session was in) and, among them, its room ends. */
+export interface SessionEnds {
+  closes: Date[];
+  roomEnds: RoomEnd[];
 }
 
 export class PeerFactsRepo {
@@ -84,19 +95,26 @@ export class PeerFactsRepo {
   async recordSessions(facts: readonly SessionFact[]): Promise<void> {
     if (facts.length === 0) return;
     const values = mergeBy(
-      facts.map((f) => ({ ...f, startedAt: f.startedAt ?? null, stoppedAt: f.stoppedAt ?? null, roomEndedAt: f.roomEndedAt ?? null })),
+      facts.map((f) => ({
+        ...f, startedAt: f.startedAt ?? null, stoppedAt: f.stoppedAt ?? null, roomEndedAt: f.roomEndedAt ?? null,
+        roomEndReason: f.roomEndReason ?? null, roomEndedBy: f.roomEndedBy ?? null,
+      })),
       (f) => f.sessionId,
       (first, later) => ({
         ...first,
         startedAt: first.startedAt ?? later.startedAt,
         stoppedAt: first.stoppedAt ?? later.stoppedAt,
-        roomEndedAt: first.roomEndedAt ?? later.roomEndedAt,
+        ...(first.roomEndedAt ? {} : { roomEndedAt: later.roomEndedAt, roomEndReason: later.roomEndReason, roomEndedBy: later.roomEndedBy }),
       }),
     );
-    await this.db.execute(sql`${insertRows(sessions, ["sessionId", "consultationId", "startedAt", "stoppedAt", "roomEndedAt"], values)}
+    // The first room end reported keeps its reason and side with it.
+    const keepEnd = sql`${sessions.roomEndedAt} is not null`;
+    await this.db.execute(sql`${insertRows(sessions, ["sessionId", "consultationId", "startedAt", "stoppedAt", "roomEndedAt", "roomEndReason", "roomEndedBy"], values)}
       on conflict (session_id) do update set
         started_at = coalesce(${sessions.startedAt}, excluded.started_at),
         stopped_at = coalesce(${sessions.stoppedAt}, excluded.stopped_at),
+        room_end_reason = case when ${keepEnd} then ${sessions.roomEndReason} else excluded.room_end_reason end,
+        room_ended_by = case when ${keepEnd} then ${sessions.roomEndedBy} else excluded.room_ended_by end,
         room_ended_at = coalesce(${sessions.roomEndedAt}, excluded.room_ended_at)`);
   }
 
@@ -112,14 +130,20 @@ export class PeerFactsRepo {
     return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...connection }) => connection);
   }
 
-  /** Session stops and room ends, per consultation: moments after which nobody of that session was in the room. */
-  async closesOfMany(consultationIds: readonly string[]): Promise<Map<string, Date[]>> {
+  /** Session stops and room ends, per consultation (moments after which nobody of that session was in the room), the room ends also apart. */
+  async sessionEndsOfMany(consultationIds: readonly string[]): Promise<Map<string, SessionEnds>> {
     const rows = await this.db
-      .select({ consultationId: sessions.consultationId, stoppedAt: sessions.stoppedAt, roomEndedAt: sessions.roomEndedAt })
+      .select({
+        consultationId: sessions.consultationId, stoppedAt: sessions.stoppedAt, roomEndedAt: sessions.roomEndedAt,
+        roomEndReason: sessions.roomEndReason, roomEndedBy: sessions.roomEndedBy,
+      })
       .from(sessions)
       .where(anyOf(sessions.consultationId, consultationIds));
-    const closes = groupBy(rows, (r) => r.consultationId, (r) => [r.stoppedAt, r.roomEndedAt].filter((d): d is Date => d !== null));
-    return new Map([...closes].map(([id, dates]) => [id, dates.flat()]));
+    const grouped = groupBy(rows, (r) => r.consultationId, (r) => r);
+    return new Map([...grouped].map(([id, list]) => [id, {
+      closes: list.flatMap((r) => [r.stoppedAt, r.roomEndedAt].filter((d): d is Date => d !== null)),
+      roomEnds: list.flatMap((r) => (r.roomEndedAt ? [{ at: r.roomEndedAt, reason: r.roomEndReason, side: r.roomEndedBy }] : [])),
+    }]));
   }
 
   /**
@@ -173,14 +197,23 @@ function mergeTime<T extends "joinedAt" | "leftAt", F extends "joinedInferred" |
 /** The presence projection (`consultation_live`): written on every recompute, read by GraphQL. */
 export type LiveRow = typeof live.$inferSelect;
 
+/** What one recompute derived for a consultation. */
+export interface LiveProjection {
+  consultationId: string;
+  timeline: Timeline;
+  reconnects: Reconnects;
+  departures?: Record<Side, Departure | null>;
+  waiting?: Waiting | null;
+}
+
 export class LiveStateRepo {
   constructor(private readonly db: Db) {}
 
   /** One upsert for many consultations. */
-  async saveMany(items: ReadonlyArray<{ consultationId: string; timeline: Timeline; reconnects: Reconnects }>): Promise<void> {
+  async saveMany(items: ReadonlyArray<LiveProjection>): Promise<void> {
     if (items.length === 0) return;
     const updatedAt = new Date();
-    const values = items.map(({ consultationId, timeline, reconnects }) => {
+    const values = items.map(({ consultationId, timeline, reconnects, departures, waiting }) => {
       const { doctor, patient } = timeline.sides;
       return {
         consultationId,
@@ -196,6 +229,9 @@ export class LiveStateRepo {
         patientLeftAt: patient.leftAt,
         patientLeftReason: timeline.leftReasons.patient,
         patientReconnectingUntil: reconnects.until.patient,
+        doctorLeftCause: departures?.doctor?.cause ?? null, doctorLeftDetail: departures?.doctor?.detail ?? null,
+        patientLeftCause: departures?.patient?.cause ?? null, patientLeftDetail: departures?.patient?.detail ?? null,
+        waitingSide: waiting?.side ?? null, waitingSince: waiting?.since ?? null,
         connectedMs: timeline.connectedMs,
         bothSince: timeline.bothSince,
         updatedAt,

@@ -94,9 +94,9 @@ export class VideoRooms {
   }
 
   /** Ends the active session for both sides and locks the room against rejoining. */
-  endAndLock(roomId: string): Promise<void> {
+  endAndLock(roomId: string, reason = "The consultation has ended"): Promise<void> {
     return this.#call("end room", async (client) => {
-      const { ended } = await client.endActiveRoom(roomId, { reason: "The consultation has ended", lock: true });
+      const { ended } = await client.endActiveRoom(roomId, { reason, lock: true });
       // No active session: nothing was locked, so disable the room explicitly.
       if (!ended) await client.setRoomEnabled(roomId, false);
     });

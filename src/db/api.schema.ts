@@ -17,6 +17,10 @@ export const consultationClosures = pgTable(
     /** Null when the API itself closed it (no-show expiry, completion after the grace period). */
     closedByUserId: uuid("closed_by_user_id"),
     reason: text("reason"),
+    cause: text("cause"), // why the call ended (departures.ts `CallEnd`); null on rows closed before it was recorded
+    /** At a no-show expiry: the side that never joined (null: both came, never together), and the other's wait in the room. */
+    noShow: text("no_show", { enum: ["doctor", "patient", "both"] }),
+    waitedSeconds: integer("waited_seconds"),
     closedAt: timestamp("closed_at", { withTimezone: true, mode: "date" }).defaultNow().notNull(),
   },
   (t) => [check("consultation_closures_outcome_check", sql`${t.outcome} IN ('completed', 'cancelled')`)],
@@ -92,6 +96,8 @@ export const hmsSessions = pgTable(
     stoppedAt: tz("stopped_at"),
     /** When `room.end.success` ended this session (the doctor, or the API, ended the call). */
     roomEndedAt: tz("room_ended_at"),
+    roomEndReason: text("room_end_reason"), // and below, the side of the peer that ended it (null: the REST API or 100ms)
+    roomEndedBy: text("room_ended_by", { enum: ["doctor", "patient"] }),
   },
   (t) => [index("hms_sessions_consultation_idx").on(t.consultationId)],
 );
@@ -112,9 +118,15 @@ export const consultationLive = pgTable("consultation_live", {
   /** Why the side's last connection left (100ms's `reason`); null while online or when a session close ended it. */
   doctorLeftReason: text("doctor_left_reason"),
   patientLeftReason: text("patient_left_reason"),
+  /** Why the side is out of the room (consultations/departures.ts `LeaveCause`) and 100ms's words for it; null while online or before it tried. */
+  doctorLeftCause: text("doctor_left_cause"),
+  doctorLeftDetail: text("doctor_left_detail"),
+  patientLeftCause: text("patient_left_cause"),
+  patientLeftDetail: text("patient_left_detail"),
   /** A side whose last connection dropped for a network reason is RECONNECTING until then (null: it was not). */
   doctorReconnectingUntil: tz("doctor_reconnecting_until"),
   patientReconnectingUntil: tz("patient_reconnecting_until"),
+  waitingSide: text("waiting_side", { enum: ["doctor", "patient"] }), waitingSince: tz("waiting_since"), // one side alone in the room since then (waiting.ts)
   /** Milliseconds both sides were in the room, over overlaps that have ended. */
   connectedMs: bigint("connected_ms", { mode: "number" }).default(0).notNull(),
   /** Both sides have been in the room since then (null unless both are in now). */
@@ -122,7 +134,7 @@ export const consultationLive = pgTable("consultation_live", {
   updatedAt: tz("updated_at").defaultNow().notNull(),
 });
 
-export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "PARTICIPANT_OFFLINE", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED"] as const;
+export const CONSULTATION_EVENT_TYPES = ["PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "PARTICIPANT_OFFLINE", "STATUS_CHANGED", "PRESCRIPTION_CREATED", "EVENT_RETRACTED", "PARTICIPANT_JOIN_FAILED", "NO_SHOW", "RUNNING_LATE", "CALL_QUALITY_CHANGED"] as const;
 
 /**
  * The durable, ordered log of everything a screen should see. `id` orders it (appends are
@@ -146,6 +158,8 @@ export const consultationEvents = pgTable(
     joinedAt: tz("joined_at"),
     /** For PARTICIPANT_LEFT and PARTICIPANT_OFFLINE: 100ms's reason for the leave (null when a session close ended it). */
     leftReason: text("left_reason"),
+    leaveCause: text("leave_cause"), leaveDetail: text("leave_detail"), // why a side left or failed (departures.ts `LeaveCause`), 100ms's words for it
+    delayMinutes: integer("delay_minutes"), qualityScore: integer("quality_score"), // RUNNING_LATE: minutes after the booked start; CALL_QUALITY_CHANGED: the score
     prescriptionId: uuid("prescription_id"),
     /** For EVENT_RETRACTED: the event that later facts showed did not happen (as logged). */
     retractsId: bigint("retracts_id", { mode: "number" }),
@@ -161,10 +175,7 @@ export const consultationEvents = pgTable(
     unique("consultation_events_dedupe_key").on(t.consultationId, t.dedupeKey),
     index("consultation_events_consultation_idx").on(t.consultationId, t.id),
     index("consultation_events_retracts_idx").on(t.retractsId).where(sql`${t.retractsId} IS NOT NULL`),
-    check(
-      "consultation_events_type_check",
-      sql`${t.type} IN ('PARTICIPANT_JOINED', 'PARTICIPANT_LEFT', 'PARTICIPANT_OFFLINE', 'STATUS_CHANGED', 'PRESCRIPTION_CREATED', 'EVENT_RETRACTED')`,
-    ),
+    check("consultation_events_type_check", sql`${t.type} IN (${sql.raw(CONSULTATION_EVENT_TYPES.map((type) => `'${type}'`).join(", "))})`),
   ],
 );
 

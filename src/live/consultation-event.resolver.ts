@@ -7,10 +7,11 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type ResolverData } from "type-graphql";
 import { ConsultationEvent } from "./consultation-event.type.js";
 import { Consultation, ConsultationStatus, Participant } from "../consultations/consultation.type.js";
-import { participantOf, presenceAfterEvent } from "../consultations/participants.js";
+import { participantOf, presenceAfterEvent, presenceOf } from "../consultations/participants.js";
 import { requireViewer, requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { mapLoaded, present } from "../kit/loaded.js";
 import { Prescription } from "../prescriptions/prescription.type.js";
+import { NoShow, RunningLate } from "../consultations/frontdesk.type.js";
 import type { PreparedEvent, StreamCaller } from "./consultation-events.service.js";
 import { statusAt } from "./timeline-events.js";
 
@@ -60,16 +61,31 @@ export class ConsultationEventResolver {
     return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => statusAt(present(c, "consultation"), event.occurredAt) as ConsultationStatus);
   }
 
-  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED, PARTICIPANT_LEFT and PARTICIPANT_OFFLINE: the side right after the event." })
+  @FieldResolver(() => Participant, { nullable: true, description: "Set for PARTICIPANT_JOINED, PARTICIPANT_LEFT, PARTICIPANT_OFFLINE (the side right after the event), PARTICIPANT_JOIN_FAILED (the failed attempt) and CALL_QUALITY_CHANGED (the side now, with its \`quality\`)." })
   participant(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): Participant | null | Promise<Participant | null> {
     const side = event.side;
     if (!side || event.type === "EVENT_RETRACTED") return null;
     return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) => {
       const consultation = present(c, "consultation");
       const person = side === "doctor" ? ctx.loaders.doctor.get(consultation.doctorId) : ctx.loaders.patient.get(consultation.patientId);
-      const presence = presenceAfterEvent(event);
-      return mapLoaded(person, (p) => participantOf(side, present(p, side), presence));
+      // A quality report changes no presence: the side as it is now.
+      const presence = event.type === "CALL_QUALITY_CHANGED" ? mapLoaded(ctx.loaders.live.get(event.consultationId), (l) => presenceOf(side, l)) : presenceAfterEvent(event);
+      return mapLoaded(person, (p) => mapLoaded(presence, (now) => participantOf(side, present(p, side), now, consultation)));
     });
+  }
+
+  @FieldResolver(() => NoShow, { nullable: true, description: "Set for NO_SHOW: who never joined, and how long the other waited." })
+  noShow(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): NoShow | null | Promise<NoShow | null> {
+    if (event.type !== "NO_SHOW") return null;
+    return mapLoaded(ctx.loaders.closure.get(event.consultationId), NoShow.from);
+  }
+
+  @FieldResolver(() => RunningLate, { nullable: true, description: "Set for RUNNING_LATE: the delay announced and the new expected start." })
+  runningLate(@Root() event: ConsultationEvent, @Ctx() ctx: GraphQLContext): RunningLate | null | Promise<RunningLate> {
+    if (event.type !== "RUNNING_LATE" || event.delayMinutes === null) return null;
+    const minutes = event.delayMinutes;
+    return mapLoaded(ctx.loaders.consultation.get(event.consultationId), (c) =>
+      mapLoaded(ctx.loaders.appointment.get(present(c, "consultation").appointmentId), (a) => RunningLate.of(minutes, present(a, "appointment").scheduledAt, event.occurredAt)));
   }
 
   @FieldResolver(() => Prescription, { nullable: true, description: "Set for PRESCRIPTION_CREATED." })

@@ -11,6 +11,10 @@ export enum ConsultationEventType {
   STATUS_CHANGED = "STATUS_CHANGED",
   PRESCRIPTION_CREATED = "PRESCRIPTION_CREATED",
   EVENT_RETRACTED = "EVENT_RETRACTED",
+  PARTICIPANT_JOIN_FAILED = "PARTICIPANT_JOIN_FAILED",
+  NO_SHOW = "NO_SHOW",
+  RUNNING_LATE = "RUNNING_LATE",
+  CALL_QUALITY_CHANGED = "CALL_QUALITY_CHANGED",
 }
 registerEnumType(ConsultationEventType, {
   name: "ConsultationEventType",
@@ -22,6 +26,18 @@ registerEnumType(ConsultationEventType, {
     PARTICIPANT_OFFLINE: {
       description:
         "The side that dropped at `occurredAt` did not come back within RECONNECT_WINDOW_SECONDS: it is offline (logged once the window has passed). Not logged when the session closed first.",
+    },
+    PARTICIPANT_JOIN_FAILED: {
+      description: "A side tried to join and 100ms refused it (peer.join.failure): `participant` is the failed attempt (not online, `leftReason` JOIN_FAILED, `leftReasonDetail` 100ms's error); a connection of the side already in the room stays in.",
+    },
+    NO_SHOW: {
+      description: "The join window closed with the call never ACTIVE and a side never joined: `noShow` says which, and how long the other waited. Comes with the STATUS_CHANGED to CANCELLED.",
+    },
+    RUNNING_LATE: {
+      description: "The doctor (or an admin) announced a delay: `runningLate` has the minutes and the new expected start.",
+    },
+    CALL_QUALITY_CHANGED: {
+      description: "A side's app reported a different call quality (`reportCallQuality`): `participant.quality` has the side's summary.",
     },
     EVENT_RETRACTED: {
       description:
@@ -55,6 +71,9 @@ export class ConsultationEvent {
   peerId!: string | null;
   joinedAt!: Date | null;
   leftReason!: string | null;
+  leaveCause!: string | null;
+  leaveDetail!: string | null;
+  delayMinutes!: number | null;
   prescriptionId!: string | null;
 
   static from(row: EventRow): ConsultationEvent {
@@ -70,6 +89,9 @@ export class ConsultationEvent {
       peerId: row.peerId,
       joinedAt: row.joinedAt,
       leftReason: row.leftReason,
+      leaveCause: row.leaveCause,
+      leaveDetail: row.leaveDetail,
+      delayMinutes: row.delayMinutes,
       prescriptionId: row.prescriptionId,
     });
   }

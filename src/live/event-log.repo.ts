@@ -20,7 +20,7 @@ const EVENT_LOG_LOCK = 7_301_942_119;
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = Omit<typeof events.$inferInsert, "id" | "createdAt">;
 
-export type LoggedEvent = Pick<EventRow, "id" | "type" | "dedupeKey" | "retractsId" | "occurredAt" | "side" | "peerId" | "joinedAt" | "leftReason">;
+export type LoggedEvent = Pick<EventRow, "id" | "type" | "dedupeKey" | "retractsId" | "occurredAt" | "side" | "peerId" | "joinedAt" | "leftReason" | "leaveCause">;
 
 /** A log row with the consultation's two sides, so it can be routed without another query. */
 export interface RoutedEvent extends EventRow {
@@ -37,7 +37,7 @@ export type EventScope =
 
 /** Everything an event carries; id and created_at come from their defaults. */
 const EVENT_KEYS = [
-  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "leftReason", "prescriptionId", "retractsId", "dedupeKey", "traceParent",
+  "consultationId", "type", "occurredAt", "status", "previousStatus", "side", "peerId", "joinedAt", "leftReason", "leaveCause", "leaveDetail", "delayMinutes", "qualityScore", "prescriptionId", "retractsId", "dedupeKey", "traceParent",
 ] as const satisfies ReadonlyArray<keyof NewEvent>;
 
 /** A routed event as one packed value per row: replays and the hub read thousands of rows at a time. */
@@ -74,7 +74,7 @@ export class EventLogRepo {
   /** What is logged per consultation, as the live projection compares it with the facts. */
   async loggedOfMany(consultationIds: readonly string[]): Promise<Map<string, LoggedEvent[]>> {
     const rows = await this.db
-      .select({ consultationId: events.consultationId, id: events.id, type: events.type, dedupeKey: events.dedupeKey, retractsId: events.retractsId, occurredAt: events.occurredAt, side: events.side, peerId: events.peerId, joinedAt: events.joinedAt, leftReason: events.leftReason })
+      .select({ consultationId: events.consultationId, id: events.id, type: events.type, dedupeKey: events.dedupeKey, retractsId: events.retractsId, occurredAt: events.occurredAt, side: events.side, peerId: events.peerId, joinedAt: events.joinedAt, leftReason: events.leftReason, leaveCause: events.leaveCause })
       .from(events)
       .where(anyOf(events.consultationId, consultationIds));
     return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...row }) => row);

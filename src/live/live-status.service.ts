@@ -14,8 +14,11 @@ import type { Logger } from "../kit/logger.js";
 import { inSpan } from "../kit/tracing.js";
 import type { Repos, UnitOfWork } from "../app/repos.js";
 import type { NewEvent } from "./event-log.repo.js";
-import { deriveTimeline, type Timeline } from "../consultations/presence.js";
-import { deriveReconnects, type Reconnects } from "../consultations/reconnects.js";
+import { deriveTimeline } from "../consultations/presence.js";
+import { deriveReconnects } from "../consultations/reconnects.js";
+import { callEndOf, joinFailuresOf, sideDepartures, type RoomEnd } from "../consultations/departures.js";
+import type { LiveProjection } from "../consultations/presence.repo.js";
+import { waitingOf } from "../consultations/waiting.js";
 import { derivedEvents, reconcileLog, type ProjectedConsultation as LockedConsultation } from "./timeline-events.js";
 
 
@@ -100,31 +103,32 @@ export class LiveStatus {
   async #project(repos: Repos, lockedRows: readonly LockedConsultation[], written?: Promise<unknown>) {
     const lockedIds = lockedRows.map((c) => c.id);
     const roomIds = lockedRows.flatMap((c) => (c.roomId ? [c.roomId] : []));
-    const [, connections, closes, deliveries, logged] = await Promise.all([
+    const [, connections, ends, deliveries, logged] = await Promise.all([
       written,
       repos.peerFacts.connectionsOfMany(lockedIds),
-      repos.peerFacts.closesOfMany(lockedIds),
+      repos.peerFacts.sessionEndsOfMany(lockedIds),
       repos.peerFacts.lastDeliveriesOfMany(roomIds),
       repos.eventLog.loggedOfMany(lockedIds),
     ]);
     const derived = lockedRows.map((locked) => {
       const own = connections.get(locked.id) ?? [];
-      const ownCloses = closes.get(locked.id) ?? [];
+      const { closes = [], roomEnds = [] } = ends.get(locked.id) ?? {};
       const lastDeliveryAt = locked.roomId ? (deliveries.get(locked.roomId) ?? null) : null;
-      return { locked, own, closes: ownCloses, lastDeliveryAt, timeline: deriveTimeline(own, ownCloses) };
+      return { locked, own, closes, roomEnds, lastDeliveryAt, timeline: deriveTimeline(own, closes) };
     });
     // Each consultation's steps are its own rows: all of them go in one round trip.
-    const advanced = await Promise.all(derived.map((d) => this.#advance(repos.consultationWrites, d.locked, { ...d.timeline, lastDeliveryAt: d.lastDeliveryAt })));
-    const saves: Array<{ consultationId: string; timeline: Timeline; reconnects: Reconnects }> = [];
+    const advanced = await Promise.all(derived.map((d) => this.#advance(repos.consultationWrites, d.locked, { ...d.timeline, lastDeliveryAt: d.lastDeliveryAt }, d.roomEnds)));
+    const saves: LiveProjection[] = [];
     const audits = [];
     const fresh: NewEvent[] = [];
     const outcomes = [];
     const windowMs = this.options.reconnectWindowSeconds * 1000;
-    for (const [i, { locked, own, closes: ownCloses, lastDeliveryAt, timeline }] of derived.entries()) {
+    for (const [i, { locked, own, closes, roomEnds, lastDeliveryAt, timeline }] of derived.entries()) {
       const outcome = advanced[i]!;
       const { consultation } = outcome;
-      const reconnects = deriveReconnects(timeline.transitions, ownCloses, windowMs, this.#now(), lastDeliveryAt);
-      saves.push({ consultationId: locked.id, timeline, reconnects });
+      const reconnects = deriveReconnects(timeline.transitions, closes, windowMs, this.#now(), lastDeliveryAt);
+      const failures = joinFailuresOf(own);
+      saves.push({ consultationId: locked.id, timeline, reconnects, departures: sideDepartures(timeline, failures, roomEnds), waiting: waitingOf(timeline) });
       // Presence events come from what each connection itself reported, so the log does not
       // depend on delivery order. Leaves only implied by a session's close (the peer's own
       // leave lost) are logged once the consultation is over, after the grace period let
@@ -132,7 +136,7 @@ export class LiveStatus {
       const reported = consultation.status === "completed" ? timeline : deriveTimeline(own, []);
       audits.push(...statusAudits(locked, consultation));
       const transitions = [...reported.transitions, ...reconnects.expired];
-      fresh.push(...reconcileLog(consultation, derivedEvents(consultation, transitions), logged.get(locked.id) ?? []));
+      fresh.push(...reconcileLog(consultation, derivedEvents(consultation, transitions, { failures, roomEnds }), logged.get(locked.id) ?? []));
       outcomes.push({ ...outcome, checkAt: earliest(outcome.completesAt, reconnects.nextDeadline) });
     }
     // Three tables, one round trip; the log's append goes last, as it takes the log's lock.
@@ -147,12 +151,14 @@ export class LiveStatus {
   }
 
   /** Applies the lifecycle's steps for what the facts now say (activation, new times, completion). */
-  async #advance(writes: ConsultationWriteRepo, c: LockedConsultation, facts: CallFacts) {
+  async #advance(writes: ConsultationWriteRepo, c: LockedConsultation, facts: CallFacts, roomEnds: readonly RoomEnd[]) {
     let consultation: LockedConsultation = c;
+    // A call that finished by itself says why once a late room end is in (the doctor's app ended it, 100ms's maximum).
+    if (c.status === "completed" && c.endedByCall && c.closureCause !== callEndOf(roomEnds)) await writes.setClosureCause(c.id, callEndOf(roomEnds));
     for (;;) {
       const step = nextLiveStep(consultation, facts, this.#now(), this.options.completionGraceSeconds);
       if (step.action === null) return { consultation, completesAt: step.completesAt, completedNow: false };
-      const changed = await this.#apply(writes, consultation, step);
+      const changed = await this.#apply(writes, consultation, step, roomEnds);
       if (!changed) return { consultation, completesAt: null, completedNow: false };
       consultation = changed;
       if (step.action === "callFinished") return { consultation, completesAt: null, completedNow: true };
@@ -160,16 +166,17 @@ export class LiveStatus {
   }
 
   /** One step through the write repo; null when the status had moved on (CAS lost). */
-  async #apply(writes: ConsultationWriteRepo, c: LockedConsultation, step: Exclude<LiveStep, { action: null }>): Promise<LockedConsultation | null> {
+  async #apply(writes: ConsultationWriteRepo, c: LockedConsultation, step: Exclude<LiveStep, { action: null }>, roomEnds: readonly RoomEnd[]): Promise<LockedConsultation | null> {
     if (step.action === "retime") {
       const row = await writes.retime(c.id, c.status, step.times);
-      return row && { ...row, endedByCall: c.endedByCall };
+      return row && { ...row, endedByCall: c.endedByCall, closureCause: c.closureCause };
     }
     const { to } = transition(c.status, step.action);
     if (step.action === "bothJoined") {
       const row = await writes.activate(c.id, step.at);
-      return row && { ...row, endedByCall: false };
+      return row && { ...row, endedByCall: false, closureCause: null };
     }
+    const cause = callEndOf(roomEnds);
     const row = await writes.close(c.id, c.appointmentId, {
       from: c.status,
       to: to as "completed",
@@ -178,8 +185,9 @@ export class LiveStatus {
       appointmentStatus: "completed",
       closedByUserId: null,
       reason: null,
+      cause,
     });
-    return row && { ...row, endedByCall: true };
+    return row && { ...row, endedByCall: true, closureCause: cause };
   }
 
   #schedule(consultationId: string, at: Date | null): void {

@@ -65,6 +65,12 @@ export function createLoaders(repos: Repos) {
     ),
     prescription: oneByKey((ids: readonly string[]) => repos.prescriptions.byIds(ids), (p) => p.id),
     live: oneByKey((ids: readonly string[]) => repos.live.byConsultationIds(ids), (l) => l.consultationId),
+    /** How a consultation was closed (null while open). */
+    closure: oneByKey((ids: readonly string[]) => repos.frontDesk.closuresByIds(ids), (c) => c.consultationId),
+    /** Each side's call-quality summary row (none before its first report). */
+    quality: manyByKey((ids: readonly string[]) => repos.frontDesk.qualityByIds(ids), (q) => q.consultationId),
+    /** The delay its doctor announced (null: none). */
+    delay: oneByKey((ids: readonly string[]) => repos.frontDesk.delaysByIds(ids), (d) => d.consultationId),
     /** Derived from the facts on demand (one batch per request, only when a query asks for it). */
     attendance: new DataLoader<AttendanceKey, AttendanceLedger, string>(attendanceLedgers(repos.attendance), { cacheKeyFn: (k) => k.id }),
     /** Newest first, as the repo orders them. */

@@ -12,15 +12,22 @@ import { statusEvent } from "../consultations/lifecycle.js";
 import type { LoggedEvent, NewEvent } from "./event-log.repo.js";
 import type { PresenceTransition } from "../consultations/presence.js";
 import { isNetworkLeave } from "../consultations/reconnects.js";
+import { transitionDeparture, type JoinFailure, type RoomEnd } from "../consultations/departures.js";
 
 const EVENT_TYPES = { joined: "PARTICIPANT_JOINED", left: "PARTICIPANT_LEFT", offline: "PARTICIPANT_OFFLINE" } as const;
 
 /** A consultation after this update's steps, with how it was completed. */
-export type ProjectedConsultation = ConsultationRecord & { endedByCall: boolean };
+export type ProjectedConsultation = ConsultationRecord & { endedByCall: boolean; closureCause?: string | null };
 
-/** The events the facts call for now: presence changes, then the status changes they caused. */
-export function derivedEvents(c: ProjectedConsultation, transitions: readonly PresenceTransition[]): NewEvent[] {
-  const events = participantEvents(c, transitions);
+/** What the facts say beyond presence: failed joins, and the room ends that explain leaves. */
+export interface TimelineExtras {
+  failures?: readonly JoinFailure[];
+  roomEnds?: readonly RoomEnd[];
+}
+
+/** The events the facts call for now: presence changes (with why a side left), failed joins, then the status changes they caused. */
+export function derivedEvents(c: ProjectedConsultation, transitions: readonly PresenceTransition[], extras: TimelineExtras = {}): NewEvent[] {
+  const events = [...participantEvents(c, transitions, extras.roomEnds ?? []), ...(extras.failures ?? []).map((f) => failureEvent(c, f))];
   if (c.startedAt && (c.status === "active" || c.status === "completed")) events.push(statusEvent(c.id, "pending", "active", c.startedAt));
   if (c.status === "completed" && c.endedByCall && c.endedAt) events.push(statusEvent(c.id, "active", "completed", c.endedAt));
   return events;
@@ -34,32 +41,54 @@ export function derivedEvents(c: ProjectedConsultation, transitions: readonly Pr
 export function reconcileLog(c: ProjectedConsultation, wanted: readonly NewEvent[], logged: readonly LoggedEvent[]): NewEvent[] {
   const retracted = new Set(logged.flatMap((e) => (e.retractsId === null ? [] : [e.retractsId])));
   const shown = logged.filter((e) => e.type !== "EVENT_RETRACTED" && !retracted.has(e.id));
-  const wantedIds = new Set(wanted.map(identity));
+  const wantedIds = new Set(wanted.flatMap((e) => [identity(e), identity(e, false)]));
   const used = new Set(logged.map((e) => e.dedupeKey));
-  const shownIds = new Set(shown.map(identity));
+  const shownIds = new Set(shown.map((e) => identity(e)));
+  // An event logged before leaves had causes matches whatever cause is wanted now (no retraction of old logs).
+  const shownUncaused = new Set(shown.filter((e) => !e.leaveCause).map((e) => identity(e, false)));
   const retractions = shown
-    .filter((e) => isDerivedKey(e.dedupeKey, c) && !wantedIds.has(identity(e)))
+    .filter((e) => isDerivedKey(e.dedupeKey, c) && !wantedIds.has(identity(e, Boolean(e.leaveCause))))
     .map((e) => retraction(c, e));
   const additions = wanted
-    .filter((e) => !shownIds.has(identity(e)))
+    .filter((e) => !shownIds.has(identity(e)) && !shownUncaused.has(identity(e, false)))
     .map((e) => ({ ...e, dedupeKey: freeKey(e.dedupeKey, used) }))
     .sort(byTimeThenPresenceFirst);
   return [...retractions, ...additions];
 }
 
 /** PARTICIPANT_JOINED/LEFT/OFFLINE for each transition, with the status the timeline implies then. */
-export function participantEvents(c: ConsultationRecord, transitions: readonly PresenceTransition[]): NewEvent[] {
-  return transitions.map((t) => ({
+export function participantEvents(c: ConsultationRecord, transitions: readonly PresenceTransition[], roomEnds: readonly RoomEnd[] = []): NewEvent[] {
+  return transitions.map((t) => {
+    const departure = transitionDeparture(t, roomEnds);
+    return {
+      consultationId: c.id,
+      type: EVENT_TYPES[t.kind],
+      occurredAt: t.at,
+      status: statusAt(c, t.at),
+      side: t.side,
+      peerId: t.peerId,
+      joinedAt: t.joinedAt,
+      leftReason: t.kind === "joined" ? null : (t.reason ?? null),
+      leaveCause: departure?.cause ?? null,
+      leaveDetail: departure?.detail ?? null,
+      dedupeKey: `${t.kind}:${t.side}:${t.at.toISOString()}`,
+    };
+  });
+}
+
+/** PARTICIPANT_JOIN_FAILED for a join 100ms refused. */
+function failureEvent(c: ConsultationRecord, f: JoinFailure): NewEvent {
+  return {
     consultationId: c.id,
-    type: EVENT_TYPES[t.kind],
-    occurredAt: t.at,
-    status: statusAt(c, t.at),
-    side: t.side,
-    peerId: t.peerId,
-    joinedAt: t.joinedAt,
-    leftReason: t.kind === "joined" ? null : (t.reason ?? null),
-    dedupeKey: `${t.kind}:${t.side}:${t.at.toISOString()}`,
-  }));
+    type: "PARTICIPANT_JOIN_FAILED",
+    occurredAt: f.at,
+    status: statusAt(c, f.at),
+    side: f.side,
+    peerId: f.peerId,
+    leaveCause: "join_failed",
+    leaveDetail: f.detail,
+    dedupeKey: `join_failed:${f.side}:${f.at.toISOString()}`,
+  };
 }
 
 /**
@@ -97,10 +126,12 @@ function freeKey(key: string, used: Set<string>): string {
 
 /**
  * What an event says, whichever of its keys it was logged under: kind, side, time, (for a
- * leave) since when, and whether it dropped for a network reason (the side is then RECONNECTING).
+ * leave) since when, whether it dropped for a network reason (the side is then RECONNECTING)
+ * and, `withCause`, why it left (a room end reported late changes a leave's cause).
  */
-function identity(e: Pick<NewEvent, "dedupeKey" | "occurredAt" | "joinedAt" | "leftReason">): string {
-  return `${baseKey(e.dedupeKey)}@${e.occurredAt.getTime()}@${e.joinedAt?.getTime() ?? ""}@${isNetworkLeave(e.leftReason) ? "network" : ""}`;
+function identity(e: Pick<NewEvent, "dedupeKey" | "occurredAt" | "joinedAt" | "leftReason" | "leaveCause">, withCause = true): string {
+  const base = `${baseKey(e.dedupeKey)}@${e.occurredAt.getTime()}@${e.joinedAt?.getTime() ?? ""}@${isNetworkLeave(e.leftReason) ? "network" : ""}`;
+  return withCause ? `${base}@${e.leaveCause ?? ""}` : base;
 }
 
 function baseKey(key: string): string {
@@ -109,7 +140,7 @@ function baseKey(key: string): string {
 
 function isDerivedKey(key: string, c: ProjectedConsultation): boolean {
   const base = baseKey(key);
-  if (base.startsWith("joined:") || base.startsWith("left:") || base.startsWith("offline:") || base === "status:active") return true;
+  if (["joined:", "left:", "offline:", "join_failed:"].some((p) => base.startsWith(p)) || base === "status:active") return true;
   return base === "status:completed" && c.endedByCall;
 }
 

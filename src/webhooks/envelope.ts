@@ -62,6 +62,8 @@ const hmsTime = z
   });
 
 const text = z.string().max(500).nullish();
+/** A descriptive field (a reason, a message): read when it is text, else left out; never makes the event invalid. */
+const words = z.unknown().transform((v) => (typeof v === "string" && v.trim() !== "" ? v.slice(0, 500) : null)).optional();
 
 export const peerDataSchema = z.object({
   room_id: z.string().min(1).max(200),
@@ -72,6 +74,8 @@ export const peerDataSchema = z.object({
   joined_at: hmsTime,
   left_at: hmsTime,
   reason: text,
+  /** peer.leave.success: a kick's (remove-peers, end-room) reason. */
+  message: words,
   error_message: text,
 });
 
@@ -85,6 +89,11 @@ export const sessionDataSchema = z.object({
 export const roomEndDataSchema = z.object({
   room_id: z.string().min(1).max(200),
   session_id: text,
+  reason: words,
+  /** "peer" when a peer ended it (then `user_id` and `role` say who). */
+  source: words,
+  user_id: words,
+  role: words,
 });
 
 export const roleChangeDataSchema = z.object({

@@ -1,7 +1,7 @@
 /** The queries the reconciler needs to find consultations whose state may be stale. */
 import { and, eq, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { appointments, consultationLive as live, hmsPeerConnections as peers, videoConsultations as vc } from "../db/schema.js";
+import { appointments, consultationDelays as delays, consultationLive as live, hmsPeerConnections as peers, videoConsultations as vc } from "../db/schema.js";
 import { consultationColumns } from "../consultations/consultation.repo.js";
 import type { ConsultationRecord } from "../consultations/consultation.model.js";
 
@@ -39,17 +39,18 @@ export class ReconcileRepo {
     return new Set(rows.map((r) => r.peerId));
   }
 
-  /** PENDING consultations whose join window closed before `closedBefore`, nobody ever having joined. */
+  /** PENDING consultations whose join window has closed (whoever joined: the call never became ACTIVE). */
   overduePending(graceMinutes: number, now: Date, limit: number): Promise<ConsultationRecord[]> {
     return this.db
       .select(consultationColumns)
       .from(vc)
       .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
+      // A delay the doctor announced moves the window's close (running late).
+      .leftJoin(delays, eq(delays.consultationId, vc.id))
       .where(
         and(
           eq(vc.status, "pending"),
-          sql`${appointments.scheduledAt} + (${appointments.durationMinutes} + ${graceMinutes}::int) * interval '1 minute' < ${now.toISOString()}::timestamptz`,
-          sql`not exists (select 1 from ${peers} where ${peers.consultationId} = ${vc.id} and ${peers.joinedAt} is not null)`,
+          sql`${appointments.scheduledAt} + (${appointments.durationMinutes} + ${graceMinutes}::int + coalesce(${delays.minutes}, 0)) * interval '1 minute' < ${now.toISOString()}::timestamptz`,
         ),
       )
       .limit(limit);

@@ -5,7 +5,8 @@
  *  2. for consultations with anybody marked in the room, asks 100ms who really is, and records
  *     the missed leaves and joins as inferred facts (a webhook's report replaces them);
  *  3. completes ACTIVE consultations whose grace period has passed;
- *  4. expires PENDING consultations whose join window closed with nobody having joined.
+ *  4. expires PENDING consultations whose join window closed (the call never became ACTIVE),
+ *     recording which side never came.
  */
 import type { VideoPolicy } from "../config/config.js";
 import type { ConsultationRepo } from "../consultations/consultation.repo.js";

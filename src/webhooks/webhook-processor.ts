@@ -11,6 +11,7 @@ import type { Db } from "../db/client.js";
 import type { LiveStatus } from "../live/live-status.service.js";
 import type { PeerFact, PeerFactsRepo, SessionFact } from "../consultations/presence.repo.js";
 import { peerSide, type Side } from "../consultations/presence.js";
+import { JOIN_FAILED_PREFIX, storedLeaveReason } from "../consultations/departures.js";
 import {
   ACTED_ON,
   peerDataSchema,
@@ -97,10 +98,10 @@ export class WebhookProcessor {
             userId: d.data.user_id ?? null,
             role: d.data.role ?? null,
             side: peerSide(members, this.deps.roles, d.data.user_id, d.data.role),
-            // A failed join never put the peer in the room.
+            // A failed join never put the peer in the room; its `leftAt` is when it failed.
             joinedAt: failed ? null : d.data.joined_at,
-            leftAt: envelope.type === "peer.leave.success" ? (d.data.left_at ?? new Date(envelope.timestamp)) : null,
-            leftReason: failed ? `join failed: ${d.data.error_message ?? "unknown"}`.slice(0, 200) : (d.data.reason ?? null),
+            leftAt: envelope.type === "peer.join.success" ? null : (d.data.left_at ?? new Date(envelope.timestamp)),
+            leftReason: failed ? `${JOIN_FAILED_PREFIX}${d.data.error_message ?? "unknown"}`.slice(0, 200) : storedLeaveReason(d.data.reason, d.data.message),
           },
         };
       }
@@ -121,7 +122,9 @@ export class WebhookProcessor {
       case "room.end.success": {
         const d = roomEndDataSchema.safeParse(envelope.data);
         if (!d.success || !d.data.session_id) return null;
-        return { kind: "session", fact: { sessionId: d.data.session_id, consultationId, roomEndedAt: new Date(envelope.timestamp) } };
+        const by = d.data.source === "peer" ? peerSide(members, this.deps.roles, d.data.user_id, d.data.role) : null;
+        const end = { roomEndedAt: new Date(envelope.timestamp), roomEndReason: d.data.reason?.slice(0, 200) || null, roomEndedBy: by };
+        return { kind: "session", fact: { sessionId: d.data.session_id, consultationId, ...end } };
       }
       case "role.change.success": {
         const d = roleChangeDataSchema.safeParse(envelope.data);

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 describe("npm run demo", () => {
-  it("labels the stand-in, prints the dashboard and tokens, and plays the call to COMPLETED", async () => {
+  it("labels the stand-in, prints the dashboard, tokens and pace, and plays the call (waiting, running late, a dropped connection) to COMPLETED", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "test/demo/demo.ts"], {
       cwd: fileURLToPath(new URL("../../", import.meta.url)),
       // A fast step (the default is a person's pace, 20 s).
@@ -21,6 +21,9 @@ describe("npm run demo", () => {
     expect(output).toContain("one step every 0.3 s");
     expect(output).toMatch(/Doctor: +Bearer ey/);
     expect(output).toContain("'Patient waiting'");
+    expect(output).toContain("running 10 min late");
+    expect(output).toContain("The patient's connection dropped ('websocket closed'): RECONNECTING");
+    expect(output).toContain("The patient is back");
     expect(output).toContain("The doctor wrote a prescription.");
     expect(output).toContain("COMPLETED");
   }, 90_000);

@@ -125,7 +125,7 @@ describe("reconciliation", () => {
     expect(row?.status).toBe("cancelled");
     expect(booking?.status).toBe("no_show");
     const events = (await state(consultation.id)).events.edges.map((e) => [e.node.type, e.node.previousStatus, e.node.status]);
-    expect(events).toEqual([["STATUS_CHANGED", "PENDING", "CANCELLED"]]);
+    expect(events).toEqual([["STATUS_CHANGED", "PENDING", "CANCELLED"], ["NO_SHOW", null, "CANCELLED"]]);
   });
 
   it("completes an ACTIVE call once the grace period passed with nobody back", async () => {

@@ -15,7 +15,7 @@ import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { rowsOf } from "../../src/db/batch-sql.js";
 import { CancelConsultationDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
-import { createCareTeam, createConsultation } from "../support/builders.js";
+import { createCareTeam, createConsultation, createUser } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 import { runOver, TRANSPORTS, type Operation, type Outcome, type Transport } from "../support/transports.js";
 
@@ -28,6 +28,10 @@ interface Fixture {
   /** Placeholder -> id, for rows and for reading outcomes back. */
   ids: Record<string, string>;
   doctor: string;
+  /** The patient of the doctor's consultations. */
+  patient: string;
+  /** An admin: on neither side of any call. */
+  admin: string;
   intruder: string;
   /** A user who spends the refused-attempts budget. */
   prober: string;
@@ -53,23 +57,28 @@ async function fixtureFor(): Promise<Fixture> {
   const db = test.database.db;
   const team = await createCareTeam(db);
   const second = await createConsultation(db, { doctorId: team.doctor.doctor.id, patientId: team.patient.patient.id });
+  // PENDING throughout: the front desk's rows act on it.
+  const third = await createConsultation(db, { doctorId: team.doctor.doctor.id, patientId: team.patient.patient.id });
   const intruder = await createCareTeam(db);
   const prober = await createCareTeam(db);
+  const admin = await createUser(db, "admin");
   const doctor = await api.tokenFor(team.doctor.user.id);
   // One event in the consultation's log, for the subscription rows to replay.
   await api.gql(CancelConsultationDocument, { consultationId: team.consultation.id, reason: "table" }, doctor);
   return {
-    ids: { "<c>": team.consultation.id, "<c2>": second.consultation.id, "<doctor>": team.doctor.user.id },
+    ids: { "<c>": team.consultation.id, "<c2>": second.consultation.id, "<c3>": third.consultation.id, "<doctor>": team.doctor.user.id },
     doctor,
+    patient: await api.tokenFor(team.patient.user.id),
+    admin: await api.tokenFor(admin.id),
     intruder: await api.tokenFor(intruder.patient.user.id),
     prober: await api.tokenFor(prober.patient.user.id),
     expired: await signAccessToken(api.config.auth.jwtSecret!, team.doctor.user.id, { ttlSeconds: -120 }),
     foreign: await signAccessToken("another-issuer-secret-0123456789-abcdefghij", team.doctor.user.id),
-    actors: [team.doctor.user.id, intruder.patient.user.id, prober.patient.user.id],
+    actors: [team.doctor.user.id, team.patient.user.id, admin.id, intruder.patient.user.id, prober.patient.user.id],
   };
 }
 
-type Who = "doctor" | "intruder" | "prober" | "expired" | "foreign" | "none";
+type Who = "doctor" | "patient" | "admin" | "intruder" | "prober" | "expired" | "foreign" | "none";
 
 interface Row {
   name: string;
@@ -169,6 +178,50 @@ const ROWS: Row[] = [
     codes: ["NOT_FOUND"],
     audit: ["subscription.start denied <c>"],
     over: { http: { codes: ["BAD_REQUEST"], audit: [] } },
+  },
+  {
+    name: "running late, announced by the consultation's doctor",
+    who: "doctor",
+    operation: { query: "mutation ($id: ID!) { announceDelay(consultationId: $id, minutes: 10) { id runningLate { minutes } } }", variables: { id: "<c3>" } },
+    data: { announceDelay: { id: "<c3>", runningLate: { minutes: 10 } } },
+    codes: [],
+    audit: ["consultation.delay allowed <c3>"],
+  },
+  {
+    name: "running late, refused to the patient (doctor or admin only)",
+    who: "patient",
+    operation: { query: "mutation ($id: ID!) { announceDelay(consultationId: $id, minutes: 20) { id } }", variables: { id: "<c3>" } },
+    codes: ["FORBIDDEN"],
+    audit: ["consultation.delay denied <c3>"],
+  },
+  {
+    name: "running late, another user's consultation",
+    who: "intruder",
+    operation: { query: "mutation ($id: ID!) { announceDelay(consultationId: $id, minutes: 20) { id } }", variables: { id: "<c3>" } },
+    codes: ["NOT_FOUND"],
+    audit: ["consultation.delay denied <c3>"],
+  },
+  {
+    name: "call quality, the caller's own side (ignored outside the call)",
+    who: "patient",
+    operation: { query: "mutation ($id: ID!) { reportCallQuality(consultationId: $id, score: 4) { outcome role } }", variables: { id: "<c3>" } },
+    data: { reportCallQuality: { outcome: "NOT_IN_CALL", role: "PATIENT" } },
+    codes: [],
+    audit: [],
+  },
+  {
+    name: "call quality, refused to an admin (no side of the call)",
+    who: "admin",
+    operation: { query: "mutation ($id: ID!) { reportCallQuality(consultationId: $id, score: 4) { outcome } }", variables: { id: "<c3>" } },
+    codes: ["FORBIDDEN"],
+    audit: ["consultation.quality denied <c3>"],
+  },
+  {
+    name: "call quality, another user's consultation",
+    who: "intruder",
+    operation: { query: "mutation ($id: ID!) { reportCallQuality(consultationId: $id, score: 4) { outcome } }", variables: { id: "<c3>" } },
+    codes: ["NOT_FOUND"],
+    audit: ["consultation.quality denied <c3>"],
   },
   { name: "an expired token", who: "expired", operation: { query: "{ me { id } }" }, codes: ["UNAUTHENTICATED"], audit: [] },
   { name: "a token signed by someone else", who: "foreign", operation: { query: "{ me { id } }" }, codes: ["UNAUTHENTICATED"], audit: [] },

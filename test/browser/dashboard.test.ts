@@ -6,6 +6,9 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
+import { startHms } from "../support/hms-env.js";
+import type { HmsStandIn } from "../support/hms-stand-in.js";
+import { frontDeskScene } from "../support/frontdesk-scene.js";
 import { createCareTeamWithRoom } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
@@ -13,13 +16,17 @@ import { createTestDatabase, type TestDatabase } from "../support/db.js";
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 let test: TestDatabase;
 let api: TestApi;
+let hms: HmsStandIn;
 
 describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no chromium; .ci/run installs Debian's chromium)"}`, () => {
   let browser: import("playwright-core").Browser;
 
   beforeAll(async () => {
     test = await createTestDatabase();
-    api = await startTestApi(test);
+    // The 100ms stand-in: the front desk's no-show ends a room it provisioned.
+    const stack = await startHms();
+    hms = stack.hms;
+    api = await startTestApi(test, { ...stack.env, JOIN_GRACE_MINUTES: "0" });
     const { chromium } = await import("playwright-core");
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -30,6 +37,7 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
   afterAll(async () => {
     await browser?.close();
     await api?.stop();
+    await hms?.close();
     await test?.close();
   });
 
@@ -51,7 +59,7 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     await page.click("button[type=submit]");
     const row = page.locator(`tr[data-id="${team.consultation.id}"]`);
     await row.waitFor({ timeout: 10_000 }).catch(async (e) => { throw new Error(`${e.message}; status: ${await page.textContent("#connection")}`); });
-    await expect.poll(() => row.locator(".status").textContent()).toBe("PENDING");
+    await expect.poll(() => row.locator(".status .status-text").textContent()).toBe("PENDING");
     await expect.poll(() => page.textContent("#connection"), { timeout: 10_000 }).toBe("Live.");
 
     await api.webhook(open);
@@ -59,7 +67,7 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     await expect.poll(() => row.locator(".presence").textContent(), { timeout: 10_000 }).toBe("Patient waiting");
 
     await api.webhook(doctorJoin);
-    await expect.poll(() => row.locator(".status").textContent(), { timeout: 10_000 }).toBe("ACTIVE");
+    await expect.poll(() => row.locator(".status .status-text").textContent(), { timeout: 10_000 }).toBe("ACTIVE");
     expect(await row.locator(".presence").textContent()).toBe("doctor + patient");
     expect(await row.textContent()).toContain(team.patient.user.fullName);
     // The attendance bar: the patient's interval, the doctor's, and their overlap highlighted.
@@ -98,7 +106,39 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     await expect.poll(() => page.textContent("#connection"), { timeout: 15_000 }).toBe("Live (Server-Sent Events).");
     await expect.poll(() => row.locator(".presence").textContent(), { timeout: 10_000 }).toBe("Patient waiting");
     await api.webhook(doctorJoin);
-    await expect.poll(() => row.locator(".status").textContent(), { timeout: 10_000 }).toBe("ACTIVE");
+    await expect.poll(() => row.locator(".status .status-text").textContent(), { timeout: 10_000 }).toBe("ACTIVE");
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it("shows a doctor the front desk: who waits (longest first), running late, no-shows, call quality, why a side left; readable at 800 px", async () => {
+    const scene = await frontDeskScene(test, api);
+    const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${api.url}/dashboard`);
+    await page.fill("#token", scene.doctorToken);
+    await page.click("button[type=submit]");
+    const row = (id: string) => page.locator(`tr[data-id="${id}"]`);
+    await row(scene.waitingLong).waitFor({ timeout: 10_000 });
+
+    await expect.poll(() => row(scene.waitingLong).locator(".waiting-cell").textContent(), { timeout: 10_000 }).toBe(`${scene.patientName}, waiting 7 min`);
+    expect(await row(scene.waitingLong).locator(".when").textContent()).toContain("running 15 min late");
+    expect(await row(scene.waitingShort).locator(".waiting-cell").textContent()).toBe(`${scene.doctorName}, waiting 2 min`);
+    // Longest waiting first: the order is the server's `since`.
+    const ids = await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")));
+    expect(ids.slice(0, 2)).toEqual([scene.waitingLong, scene.waitingShort]);
+    expect(await row(scene.noShow).locator(".status").textContent()).toContain("No-show: doctor (patient waited 1 min)");
+    const badge = row(scene.poorCall).locator(".quality .q-poor");
+    expect(await badge.textContent()).toBe("P 2/5");
+    expect(await badge.getAttribute("title")).toContain("poor for");
+    expect(await row(scene.poorCall).locator(".status .times").textContent()).toMatch(/–now$/);
+    const left = row(scene.patientLeft).locator(".presence .left");
+    expect(await left.textContent()).toBe("patient left");
+    expect(await left.getAttribute("title")).toBe("patient: left (client request)");
+    expect(await page.locator("#legend").isVisible()).toBe(true);
+    // Reads at 800 px: nothing wider than the window.
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+    await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT ?? `${process.env.TMPDIR ?? "/tmp"}/dashboard-frontdesk.png`, fullPage: true });
     expect(errors).toEqual([]);
   }, 60_000);
 

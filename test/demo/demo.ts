@@ -1,9 +1,10 @@
 /**
  * `npm run demo`: the API on embedded PostgreSQL, wired to the 100ms STAND-IN on loopback
  * (not the real 100ms), with the demo clinic; prints the dashboard URL and tokens, then plays
- * a scripted call through the stand-in's webhooks: the patient waits, the doctor joins, a
- * prescription is written, the doctor ends the call, one step every DEMO_STEP_SECONDS (20 s by
- * default, to watch it). Ctrl-C stops it. `npm start` never uses any of this: it always talks
+ * a scripted call through the stand-in's webhooks: the patient waits, the doctor announces
+ * they are running late, joins, the patient's connection drops and comes back, a prescription
+ * is written, the doctor ends the call, one step every DEMO_STEP_SECONDS (20 s by default, to
+ * watch it; printed at the start). Ctrl-C stops it. `npm start` never uses any of this: it always talks
  * to the real 100ms.
  */
 import "reflect-metadata";
@@ -78,19 +79,47 @@ async function gql<T>(token: string, query: string, variables: Record<string, un
   return body.data;
 }
 
-say(`The scripted call starts in ${pause / 1000} s: open the dashboard now.`);
+say(`The scripted call starts in ${pause / 1000} s: open the dashboard now. One step every ${stepSeconds} s (DEMO_STEP_SECONDS).`);
 await sleep(pause);
 const id = clinic.consultationId;
 const { startConsultation } = await gql<{ startConsultation: { roomId: string } }>(doctor, `mutation($a: ID!) { startConsultation(appointmentId: $a) { roomId } }`, {
   a: row!.appointmentId,
 });
-await gql(patient, `mutation($c: ID!) { joinConsultation(consultationId: $c) { token } }`, { c: id });
-const patientPeer = await hms.joinPeer(startConsultation.roomId, { userId: clinic.patientUserId, role: "patient", name: "Sam" });
-say("The patient joined and is waiting (dashboard: 'Patient waiting').");
+const roomId = startConsultation.roomId;
+const joinCall = (token: string) => gql(token, `mutation($c: ID!) { joinConsultation(consultationId: $c) { token } }`, { c: id });
+const quality = (token: string, score: number) => gql(token, `mutation($c: ID!, $s: Int!) { reportCallQuality(consultationId: $c, score: $s) { outcome } }`, { c: id, s: score });
+const patientState = async () =>
+  (await gql<{ consultation: { participants: Array<{ role: string; state: string }> } }>(doctor, `query($c: ID!) { consultation(id: $c) { participants { role state } } }`, { c: id }))
+    .consultation.participants.find((p) => p.role === "PATIENT")!.state;
+/** Until the API shows it (webhooks are applied just after they are acknowledged). */
+async function until(what: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await what()); i++) await sleep(50);
+}
+
+await joinCall(patient);
+const patientPeer = await hms.joinPeer(roomId, { userId: clinic.patientUserId, role: "patient", name: "Sam" });
+say("The patient joined and is waiting (dashboard: 'Patient waiting', and the Waiting column counts the minutes).");
 await sleep(pause);
-await gql(doctor, `mutation($c: ID!) { joinConsultation(consultationId: $c) { token } }`, { c: id });
-await hms.joinPeer(startConsultation.roomId, { userId: clinic.doctorUserId, role: "doctor", name: "Dr. Rivera" });
-say("The doctor joined: the consultation is ACTIVE and connected time ticks.");
+await gql(doctor, `mutation($c: ID!) { announceDelay(consultationId: $c, minutes: 10) { id } }`, { c: id });
+say("The doctor is running 10 min late: the patient's app and the dashboard show the new expected start.");
+await sleep(pause);
+await joinCall(doctor);
+await hms.joinPeer(roomId, { userId: clinic.doctorUserId, role: "doctor", name: "Dr. Rivera" });
+await until(async () => (await patientState()) === "ONLINE");
+await quality(patient, 4);
+await quality(doctor, 5);
+say("The doctor joined: the consultation is ACTIVE, connected time ticks, both apps report their call quality.");
+await sleep(pause);
+await quality(patient, 1).catch(() => undefined);
+// The patient's network drops: 100ms reports "websocket closed" once it gives up on the connection.
+await hms.killPeer(roomId, patientPeer.id, { leaveAfterMs: Math.min(pause / 2, 3_000) });
+await until(async () => (await patientState()) === "RECONNECTING");
+say("The patient's connection dropped ('websocket closed'): RECONNECTING, and the doctor is waiting again.");
+await sleep(pause);
+await joinCall(patient);
+await hms.joinPeer(roomId, { userId: clinic.patientUserId, role: "patient", name: "Sam" });
+await until(async () => (await patientState()) === "ONLINE");
+say("The patient is back: both in the room again (the attendance bars show the gap; hover the quality badge).");
 await sleep(pause);
 await gql(doctor, `mutation($i: CreatePrescriptionInput!) { createPrescription(input: $i) { id } }`, {
   i: { consultationId: id, idempotencyKey: "demo-1", medications: [{ name: "Amoxicillin", dosage: "500 mg", frequency: "3x daily", durationDays: 7 }] },
@@ -98,8 +127,7 @@ await gql(doctor, `mutation($i: CreatePrescriptionInput!) { createPrescription(i
 say("The doctor wrote a prescription.");
 await sleep(pause);
 await gql(doctor, `mutation($c: ID!) { endConsultation(consultationId: $c) { status } }`, { c: id });
-say("The doctor ended the call for both sides: COMPLETED. Ctrl-C to stop the demo.");
-void patientPeer;
+say("The doctor ended the call for both sides: COMPLETED (hover 'left' for why each side left). Ctrl-C to stop the demo.");
 
 const shutdown = async () => {
   await api.stop();

@@ -26,3 +26,14 @@ describe("parseEnvelope and is_replay", () => {
     expect(isReplay(odd!)).toBe(false);
   });
 });
+
+describe("descriptive fields of the acted-on events", () => {
+  it("are read when text and left out otherwise: a room end or a leave is never invalid for its words", async () => {
+    const { peerDataSchema, roomEndDataSchema } = await import("../../src/webhooks/envelope.js");
+    expect(roomEndDataSchema.parse({ room_id: "r", session_id: "s", reason: "bye", source: "peer", user_id: "u", role: "doctor" })).toMatchObject({ reason: "bye", source: "peer" });
+    expect(roomEndDataSchema.safeParse({ room_id: "r", session_id: "s", reason: 5, source: {} }).success).toBe(true);
+    expect(roomEndDataSchema.safeParse({ room_id: "r", session_id: "s" }).success).toBe(true);
+    expect(peerDataSchema.parse({ room_id: "r", peer_id: "p", message: ["x"] }).message).toBeNull();
+    expect(peerDataSchema.safeParse({ room_id: "r", peer_id: "p" }).success).toBe(true);
+  });
+});

@@ -18,6 +18,12 @@ describe("join window", () => {
     expect(window).toEqual({ opensAt: at("2026-11-24T09:45:00.000Z"), closesAt: at("2026-11-24T11:30:00.000Z") });
   });
 
+  it("closes later by the delay a doctor running late announced (it opens as booked)", () => {
+    const late = joinWindow({ ...booking, delayMinutes: 40 }, { joinEarlyMinutes: 15, joinGraceMinutes: 60 });
+    expect(late).toEqual({ opensAt: at("2026-11-24T09:45:00.000Z"), closesAt: at("2026-11-24T12:10:00.000Z") });
+    expect(code(() => assertCanJoin("pending", late, at("2026-11-24T12:00:00.000Z")))).toBe("ok");
+  });
+
   it.each([
     ["pending", "2026-11-24T09:44:59.000Z", "INVALID_STATE"],
     ["pending", "2026-11-24T09:45:00.000Z", "ok"],
