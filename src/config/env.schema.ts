@@ -73,7 +73,7 @@ export const envSchema = z.object({
   WEBHOOK_APPLY: z
     .enum(["worker", "inline"])
     .optional()
-    .describe("Where stored webhooks are applied: `worker`, a worker thread with its own small pool, so the main thread only acknowledges and serves GraphQL; `inline`, on the main thread (the default: with two cores, the thread's shorter acknowledgements cost push latency, see README's benchmarks; with cores to spare, prefer `worker`). The embedded database (one connection, not shareable between threads) is always `inline`."),
+    .describe("Where stored webhooks are applied: `worker`, a worker thread with its own small pool, so the main thread only acknowledges and serves GraphQL; `inline`, on the main thread (the default: with two cores, the thread's shorter acknowledgements cost push latency, see the apply thread in docs/benchmarks.md; with cores to spare, prefer `worker`). The embedded database (one connection, not shareable between threads) is always `inline`."),
   COMPLETION_GRACE_SECONDS: int(0, 3600)
     .default(120)
     .describe("After the room empties, an ACTIVE consultation becomes COMPLETED once nobody is back for this long."),

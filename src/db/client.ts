@@ -4,8 +4,6 @@
  * drizzle type, `Db`, whatever the driver.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdir } from "node:fs/promises";
-import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { Logger as DrizzleLogger } from "drizzle-orm/logger";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -13,6 +11,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema.js";
+import { openPGlite } from "./pglite.js";
 import { withTimeout } from "../kit/timeout.js";
 import { tracedStatement } from "../kit/tracing.js";
 
@@ -182,9 +181,7 @@ function bounded<S extends Statement>(statement: S, bound: Bound | null, factor:
 }
 
 async function openEmbedded(dataDir: string | undefined, logger: DrizzleLogger | undefined): Promise<Database> {
-  if (dataDir) await mkdir(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
-  await client.waitReady;
+  const client = await openPGlite(dataDir);
   const db: Db = drizzlePglite({ client, schema, logger });
   return {
     kind: "embedded",
