@@ -18,6 +18,7 @@ import { Metrics } from "../kit/metrics.js";
 import type { Reconciler } from "../webhooks/reconciler.js";
 import { reportsTo } from "./apply-services.js";
 import { ApplyWorker } from "./apply-worker.js";
+import { PartnerDispatcher } from "../partners/partner-dispatcher.js";
 
 export interface RunningApi {
   url: string;
@@ -32,6 +33,8 @@ export interface RunningApi {
   openSockets(): number;
   /** The request pipeline every transport hands its requests to. */
   pipeline: RequestPipeline;
+  /** Sends partner webhooks from the event log. */
+  partners: PartnerDispatcher;
   /** Graceful: stop accepting, finish in-flight work, then close the database (when owned). */
   stop(): Promise<void>;
 }
@@ -61,6 +64,8 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     // Before the reconciler's first pass (which waits for it): replays land on the server just started.
     void services.webhookRecovery.recoverAtStart();
     reconciler.start(config.reconcileIntervalSeconds);
+    const partners = new PartnerDispatcher({ database, settings: config.partnerWebhooks, logger, registry: metrics.registry });
+    await partners.start();
     if (!config.webhooks.secret) logger.warn("HMS_WEBHOOK_SECRET is not set: POST /webhooks/100ms answers 503");
     logger.info({ url, database: database.kind, webhookApply: webhooks ? "worker" : "inline" }, "API listening");
     return {
@@ -72,9 +77,11 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       reconciler,
       openSockets: () => server.openSockets(),
       pipeline: server.pipeline,
+      partners,
       /** Order: stop accepting and drain requests and sockets, then jobs, then the database. */
       stop: async () => {
         await server.stop();
+        await partners.stop();
         await services.webhooks.stop();
         await reconciler.stop();
         await services.webhookRecovery.stop();
@@ -100,7 +107,7 @@ function appliesOnThread(config: Config, database: Database): boolean {
 
 function serviceSettings(config: Config) {
   const { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams } = config;
-  return { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay };
+  return { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay, partnerWebhooks: config.partnerWebhooks };
 }
 
 function serverSettings(config: Config) {

@@ -1,3 +1,4 @@
 /** Every table the API knows: the clinic's legacy tables plus the API's own. */
 export * from "./legacy.schema.js";
 export * from "./api.schema.js";
+export * from "./partner.schema.js";
