@@ -18,7 +18,9 @@ export async function checkedUrl(policy: AddressPolicy, resolve: Resolve, text: 
   if (text.length > MAX_URL_LENGTH) throw badInput(`${field} must be at most ${MAX_URL_LENGTH} characters`, field);
   try {
     const url = policy.parseUrl(text.trim());
-    await checkedAddresses(policy, AddressPolicy.hostOf(url), resolve);
+    await checkedAddresses(policy, AddressPolicy.hostOf(url), resolve).catch((error: unknown) => {
+      throw error instanceof AddressRefused ? error : new AddressRefused("does not resolve");
+    });
     return url.href;
   } catch (error) {
     if (error instanceof AddressRefused) throw badInput(`${field} ${error.message}`, field);

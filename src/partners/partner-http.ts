@@ -38,18 +38,13 @@ class ConnectTimeout extends Error {
   override readonly name = "ConnectTimeout";
 }
 
-/** The addresses `host` may be reached at, all checked; throws AddressRefused. */
+/** The addresses `host` may be reached at, all checked; throws AddressRefused (or the resolver's error). */
 export async function checkedAddresses(policy: AddressPolicy, host: string, resolve: Resolve): Promise<LookupAddress[]> {
   if (AddressPolicy.isLiteral(host)) {
     if (!policy.allowsName(host)) policy.checkAddress(host);
     return [{ address: host, family: host.includes(":") ? 6 : 4 }];
   }
-  let addresses: LookupAddress[];
-  try {
-    addresses = await resolve(host);
-  } catch {
-    throw new AddressRefused("does not resolve");
-  }
+  const addresses = await resolve(host);
   if (addresses.length === 0) throw new AddressRefused("does not resolve");
   if (!policy.allowsName(host)) for (const { address } of addresses) policy.checkAddress(address);
   return addresses;
@@ -95,7 +90,8 @@ function exchange(url: URL, body: string, headers: Record<string, string>, optio
     const request = transport.request(url, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body), "user-agent": "consultation-video-api-webhooks/1" },
-      agent: options.agent,
+      // No agent given: a connection of its own (a pooled one would skip the check made at connect).
+      agent: options.agent ?? false,
       lookup: checkingLookup(options) as never,
       signal: AbortSignal.timeout(options.timeoutMs),
     });
