@@ -45,6 +45,7 @@ export class PartnerLane {
   readonly #agents: { http: http.Agent; https: https.Agent };
   /** Opened secrets by their sealed text: rotation changes the text. */
   readonly #opened = new Map<string, string>();
+  readonly #unopenable = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
   #stopped = false;
@@ -112,7 +113,11 @@ export class PartnerLane {
         return secret;
       });
     } catch (error) {
-      this.ctx.logger.error({ endpointId: endpoint.id, errorClass: (error as Error).name }, "partner webhooks: the endpoint's secret does not open with PARTNER_WEBHOOKS_SECRET_KEY; nothing is sent to it");
+      // Logged once per secret, not at every look.
+      if (!this.#unopenable.has(endpoint.secret)) {
+        this.#unopenable.add(endpoint.secret);
+        this.ctx.logger.error({ endpointId: endpoint.id, errorClass: (error as Error).name }, "partner webhooks: the endpoint's secret does not open with PARTNER_WEBHOOKS_SECRET_KEY; nothing is sent to it");
+      }
       return null;
     }
   }
