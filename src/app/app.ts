@@ -64,7 +64,7 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     // Before the reconciler's first pass (which waits for it): replays land on the server just started.
     void services.webhookRecovery.recoverAtStart();
     reconciler.start(config.reconcileIntervalSeconds);
-    const partners = new PartnerDispatcher({ database, settings: config.partnerWebhooks, logger, registry: metrics.registry });
+    const partners = new PartnerDispatcher({ database, sending: await partnerPool(config, database), settings: config.partnerWebhooks, logger, registry: metrics.registry });
     await partners.start();
     if (!config.webhooks.secret) logger.warn("HMS_WEBHOOK_SECRET is not set: POST /webhooks/100ms answers 503");
     logger.info({ url, database: database.kind, webhookApply: webhooks ? "worker" : "inline" }, "API listening");
@@ -103,6 +103,16 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
  */
 function appliesOnThread(config: Config, database: Database): boolean {
   return config.webhooks.apply === "worker" && database.kind === "postgres" && config.database.url !== undefined;
+}
+
+/**
+ * On PostgreSQL, partner webhooks keep their books on a small pool of their own whose commits do
+ * not wait for the disk (safe to redo: delivery is at least once), so that they neither wait
+ * for nor starve the API's pool. The dispatcher closes it.
+ */
+async function partnerPool(config: Config, database: Database): Promise<Database | undefined> {
+  if (database.kind !== "postgres" || !config.database.url || !config.partnerWebhooks.secretKey) return undefined;
+  return openDatabase({ url: config.database.url, poolMax: Math.min(4, config.database.poolMax), queryTimeoutMs: config.database.queryTimeoutMs, asyncCommit: true });
 }
 
 function serviceSettings(config: Config) {

@@ -10,11 +10,10 @@
  * the lease is still the recorder's.
  */
 import { sql } from "drizzle-orm";
-import { arrayLiteral, rowsOf } from "../db/batch-sql.js";
+import { rowsOf } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { consultationEvents, partnerDeliveries as deliveries, partnerDeliveryAttempts as attempts, partnerEndpoints as endpoints } from "../db/schema.js";
 import type { PartnerEventSource } from "./partner-events.js";
-import type { EndpointRow } from "./partner-endpoint.repo.js";
 
 export interface Claimed {
   id: number;
@@ -38,82 +37,122 @@ export interface AttemptRecord {
 
 const PLAN_BATCH = 500;
 
+/** The endpoint as a claim finds it: where to send, and its sealed secrets (the previous one during a rotation's overlap). */
+export interface ClaimedEndpoint {
+  id: string;
+  url: string;
+  secret: string;
+  previousSecret: string | null;
+}
+
+export interface ClaimedBatch {
+  endpoint: ClaimedEndpoint | null;
+  items: Claimed[];
+}
+
+/** The endpoint with, when one was claimed, a delivery and its event, as the driver returns it (bigints may come as text). */
+interface ClaimedRow {
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  id: string | number | null;
+  attempts: number;
+  event_id: string | number;
+  consultation_id: string | null;
+  type: PartnerEventSource["type"] | null;
+  occurred_at: number;
+  status: PartnerEventSource["status"] | null;
+  previous_status: PartnerEventSource["previousStatus"];
+  side: PartnerEventSource["side"];
+  prescription_id: string | null;
+  retracts_id: string | number | null;
+  created_at: number;
+}
+
 export class PartnerDeliveryRepo {
   constructor(private readonly db: Db) {}
 
-  /** The endpoint, locked for the transaction, when it is enabled and no other instance holds it. */
-  async lockEnabled(id: string): Promise<EndpointRow | null> {
-    const [row] = await this.db.select().from(endpoints).where(sql`${endpoints.id} = ${id} and ${endpoints.enabled}`).for("update", { skipLocked: true });
-    return row ?? null;
-  }
-
-  /** Deliveries for the next events of the endpoint's types after its cursor; true when more may wait. */
-  async plan(endpoint: EndpointRow): Promise<boolean> {
-    const types = arrayLiteral(endpoint.eventTypes);
-    const rows = await this.db.execute(sql`with scan as (
-        select id, consultation_id from ${consultationEvents}
-        where id > ${endpoint.afterEventId} and type = any(${types}::text[])
-        order by id limit ${PLAN_BATCH}
+  /**
+   * Deliveries for the next events of the endpoint's types after its cursor, and the cursor
+   * moved past them, in one statement under the endpoint's row lock (another instance's plan
+   * or claim waits for it). True when more may wait; null when the endpoint is disabled or gone.
+   */
+  async plan(endpointId: string): Promise<boolean | null> {
+    const rows = await this.db.execute(sql`with ep as materialized (
+        select id, after_event_id, event_types, coalesce(replay_through_event_id, 0) as replay_through
+        from ${endpoints} where id = ${endpointId} and enabled for update
+      ), scan as (
+        select c.id, c.consultation_id from ${consultationEvents} c, ep
+        where c.id > ep.after_event_id and c.type = any(ep.event_types)
+        order by c.id limit ${PLAN_BATCH}
       ), reach as (
         select case when (select count(*) from scan) = ${PLAN_BATCH} then (select max(id) from scan)
           else (select coalesce(max(id), 0) from ${consultationEvents}) end as id
       ), planned as (
         insert into ${deliveries} (endpoint_id, event_id, consultation_id, origin)
-        select ${endpoint.id}, id, consultation_id, case when id <= ${endpoint.replayThroughEventId ?? 0} then 'replay' else 'event' end from scan
+        select ep.id, scan.id, scan.consultation_id, case when scan.id <= ep.replay_through then 'replay' else 'event' end from scan, ep
         returning 1
       )
       update ${endpoints} set after_event_id = greatest(after_event_id, (select id from reach)),
         replay_through_event_id = case when replay_through_event_id <= (select id from reach) then null else replay_through_event_id end
-      where id = ${endpoint.id}
+      where id = (select id from ep)
       returning (select count(*) from planned)::int as planned`);
-    return Number(rowsOf<{ planned: number }>(rows)[0]?.planned ?? 0) === PLAN_BATCH;
-  }
-
-  /** Deliveries leased now (in flight on some instance). */
-  async inFlight(endpointId: string): Promise<number> {
-    const rows = await this.db.execute(
-      sql`select count(*)::int as n from ${deliveries} where endpoint_id = ${endpointId} and status = 'pending' and lease_until > now()`,
-    );
-    return Number(rowsOf<{ n: number }>(rows)[0]?.n ?? 0);
+    const [row] = rowsOf<{ planned: number }>(rows);
+    return row ? Number(row.planned) === PLAN_BATCH : null;
   }
 
   /**
-   * Leases up to `limit` due deliveries, each the oldest pending one of its consultation (so
-   * a consultation's events go one at a time, in log order), oldest first.
+   * Leases the due deliveries that head their consultation's queue (so a consultation's events
+   * go one at a time, in log order), oldest first, as many as `concurrency` less those in
+   * flight on any instance; with their events and the endpoint's URL and secrets (sealed), in
+   * one statement under the endpoint's row lock. `endpoint` is null when it is disabled or gone.
    */
-  async claim(endpointId: string, limit: number, leaseMs: number, token: string): Promise<Claimed[]> {
-    if (limit <= 0) return [];
-    const leased = rowsOf<{ id: string | number; event_id: string | number; attempts: number }>(
-      await this.db.execute(sql`with due as (
+  async claim(endpointId: string, concurrency: number, leaseMs: number, token: string): Promise<ClaimedBatch> {
+    const ms = (column: string) => sql.raw(`floor(extract(epoch from e.${column}) * 1000)::float8`);
+    const rows = rowsOf<ClaimedRow>(
+      await this.db.execute(sql`with ep as materialized (
+          select id, url, secret, case when previous_secret_until > now() then previous_secret end as previous_secret
+          from ${endpoints} where id = ${endpointId} and enabled for update
+        ), due as (
           select d.id from ${deliveries} d
-          where d.endpoint_id = ${endpointId} and d.status = 'pending' and d.next_attempt_at <= now()
+          where exists (select from ep) and d.endpoint_id = ${endpointId} and d.status = 'pending' and d.next_attempt_at <= now()
             and (d.lease_until is null or d.lease_until <= now())
             and not exists (
               select 1 from ${deliveries} p
               where p.endpoint_id = d.endpoint_id and p.consultation_id = d.consultation_id and p.status = 'pending'
                 and (p.event_id, p.id) < (d.event_id, d.id))
           order by d.event_id, d.id
-          limit ${limit}
+          limit greatest(0, ${concurrency} - (select count(*) from ${deliveries} f where f.endpoint_id = ${endpointId} and f.status = 'pending' and f.lease_until > now()))
           for update skip locked
+        ), leased as (
+          update ${deliveries} d set lease_until = now() + make_interval(secs => ${leaseMs / 1000}), lease_token = ${token},
+            attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, now()), last_attempt_at = now()
+          from due where d.id = due.id
+          returning d.id, d.event_id, d.attempts
         )
-        update ${deliveries} d set lease_until = now() + make_interval(secs => ${leaseMs / 1000}), lease_token = ${token},
-          attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, now()), last_attempt_at = now()
-        from due where d.id = due.id
-        returning d.id, d.event_id, d.attempts`),
+        select ep.url, ep.secret, ep.previous_secret, c.* from ep left join (
+          select l.id, l.attempts, e.id as event_id, e.consultation_id, e.type, ${ms("occurred_at")} as occurred_at, e.status, e.previous_status, e.side,
+            e.prescription_id, e.retracts_id, ${ms("created_at")} as created_at
+          from leased l join ${consultationEvents} e on e.id = l.event_id
+        ) c on true
+        order by c.event_id, c.id`),
     );
-    if (leased.length === 0) return [];
-    const events = await this.db
-      .select({
-        id: consultationEvents.id, consultationId: consultationEvents.consultationId, type: consultationEvents.type, occurredAt: consultationEvents.occurredAt,
-        status: consultationEvents.status, previousStatus: consultationEvents.previousStatus, side: consultationEvents.side,
-        prescriptionId: consultationEvents.prescriptionId, retractsId: consultationEvents.retractsId, createdAt: consultationEvents.createdAt,
-      })
-      .from(consultationEvents)
-      .where(sql`${consultationEvents.id} = any(${arrayLiteral(leased.map((l) => String(l.event_id)))}::bigint[])`);
-    const byId = new Map(events.map((e) => [e.id, e]));
-    return leased
-      .map((l) => ({ id: Number(l.id), attempt: Number(l.attempts), event: byId.get(Number(l.event_id))! }))
-      .sort((a, b) => a.event.id - b.event.id || a.id - b.id);
+    const [first] = rows;
+    if (!first) return { endpoint: null, items: [] };
+    const items = rows.filter((r) => r.id !== null).map((r) => ({
+      id: Number(r.id),
+      attempt: Number(r.attempts),
+      event: {
+        id: Number(r.event_id), consultationId: r.consultation_id!, type: r.type!, occurredAt: new Date(Number(r.occurred_at)), status: r.status!, previousStatus: r.previous_status,
+        side: r.side, prescriptionId: r.prescription_id, retractsId: r.retracts_id === null ? null : Number(r.retracts_id), createdAt: new Date(Number(r.created_at)),
+      },
+    }));
+    return { endpoint: { id: endpointId, url: first.url, secret: first.secret, previousSecret: first.previous_secret }, items };
+  }
+
+  /** Gives back deliveries leased under `token` that will not be sent now (their attempt uncounted). */
+  async release(token: string): Promise<void> {
+    await this.db.execute(sql`update ${deliveries} set lease_until = null, lease_token = null, attempts = attempts - 1 where lease_token = ${token} and status = 'pending'`);
   }
 
   /**
@@ -163,7 +202,7 @@ export class PartnerDeliveryRepo {
         enabled = e.enabled and not x.disable,
         disabled_reason = case when x.disable then (case when ${kind}::text = 'gone' then 'gone' else 'failing' end) else e.disabled_reason end,
         disabled_at = case when x.disable then now() else e.disabled_at end
-      from decision x where e.id = ${endpointId}
+      from decision x where e.id = ${endpointId} and (${kind}::text <> 'delivered' or e.failing_since is not null)
       returning x.disable, e.disabled_reason`);
     const [row] = rowsOf<{ disable: boolean; disabled_reason: "gone" | "failing" | null }>(rows);
     return row?.disable ? row.disabled_reason : null;

@@ -20,6 +20,8 @@ import { SecretBox } from "./secret-box.js";
 
 export interface DispatcherOptions {
   database: Database;
+  /** The pool lanes keep their books on (closed by stop()); absent: `database`'s. */
+  sending?: Database | undefined;
   settings: PartnerWebhookConfig;
   logger: Logger;
   registry: Registry;
@@ -35,6 +37,8 @@ export class PartnerDispatcher {
   #interval: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
   #stopped = false;
+  /** Grows with every notification and periodic look: lanes plan again when it moved. */
+  #version = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     const { database, settings, logger } = options;
@@ -43,7 +47,7 @@ export class PartnerDispatcher {
     const metrics = new PartnerMetrics(options.registry, () => log.backlog());
     this.#context = settings.secretKey
       ? {
-          db: database.db,
+          db: (options.sending ?? database).db,
           settings,
           box: new SecretBox(settings.secretKey),
           policy: new AddressPolicy(settings),
@@ -51,6 +55,7 @@ export class PartnerDispatcher {
           metrics,
           logger,
           pollMs: options.pollMs ?? 5_000,
+          logVersion: () => this.#version,
         }
       : null;
   }
@@ -63,8 +68,14 @@ export class PartnerDispatcher {
       return;
     }
     const { database } = this.options;
-    const pokeAll = () => this.#pokeAll();
-    const refresh = () => void this.refresh();
+    const pokeAll = () => {
+      this.#version++;
+      this.#pokeAll();
+    };
+    const refresh = () => {
+      this.#version++;
+      void this.refresh();
+    };
     this.#unlisten.push((await database.listen(EVENTS_CHANNEL, pokeAll, pokeAll)).unlisten);
     this.#unlisten.push((await database.listen(ENDPOINTS_CHANNEL, refresh, refresh)).unlisten);
     await this.refresh();
@@ -85,6 +96,7 @@ export class PartnerDispatcher {
     await this.#refreshing?.catch(() => undefined);
     await Promise.all([...this.#lanes.values()].map((lane) => lane.stop()));
     this.#lanes.clear();
+    await this.options.sending?.close();
   }
 
   async #refresh(): Promise<void> {

@@ -1,10 +1,11 @@
 /**
  * One endpoint's queue in this process: its own loop, its own connections and at most
  * PARTNER_WEBHOOKS_CONCURRENCY deliveries in flight (counted over every instance), so a slow
- * or failing partner only ever holds its own lane. A tick, in one short transaction under the
- * endpoint's row lock (SKIP LOCKED: another instance's tick makes this one a no-op), plans the
- * log's new events into deliveries and leases the due ones; each is then signed, POSTed and
- * recorded on its own, and its end pokes the lane again.
+ * or failing partner only ever holds its own lane. Each look (partner-step.ts: one transaction)
+ * records the attempts that finished, plans the log's new events into deliveries when the log
+ * may have grown, and leases the due ones under the endpoint's row lock (so instances take
+ * turns and the concurrency holds over all of them); each is then signed and POSTed on its
+ * own, and its end pokes the lane again.
  */
 import http from "node:http";
 import https from "node:https";
@@ -15,8 +16,8 @@ import type { Db } from "../db/client.js";
 import type { Logger } from "../kit/logger.js";
 import { SerialWorker } from "../kit/serial-worker.js";
 import type { AddressPolicy } from "./address-policy.js";
-import { PartnerDeliveryRepo, type Claimed, type Outcome } from "./partner-delivery.repo.js";
-import type { EndpointRow } from "./partner-endpoint.repo.js";
+import { PartnerDeliveryRepo, type Claimed, type ClaimedEndpoint, type Outcome } from "./partner-delivery.repo.js";
+import { step, type Finished, type StepResult } from "./partner-step.js";
 import { partnerPayload } from "./partner-events.js";
 import { postWebhook, type AttemptResult, type Resolve } from "./partner-http.js";
 import type { PartnerMetrics } from "./partner-metrics.js";
@@ -34,6 +35,8 @@ export interface LaneContext {
   logger: Logger;
   /** Longest a lane waits before it looks at its endpoint again. */
   pollMs: number;
+  /** Grows whenever the log or the endpoints may have changed (a notification, a periodic look). */
+  logVersion(): number;
 }
 
 /** A lease outlives the longest exchange by this much: time to record the outcome. */
@@ -41,6 +44,9 @@ const LEASE_MARGIN_MS = 5_000;
 
 export class PartnerLane {
   readonly #sends = new Set<Promise<void>>();
+  /** Attempts made and not yet recorded: the next look records them. */
+  readonly #finished: Finished[] = [];
+  readonly #retried = new WeakSet<Finished>();
   readonly #worker: SerialWorker;
   readonly #agents: { http: http.Agent; https: https.Agent };
   /** Opened secrets by their sealed text: rotation changes the text. */
@@ -49,6 +55,8 @@ export class PartnerLane {
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
   #stopped = false;
+  /** The log version of the last plan that left nothing behind; -1: plan at the next look. */
+  #plannedAt = -1;
 
   constructor(
     readonly endpointId: string,
@@ -67,43 +75,72 @@ export class PartnerLane {
     if (!this.#stopped) this.#worker.poke();
   }
 
-  /** Stops claiming, and waits for the deliveries in flight to be recorded. */
+  /** Attempts made and not recorded yet (they are, at the lane's next look). */
+  get unrecorded(): number {
+    return this.#finished.length;
+  }
+
+  /** Stops claiming, and waits for the deliveries in flight to finish and be recorded. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#worker.idle();
     await Promise.allSettled([...this.#sends]);
+    if (this.#finished.length > 0) await this.#tick().catch(() => undefined);
     this.#agents.http.destroy();
     this.#agents.https.destroy();
   }
 
   async #tick(): Promise<void> {
-    if (this.#stopped) return;
+    const finished = this.#finished.splice(0);
+    const version = this.ctx.logVersion();
     const token = randomUUID();
     const leaseMs = this.ctx.settings.timeoutMs + LEASE_MARGIN_MS;
-    const work = await this.ctx.db.transaction(async (tx) => {
-      const repo = new PartnerDeliveryRepo(tx);
-      const endpoint = await repo.lockEnabled(this.endpointId);
-      if (!endpoint) return null;
-      const secrets = this.#secretsOf(endpoint);
-      if (!secrets) return null;
-      const more = await repo.plan(endpoint);
-      const room = this.ctx.settings.concurrency - (await repo.inFlight(this.endpointId));
-      return { endpoint, secrets, more, claimed: await repo.claim(this.endpointId, room, leaseMs, token) };
+    const input = { endpointId: this.endpointId, finished, plan: !this.#stopped && version !== this.#plannedAt, concurrency: this.#stopped ? 0 : this.ctx.settings.concurrency, leaseMs, token };
+    const result = await step(this.ctx.db, input).catch((error: unknown) => {
+      // Kept for one more look; after a second failure they are dropped (their leases end, and
+      // the deliveries are sent again), so that a record the database refuses blocks nothing.
+      const again = finished.filter((f) => !this.#retried.has(f));
+      for (const f of again) this.#retried.add(f);
+      if (again.length < finished.length) this.ctx.logger.warn({ endpointId: this.endpointId, attempts: finished.length - again.length }, "partner webhooks: could not record attempts; their deliveries are sent again once their leases end");
+      this.#finished.unshift(...again);
+      throw error;
     });
-    if (!work) return this.#later(this.ctx.pollMs);
-    for (const claimed of work.claimed) this.#track(this.#deliver(work.endpoint, work.secrets, claimed, token));
-    if (work.more) return this.poke();
+    this.#report(finished, result.disabled);
+    if (this.#stopped) return;
+    if (result.more) this.poke();
+    else if (result.more === false) this.#plannedAt = version;
+    const { endpoint, items } = result.batch;
+    if (!endpoint) return this.#later(this.ctx.pollMs);
+    const secrets = this.#secretsOf(endpoint);
+    if (!secrets) {
+      if (items.length > 0) await new PartnerDeliveryRepo(this.ctx.db).release(token);
+      return this.#later(this.ctx.pollMs);
+    }
+    for (const claimed of items) this.#track(this.#deliver(endpoint, secrets, claimed, token));
     if (this.#sends.size === 0) {
       const due = await new PartnerDeliveryRepo(this.ctx.db).nextDue(this.endpointId);
       if (due) this.#later(due.getTime() - Date.now());
     }
   }
 
+  /** Metrics and log lines of recorded attempts. */
+  #report(finished: readonly Finished[], disabled: StepResult["disabled"]): void {
+    const { metrics, logger } = this.ctx;
+    finished.forEach(({ claimed, attempt, outcome }, i) => {
+      metrics.attempts.inc({ outcome: outcome.kind, error_class: attempt.errorClass ?? "none" });
+      if (outcome.kind === "delivered") metrics.lag.observe((attempt.startedAt.getTime() + attempt.durationMs - claimed.event.createdAt.getTime()) / 1000);
+      const reason = disabled[i];
+      if (reason) {
+        metrics.disabled.inc({ reason });
+        logger.warn({ endpointId: this.endpointId, reason, statusCode: attempt.statusCode, errorClass: attempt.errorClass }, "partner endpoint disabled");
+      }
+    });
+  }
+
   /** The secrets that sign now (the previous one too during a rotation's overlap); null when they do not open. */
-  #secretsOf(endpoint: EndpointRow): string[] | null {
-    const sealed = [endpoint.secret];
-    if (endpoint.previousSecret && endpoint.previousSecretUntil && endpoint.previousSecretUntil > new Date()) sealed.push(endpoint.previousSecret);
+  #secretsOf(endpoint: ClaimedEndpoint): string[] | null {
+    const sealed = endpoint.previousSecret ? [endpoint.secret, endpoint.previousSecret] : [endpoint.secret];
     try {
       return sealed.map((text) => {
         const known = this.#opened.get(text);
@@ -130,8 +167,8 @@ export class PartnerLane {
     });
   }
 
-  async #deliver(endpoint: EndpointRow, secrets: string[], claimed: Claimed, token: string): Promise<void> {
-    const { metrics, settings, logger } = this.ctx;
+  async #deliver(endpoint: ClaimedEndpoint, secrets: string[], claimed: Claimed, token: string): Promise<void> {
+    const { metrics, settings } = this.ctx;
     const body = JSON.stringify(partnerPayload(claimed.event));
     const startedAt = new Date();
     const headers = signedHeaders(encodeEventId(claimed.event.id), startedAt, body, secrets);
@@ -144,18 +181,9 @@ export class PartnerLane {
       agent: url.protocol === "https:" ? this.#agents.https : this.#agents.http,
     }).finally(() => metrics.inFlight.dec());
     const outcome = outcomeOf(result, claimed.attempt, settings.retryScheduleMs);
-    try {
-      const disabled = await new PartnerDeliveryRepo(this.ctx.db).record(endpoint.id, claimed, token, { startedAt, ...result }, outcome);
-      metrics.attempts.inc({ outcome: outcome.kind, error_class: result.errorClass ?? "none" });
-      if (outcome.kind === "delivered") metrics.lag.observe((Date.now() - claimed.event.createdAt.getTime()) / 1000);
-      if (outcome.kind === "retry") this.#later(outcome.delayMs);
-      if (disabled) {
-        metrics.disabled.inc({ reason: disabled });
-        logger.warn({ endpointId: endpoint.id, reason: disabled, statusCode: result.statusCode, errorClass: result.errorClass }, "partner endpoint disabled");
-      }
-    } catch (error) {
-      logger.warn({ endpointId: endpoint.id, errorClass: (error as Error).name }, "partner webhooks: could not record an attempt; the delivery is sent again once its lease ends");
-    }
+    const { statusCode, errorClass, durationMs } = result;
+    this.#finished.push({ claimed, token, attempt: { startedAt, durationMs, statusCode, errorClass }, outcome });
+    if (outcome.kind === "retry") this.#later(outcome.delayMs);
   }
 
   /** Looks again in `ms` (at most pollMs), unless it already means to sooner. */

@@ -35,12 +35,13 @@ import { ingest } from "./scenarios/ingest.js";
 import { join } from "./scenarios/join.js";
 import { push } from "./scenarios/push.js";
 import { resume } from "./scenarios/resume.js";
+import { partners } from "./scenarios/partners.js";
 import { scaleOut } from "./scenarios/scale-out.js";
 import { slowConsumer } from "./scenarios/slow-consumer.js";
 import { soak } from "./scenarios/soak.js";
 import { storm } from "./scenarios/storm.js";
 
-const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut];
+const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut, partners];
 /** A scenario holding N sockets needs N descriptors in the load generator and in the server, plus their own. */
 const FDS_SPARE = 500;
 
