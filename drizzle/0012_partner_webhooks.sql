@@ -5,6 +5,7 @@ CREATE TABLE "partner_deliveries" (
 	"consultation_id" uuid NOT NULL,
 	"status" text DEFAULT 'pending' NOT NULL,
 	"origin" text DEFAULT 'event' NOT NULL,
+	"head" boolean DEFAULT false NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"lease_until" timestamp with time zone,
@@ -52,7 +53,7 @@ ALTER TABLE "audit_events" ADD COLUMN "target_id" uuid;--> statement-breakpoint
 ALTER TABLE "partner_deliveries" ADD CONSTRAINT "partner_deliveries_endpoint_id_partner_endpoints_id_fk" FOREIGN KEY ("endpoint_id") REFERENCES "public"."partner_endpoints"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "partner_deliveries" ADD CONSTRAINT "partner_deliveries_event_id_consultation_events_id_fk" FOREIGN KEY ("event_id") REFERENCES "public"."consultation_events"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "partner_delivery_attempts" ADD CONSTRAINT "partner_delivery_attempts_delivery_id_partner_deliveries_id_fk" FOREIGN KEY ("delivery_id") REFERENCES "public"."partner_deliveries"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "partner_deliveries_pending_idx" ON "partner_deliveries" USING btree ("endpoint_id","event_id","id") WHERE "partner_deliveries"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "partner_deliveries_heads_idx" ON "partner_deliveries" USING btree ("endpoint_id","event_id","id") WHERE "partner_deliveries"."status" = 'pending' and "partner_deliveries"."head";--> statement-breakpoint
 CREATE INDEX "partner_deliveries_pending_consultation_idx" ON "partner_deliveries" USING btree ("endpoint_id","consultation_id","event_id") WHERE "partner_deliveries"."status" = 'pending';--> statement-breakpoint
 CREATE INDEX "partner_deliveries_endpoint_idx" ON "partner_deliveries" USING btree ("endpoint_id","id");--> statement-breakpoint
 CREATE INDEX "partner_deliveries_event_idx" ON "partner_deliveries" USING btree ("event_id");--> statement-breakpoint

@@ -43,8 +43,9 @@ export const PARTNER_DELIVERY_STATUSES = ["pending", "delivered", "failed", "can
 export const PARTNER_DELIVERY_ORIGINS = ["event", "redelivery", "replay"] as const;
 
 /**
- * One event to one endpoint. Pending ones are sent in event order per consultation; a lease
- * (`lease_until`, `lease_token`) says which instance is sending it now.
+ * One event to one endpoint. Pending ones are sent in event order per consultation (only the
+ * `head` of each may go); a lease (`lease_until`, `lease_token`) says which instance is sending
+ * it now.
  */
 export const partnerDeliveries = pgTable(
   "partner_deliveries",
@@ -60,6 +61,12 @@ export const partnerDeliveries = pgTable(
     /** pending | delivered | failed (gave up) | cancelled (superseded by a replay) */
     status: text("status", { enum: PARTNER_DELIVERY_STATUSES }).default("pending").notNull(),
     origin: text("origin", { enum: PARTNER_DELIVERY_ORIGINS }).default("event").notNull(),
+    /**
+     * The oldest pending delivery of its consultation to its endpoint: the only one that may be
+     * sent (order). Set when it is planned with none pending before it, or when the one before it
+     * is delivered or given up.
+     */
+    head: boolean("head").default(false).notNull(),
     attempts: integer("attempts").default(0).notNull(),
     nextAttemptAt: tz("next_attempt_at").defaultNow().notNull(),
     leaseUntil: tz("lease_until"),
@@ -72,7 +79,7 @@ export const partnerDeliveries = pgTable(
     createdAt: tz("created_at").defaultNow().notNull(),
   },
   (t) => [
-    index("partner_deliveries_pending_idx").on(t.endpointId, t.eventId, t.id).where(sql`${t.status} = 'pending'`),
+    index("partner_deliveries_heads_idx").on(t.endpointId, t.eventId, t.id).where(sql`${t.status} = 'pending' and ${t.head}`),
     index("partner_deliveries_pending_consultation_idx").on(t.endpointId, t.consultationId, t.eventId).where(sql`${t.status} = 'pending'`),
     index("partner_deliveries_endpoint_idx").on(t.endpointId, t.id),
     index("partner_deliveries_event_idx").on(t.eventId),

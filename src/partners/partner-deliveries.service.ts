@@ -54,7 +54,10 @@ export class PartnerDeliveries {
     const id = decodeDeliveryId(deliveryId, "id");
     const original = await this.#log.find(id);
     if (!original) throw notFound("Partner delivery");
-    const created = await auditedChange(this.db, actor, "partnerDelivery.redeliver", original.endpointId, (tx) => new PartnerDeliveryLogRepo(tx).redeliver(original));
+    const created = await auditedChange(this.db, actor, "partnerDelivery.redeliver", original.endpointId, async (tx) => {
+      await new PartnerEndpointRepo(tx).lock(original.endpointId);
+      return new PartnerDeliveryLogRepo(tx).redeliver(original);
+    });
     const row = await this.#log.find(created);
     return { ...row!, attemptLog: [] };
   }

@@ -55,13 +55,16 @@ export class PartnerDeliveryLogRepo {
       .orderBy(attempts.deliveryId, attempts.attempt, attempts.id);
   }
 
-  /** A new delivery of the same event to the same endpoint, due now. */
+  /**
+   * A new delivery of the same event to the same endpoint, due now: at once when none of its
+   * consultation's is pending, else after the one being sent. Under the endpoint's row lock.
+   */
   async redeliver(of: DeliveryLogRow): Promise<number> {
-    const [row] = await this.db
-      .insert(deliveries)
-      .values({ endpointId: of.endpointId, eventId: of.eventId, consultationId: of.consultationId, origin: "redelivery" })
-      .returning({ id: deliveries.id });
-    return row!.id;
+    const rows = await this.db.execute(sql`insert into ${deliveries} (endpoint_id, event_id, consultation_id, origin, head)
+      select ${of.endpointId}, ${of.eventId}, ${of.consultationId}, 'redelivery',
+        not exists (select 1 from ${deliveries} p where p.endpoint_id = ${of.endpointId} and p.consultation_id = ${of.consultationId} and p.status = 'pending')
+      returning id`);
+    return Number(rowsOf<{ id: string | number }>(rows)[0]!.id);
   }
 
   /** The first event logged at or after `time` (null: none yet, so a replay from it has nothing to send). */
@@ -73,7 +76,9 @@ export class PartnerDeliveryLogRepo {
   /**
    * Sends the endpoint every event from `fromEventId` on again, in order: its cursor moves back
    * before it (never forward), and its pending deliveries of those events are cancelled (they
-   * are planned again, in order). Must run in a transaction holding the endpoint's row lock.
+   * are planned again, in order; a head cancelled takes every later one of its consultation
+   * with it, so the heads left stay right). Must run in a transaction holding the endpoint's
+   * row lock.
    */
   async replay(endpointId: string, fromEventId: number): Promise<void> {
     await this.db.execute(sql`update ${deliveries} set status = 'cancelled', lease_until = null, lease_token = null

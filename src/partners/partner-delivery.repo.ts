@@ -73,9 +73,19 @@ export class PartnerDeliveryRepo {
   constructor(private readonly db: Db) {}
 
   /**
+   * Takes the endpoint's row lock for the rest of the transaction: whatever moves its heads
+   * (planning, recording, an admin's redelivery or replay) holds it, one at a time, each of
+   * its statements then reading what the one before committed.
+   */
+  async lockEndpoint(endpointId: string): Promise<void> {
+    await this.db.execute(sql`select 1 from ${endpoints} where id = ${endpointId} for update`);
+  }
+
+  /**
    * Deliveries for the next events of the endpoint's types after its cursor, and the cursor
-   * moved past them, in one statement under the endpoint's row lock (another instance's plan
-   * or claim waits for it). True when more may wait; null when the endpoint is disabled or gone.
+   * moved past them, in one statement under the endpoint's row lock. Each consultation's first
+   * new delivery is its head when none of its deliveries is pending. True when more may wait;
+   * null when the endpoint is disabled or gone.
    */
   async plan(endpointId: string): Promise<boolean | null> {
     const rows = await this.db.execute(sql`with ep as materialized (
@@ -89,8 +99,10 @@ export class PartnerDeliveryRepo {
         select case when (select count(*) from scan) = ${PLAN_BATCH} then (select max(id) from scan)
           else (select coalesce(max(id), 0) from ${consultationEvents}) end as id
       ), planned as (
-        insert into ${deliveries} (endpoint_id, event_id, consultation_id, origin)
-        select ep.id, scan.id, scan.consultation_id, case when scan.id <= ep.replay_through then 'replay' else 'event' end from scan, ep
+        insert into ${deliveries} (endpoint_id, event_id, consultation_id, origin, head)
+        select ep.id, s.id, s.consultation_id, case when s.id <= ep.replay_through then 'replay' else 'event' end,
+          s.first and not exists (select 1 from ${deliveries} p where p.endpoint_id = ep.id and p.consultation_id = s.consultation_id and p.status = 'pending')
+        from (select scan.*, row_number() over (partition by consultation_id order by id) = 1 as first from scan) s, ep
         returning 1
       )
       update ${endpoints} set after_event_id = greatest(after_event_id, (select id from reach)),
@@ -102,8 +114,7 @@ export class PartnerDeliveryRepo {
   }
 
   /**
-   * Leases the due deliveries that head their consultation's queue (so a consultation's events
-   * go one at a time, in log order), oldest first, as many as `concurrency` less those in
+   * Leases the due heads (a consultation's events go one at a time, in log order), oldest first, as many as `concurrency` less those in
    * flight on any instance; with their events and the endpoint's URL and secrets (sealed), in
    * one statement under the endpoint's row lock. `endpoint` is null when it is disabled or gone.
    */
@@ -115,12 +126,8 @@ export class PartnerDeliveryRepo {
           from ${endpoints} where id = ${endpointId} and enabled for update
         ), due as (
           select d.id from ${deliveries} d
-          where exists (select from ep) and d.endpoint_id = ${endpointId} and d.status = 'pending' and d.next_attempt_at <= now()
+          where exists (select from ep) and d.endpoint_id = ${endpointId} and d.status = 'pending' and d.head and d.next_attempt_at <= now()
             and (d.lease_until is null or d.lease_until <= now())
-            and not exists (
-              select 1 from ${deliveries} p
-              where p.endpoint_id = d.endpoint_id and p.consultation_id = d.consultation_id and p.status = 'pending'
-                and (p.event_id, p.id) < (d.event_id, d.id))
           order by d.event_id, d.id
           limit greatest(0, ${concurrency} - (select count(*) from ${deliveries} f where f.endpoint_id = ${endpointId} and f.status = 'pending' and f.lease_until > now()))
           for update skip locked
@@ -161,15 +168,15 @@ export class PartnerDeliveryRepo {
    */
   async nextDue(endpointId: string): Promise<Date | null> {
     const rows = await this.db.execute(sql`select (extract(epoch from min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at)))) * 1000)::float8 as at
-      from (select distinct on (consultation_id) next_attempt_at, lease_until from ${deliveries}
-        where endpoint_id = ${endpointId} and status = 'pending' order by consultation_id, event_id, id) heads`);
+      from ${deliveries} where endpoint_id = ${endpointId} and status = 'pending' and head`);
     const at = rowsOf<{ at: number | null }>(rows)[0]?.at;
     return at === null || at === undefined ? null : new Date(Number(at));
   }
 
   /**
    * Writes the attempt and, while the lease is still `token`'s, its outcome, in one statement:
-   * the delivery's state, and the endpoint's: failing since the first failed attempt after its
+   * the delivery's state (delivered or given up: the next pending delivery of its consultation
+   * becomes the head), and the endpoint's: failing since the first failed attempt after its
    * last success; disabled on a 410, or when the delivery gave up and the endpoint has had no
    * success since that delivery's first attempt. A success after more than a minute of failures
    * makes the endpoint's waiting deliveries due now (it is back). Returns why the endpoint was
@@ -185,9 +192,14 @@ export class PartnerDeliveryRepo {
         update ${deliveries} set lease_until = null, lease_token = null, last_status_code = ${attempt.statusCode}, last_error_class = ${attempt.errorClass},
           status = case ${kind}::text when 'delivered' then 'delivered' when 'given_up' then 'failed' else 'pending' end,
           delivered_at = case when ${kind}::text = 'delivered' then now() end,
-          next_attempt_at = now() + make_interval(secs => ${delaySeconds})
+          next_attempt_at = now() + make_interval(secs => ${delaySeconds}), head = ${kind}::text in ('retry', 'gone')
         where id = ${claimed.id} and lease_token = ${token} and status = 'pending'
-        returning first_attempt_at, last_attempt_at
+        returning first_attempt_at, last_attempt_at, consultation_id, status
+      ), promoted as (
+        update ${deliveries} set head = true where id = (
+          select p.id from ${deliveries} p, delivery d
+          where d.status <> 'pending' and p.endpoint_id = ${endpointId} and p.consultation_id = d.consultation_id and p.status = 'pending' and p.id <> ${claimed.id}
+          order by p.event_id, p.id limit 1)
       ), decision as (
         select e.failing_since, d.last_attempt_at,
           e.enabled and (${kind}::text = 'gone' or (${kind}::text = 'given_up' and coalesce(e.failing_since <= d.first_attempt_at, false))) as disable

@@ -43,11 +43,13 @@ export async function step(db: Db, input: StepInput): Promise<StepResult> {
   return db.transaction(async (tx) => {
     const repo = new PartnerDeliveryRepo(tx);
     // Issued together, run in this order: one round trip for the lot (postgres.js pipelines a
-    // transaction's statements), the claim seeing what the records released and the plan made.
+    // transaction's statements). The lock first, so that each later statement reads what
+    // another instance's look committed; the claim sees what the records released and the plan made.
+    const lock = repo.lockEndpoint(endpointId);
     const records = Promise.all(input.finished.map((f) => repo.record(endpointId, f.claimed, f.token, f.attempt, f.outcome)));
     const plan = input.plan ? repo.plan(endpointId) : Promise.resolve(null);
     const claim = concurrency > 0 ? repo.claim(endpointId, concurrency, leaseMs, token) : Promise.resolve(none);
-    const [disabled, more, batch] = await Promise.all([records, plan, claim]);
+    const [, disabled, more, batch] = await Promise.all([lock, records, plan, claim]);
     return { disabled, more, batch };
   });
 }
