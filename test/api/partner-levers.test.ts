@@ -109,9 +109,11 @@ describe("two instances on one database", () => {
 });
 
 describe("secrets", () => {
-  it("appear in no log line, error or delivery log", () => {
+  it("appear in no log line, error, audit record or delivery log", async () => {
     expect(secrets.length).toBeGreaterThan(0);
-    const everything = ctx.logs.join("\n");
+    const tables = ["partner_deliveries", "partner_delivery_attempts", "audit_events"];
+    const rows = await Promise.all(tables.map(async (table) => JSON.stringify(rowsOf(await ctx.test.database.db.execute(sql.raw(`select * from ${table}`))))));
+    const everything = [...ctx.logs, ...rows].join("\n");
     for (const secret of secrets) {
       expect(everything).not.toContain(secret);
       expect(everything).not.toContain(secret.slice("whsec_".length));

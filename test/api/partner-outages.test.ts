@@ -38,11 +38,18 @@ describe("a receiver down for a while", () => {
     const refusals = async () => (await deliveryLog(ctx.api, ctx.admin, id)).flatMap((d) => d.attempts).filter((a) => a.errorClass === "connection_refused").length;
     await expect.poll(refusals, { timeout: 15_000 }).toBeGreaterThanOrEqual(6);
     expect(r.received).toEqual([]);
+    // Its backlog, as /metrics shows it: all ten events wait.
+    const backlog = async () => Number(new RegExp(`partner_webhook_backlog\\{endpoint="${id}"\\} (\\d+)`).exec(await (await fetch(`${ctx.api.url}/metrics`)).text())?.[1]);
+    expect(await backlog()).toBe(10);
     await r.up();
     await expect.poll(() => r.received.length, { timeout: 30_000 }).toBe(10);
     const got = perConsultation(r, secret);
     teams.forEach((t, i) => expect(got.get(t.consultation.id)).toEqual(logged[i]!.map(eventIdOf)));
     expect((await call(ctx.api, ctx.admin, "query ($id: ID!) { partnerEndpoint(id: $id) { enabled } }", { id })).data.partnerEndpoint.enabled).toBe(true);
+    await expect.poll(backlog).toBe(0);
+    const metrics = await (await fetch(`${ctx.api.url}/metrics`)).text();
+    expect(Number(/^partner_webhook_delivery_lag_seconds_count (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(10);
+    expect(metrics).toMatch(/partner_webhook_attempts_total\{outcome="retry",error_class="connection_refused"\} \d+/);
   });
 });
 
