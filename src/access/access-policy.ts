@@ -84,6 +84,11 @@ export function mayReadAuditTrail(viewer: Viewer): boolean {
   return viewer.role === "admin";
 }
 
+/** Partner webhook endpoints, their delivery logs and their levers (redeliver, replay) are the admins'. */
+export function mayManagePartnerEndpoints(viewer: Viewer): boolean {
+  return viewer.role === "admin";
+}
+
 /** Whether a user's row still grants what it granted when a stream started (role and links). */
 export function sameRights(started: Viewer, current: Viewer): boolean {
   return current.role === started.role && current.doctorId === started.doctorId && current.patientId === started.patientId;

@@ -19,6 +19,7 @@ import type { Reconciler } from "../webhooks/reconciler.js";
 import { reportsTo } from "./apply-services.js";
 import { ApplyWorker } from "./apply-worker.js";
 import type { Tracing } from "./tracing.js";
+import { PartnerDispatcher } from "../partners/partner-dispatcher.js";
 
 export interface RunningApi {
   url: string;
@@ -33,6 +34,8 @@ export interface RunningApi {
   openSockets(): number;
   /** The request pipeline every transport hands its requests to. */
   pipeline: RequestPipeline;
+  /** Sends partner webhooks from the event log. */
+  partners: PartnerDispatcher;
   /** Graceful: stop accepting, finish in-flight work, then close the database (when owned). */
   stop(): Promise<void>;
 }
@@ -64,6 +67,8 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
     // Before the reconciler's first pass (which waits for it): replays land on the server just started.
     void services.webhookRecovery.recoverAtStart();
     reconciler.start(config.reconcileIntervalSeconds);
+    const partners = new PartnerDispatcher({ database, sending: await partnerPool(config, database), settings: config.partnerWebhooks, logger, registry: metrics.registry });
+    await partners.start();
     if (!config.webhooks.secret) logger.warn("HMS_WEBHOOK_SECRET is not set: POST /webhooks/100ms answers 503");
     logger.info({ url, database: database.kind, webhookApply: webhooks ? "worker" : "inline" }, "API listening");
     return {
@@ -75,9 +80,11 @@ export async function startApi(config: Config, logger: Logger, options: StartApi
       reconciler,
       openSockets: () => server.openSockets(),
       pipeline: server.pipeline,
+      partners,
       /** Order: stop accepting and drain requests and sockets, then jobs, then the database. */
       stop: async () => {
         await server.stop();
+        await partners.stop();
         await services.webhooks.stop();
         await reconciler.stop();
         await services.webhookRecovery.stop();
@@ -101,9 +108,19 @@ function appliesOnThread(config: Config, database: Database): boolean {
   return config.webhooks.apply === "worker" && database.kind === "postgres" && config.database.url !== undefined;
 }
 
+/**
+ * On PostgreSQL, partner webhooks keep their books on a small pool of their own whose commits do
+ * not wait for the disk (safe to redo: delivery is at least once), so that they neither wait
+ * for nor starve the API's pool. The dispatcher closes it.
+ */
+async function partnerPool(config: Config, database: Database): Promise<Database | undefined> {
+  if (database.kind !== "postgres" || !config.database.url || !config.partnerWebhooks.secretKey) return undefined;
+  return openDatabase({ url: config.database.url, poolMax: Math.min(4, config.database.poolMax), queryTimeoutMs: config.database.queryTimeoutMs, asyncCommit: true });
+}
+
 function serviceSettings(config: Config) {
   const { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams } = config;
-  return { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay };
+  return { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay, partnerWebhooks: config.partnerWebhooks };
 }
 
 function serverSettings(config: Config) {

@@ -15,6 +15,8 @@ import { CallQualityResolver } from "../consultations/call-quality.resolver.js";
 import { ConsultationAttendanceResolver } from "../attendance/attendance.resolver.js";
 import { ConsultationTimelineResolver } from "../live/consultation-timeline.resolver.js";
 import { ConsultationPrescriptionsResolver, PrescriptionResolver } from "../prescriptions/prescription.resolver.js";
+import { PartnerDeliveryResolver } from "../partners/partner-delivery.resolver.js";
+import { PartnerEndpointResolver } from "../partners/partner-endpoint.resolver.js";
 
 /**
  * The contract's scalar: ISO-8601 in UTC, e.g. 2026-11-24T09:30:00.000Z. Inputs must lie in
@@ -55,6 +57,8 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
       ConsultationFrontDeskResolver,
       CallQualityResolver,
       AuditResolver,
+      PartnerEndpointResolver,
+      PartnerDeliveryResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     pubSub: createPubSub(),

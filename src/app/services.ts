@@ -31,6 +31,8 @@ import { RateLimits } from "../rate-limit/rate-limits.js";
 import { createRepos, unitOfWork, type Repos, type UnitOfWork } from "./repos.js";
 import { WebhookIntake } from "../webhooks/webhook-intake.service.js";
 import type { WebhookApplier } from "../webhooks/webhook-queue.js";
+import type { PartnerWebhookConfig } from "../config/partner-webhooks.env.js";
+import { partnerServices } from "../partners/partner-services.js";
 
 export interface ServiceOptions {
   metrics: Metrics;
@@ -50,6 +52,8 @@ export interface ServiceOptions {
   webhookReplay?: boolean;
   /** Applies stored webhooks elsewhere (the apply thread); absent: this process's own queue does. */
   webhooks?: WebhookApplier;
+  /** Outbound partner webhooks' settings; absent: endpoints cannot be created. */
+  partnerWebhooks?: PartnerWebhookConfig;
 }
 
 interface Parts {
@@ -105,6 +109,8 @@ export function createServices(database: Database, options: ServiceOptions) {
     commands,
     runningLate: new RunningLate({ transaction: parts.transaction }),
     callQuality: new CallQualityReports({ transaction: parts.transaction }),
+    /** Partner webhook endpoints and their delivery log (admins). */
+    partners: partnerServices(database.db, { settings: options.partnerWebhooks, maxPageSize: options.maxPageSize }),
     /** Each request's (and subscription's) view of the consultations: scoped to the viewer, built once per request. */
     visibleTo: (viewer: Viewer) => new VisibleConsultations(viewer, repos.consultations, repos.consultationWrites),
     /** Fresh per-request DataLoaders (each request, and each subscription event, gets its own). */

@@ -49,6 +49,9 @@ export class AuditEvent {
   @Field(() => String, { nullable: true })
   clientIp!: string | null;
 
+  @Field(() => ID, { nullable: true, description: "What the record is about when it is not a consultation: the partner endpoint of a `partnerEndpoint.*` record." })
+  targetId!: string | null;
+
   static from({ occurredAtExact, ordinal, ...row }: AuditPageRow): AuditEvent {
     const id = encodeAuditCursor({ occurredAt: occurredAtExact, id: row.id, ordinal });
     return Object.assign(new AuditEvent(), { ...row, id, outcome: row.outcome as AuditOutcome });

@@ -25,6 +25,8 @@ export interface AuditEntry {
   repeats?: number | null;
   requestId: string | null;
   clientIp: string | null;
+  /** What the record is about when it is not a consultation: a partner endpoint's id. */
+  targetId?: string | null;
 }
 
 /** Who is acting, and over which request: what every audited service call receives. */

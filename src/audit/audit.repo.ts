@@ -40,7 +40,7 @@ export interface AuditQuery {
 }
 
 const AUDIT_KEYS = [
-  "occurredAt", "actorId", "actorRole", "action", "consultationId", "patientId", "consultationIds", "patientIds", "outcome", "repeats", "requestId", "clientIp",
+  "occurredAt", "actorId", "actorRole", "action", "consultationId", "patientId", "consultationIds", "patientIds", "outcome", "repeats", "requestId", "clientIp", "targetId",
 ] as const satisfies ReadonlyArray<keyof AuditEntry>;
 
 export class AuditRepo {
@@ -71,6 +71,7 @@ export class AuditRepo {
         id: records.id, occurredAt: records.occurredAt, actorId: records.actorId, actorRole: records.actorRole, action: records.action,
         consultationId, patientId: sql<string | null>`coalesce(s.patient_id, ${records.patientId})`,
         outcome: records.outcome, repeats: records.repeats, requestId: records.requestId, clientIp: records.clientIp, occurredAtExact: records.occurredAtExact, ordinal,
+        targetId: records.targetId,
       })
       .from(records)
       .leftJoinLateral(sql`unnest(${records.consultationIds}, ${records.patientIds}) with ordinality as s (consultation_id, patient_id, ordinal)`, sql`true`)

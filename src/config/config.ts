@@ -4,6 +4,7 @@
  * the process exits non-zero.
  */
 import { crossFieldErrors, envSchema, type Env } from "./env.schema.js";
+import { partnerWebhookConfig, type PartnerWebhookConfig } from "./partner-webhooks.env.js";
 
 export { envSchema, type Env } from "./env.schema.js";
 
@@ -43,6 +44,8 @@ export interface Config {
   corsOrigins: string[];
   metricsToken: string | undefined;
   dashboardEnabled: boolean;
+  /** Outbound webhooks to partners' endpoints (src/partners/). */
+  partnerWebhooks: PartnerWebhookConfig;
 }
 
 export interface RateLimitConfig {
@@ -145,6 +148,7 @@ function toConfig(e: Env): Config {
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,
     dashboardEnabled: e.DASHBOARD_ENABLED ?? !isProduction,
+    partnerWebhooks: partnerWebhookConfig(e),
     corsOrigins: (e.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
     video: {
       roles: { doctor: e.HMS_DOCTOR_ROLE, patient: e.HMS_PATIENT_ROLE },

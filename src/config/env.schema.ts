@@ -3,6 +3,7 @@
  * source of the README's configuration table), and the rules that join several of them.
  */
 import { z } from "zod";
+import { partnerWebhookEnv } from "./partner-webhooks.env.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
@@ -166,6 +167,7 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000)
     .default(10_000)
     .describe("On SIGTERM, how long in-flight requests may take before sockets are destroyed."),
+  ...partnerWebhookEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;

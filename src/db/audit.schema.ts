@@ -37,6 +37,8 @@ export const auditEvents = pgTable(
     repeats: integer("repeats"),
     requestId: text("request_id"),
     clientIp: text("client_ip"),
+    /** What a record is about when it is not a consultation: a partner endpoint's id. */
+    targetId: uuid("target_id"),
   },
   (t) => [
     index("audit_events_consultation_idx").on(t.consultationId, t.id),

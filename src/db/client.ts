@@ -60,18 +60,25 @@ export interface OpenDatabaseOptions {
   onQuery?: (query: string) => void;
   /** Longest wait for one statement, pool wait included (a transaction: twice that); absent or 0: none. PostgreSQL only. */
   queryTimeoutMs?: number;
+  /**
+   * PostgreSQL only: the pool's commits do not wait for the WAL to reach the disk
+   * (`synchronous_commit = off`); a crash of the database may forget its last moments. For
+   * bookkeeping that is safe to redo, never for what the API acknowledges.
+   */
+  asyncCommit?: boolean;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const logger: DrizzleLogger | undefined = options.onQuery
     ? { logQuery: (query) => options.onQuery?.(query) }
     : undefined;
-  return options.url ? openPostgres(options.url, options.poolMax ?? 10, logger, options.queryTimeoutMs ?? 0) : openEmbedded(options.dataDir, logger);
+  return options.url ? openPostgres(options.url, options.poolMax ?? 10, logger, options.queryTimeoutMs ?? 0, options.asyncCommit ?? false) : openEmbedded(options.dataDir, logger);
 }
 
-function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | undefined, queryTimeoutMs: number): Database {
+function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | undefined, queryTimeoutMs: number, asyncCommit: boolean): Database {
   const client = postgres(url, {
     max: poolMax,
+    ...(asyncCommit ? { connection: { synchronous_commit: "off" } } : {}),
     onnotice: () => {},
     connect_timeout: 10,
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.

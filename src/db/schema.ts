@@ -3,3 +3,4 @@ export * from "./legacy.schema.js";
 export * from "./api.schema.js";
 export * from "./frontdesk.schema.js";
 export * from "./audit.schema.js";
+export * from "./partner.schema.js";

@@ -38,12 +38,13 @@ import { peer } from "./scenarios/peer.js";
 import { push } from "./scenarios/push.js";
 import { pushTraced } from "./scenarios/push-traced.js";
 import { resume } from "./scenarios/resume.js";
+import { partners } from "./scenarios/partners.js";
 import { scaleOut } from "./scenarios/scale-out.js";
 import { slowConsumer } from "./scenarios/slow-consumer.js";
 import { soak } from "./scenarios/soak.js";
 import { storm } from "./scenarios/storm.js";
 
-const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut, pushTraced, peer];
+const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut, pushTraced, peer, partners];
 /** A scenario holding N sockets needs N descriptors in the load generator and in the server, plus their own. */
 const FDS_SPARE = 500;
 
