@@ -207,7 +207,8 @@ describe("the webhook queue", () => {
     });
     queue.enqueue(open!);
     const row = async () => (await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, open!.id)))[0]!;
-    await expect.poll(async () => (await row()).attempts, { timeout: 10_000 }).toBe(MAX_APPLY_ATTEMPTS);
+    // Ten passes of three statements each: on a loaded machine that took more than 10 s once.
+    await expect.poll(async () => (await row()).attempts, { timeout: 40_000 }).toBe(MAX_APPLY_ATTEMPTS);
     expect((await row()).processedAt).toBeNull();
     expect((await inbox.health()).deadLetters).toBeGreaterThanOrEqual(1);
     const scraped = await api.api.services.metrics.registry.getSingleMetricAsString("hms_webhooks_dead_letters");
@@ -216,9 +217,9 @@ describe("the webhook queue", () => {
     broken = false;
     expect(await inbox.retryDeadLetters()).toBeGreaterThanOrEqual(1);
     queue.start();
-    await expect.poll(async () => (await row()).outcome, { timeout: 10_000 }).toBe("applied");
+    await expect.poll(async () => (await row()).outcome, { timeout: 20_000 }).toBe("applied");
     await queue.stop();
-  });
+  }, 90_000);
 
   it("keeps what does not fit in memory in the inbox and applies it from there", async () => {
     const c = await consultationWithRoom();
