@@ -7,7 +7,7 @@
  * same load is sent to a bare baseline server (test/bench/baseline-server.ts). One table
  * goes to stdout; progress to stderr.
  *
- *   npm run bench                     everything (about 12 minutes on 2 cores)
+ *   npm run bench                     everything (about 14 minutes on 2 cores)
  *   npm run bench -- --only=1,4       some scenarios
  *   npm run bench -- --quick          shorter runs
  *   npm run bench -- --profile        API processes under --cpu-prof, with a summary of each
@@ -41,10 +41,11 @@ import { resume } from "./scenarios/resume.js";
 import { partners } from "./scenarios/partners.js";
 import { scaleOut } from "./scenarios/scale-out.js";
 import { slowConsumer } from "./scenarios/slow-consumer.js";
+import { slowDatabase } from "./scenarios/slow-database.js";
 import { soak } from "./scenarios/soak.js";
 import { storm } from "./scenarios/storm.js";
 
-const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut, pushTraced, peer, partners];
+const SCENARIOS: Scenario[] = [ingest, dashboard, join, push, broadcast, idle, resume, storm, slowConsumer, soak, scaleOut, pushTraced, peer, partners, slowDatabase];
 /** A scenario holding N sockets needs N descriptors in the load generator and in the server, plus their own. */
 const FDS_SPARE = 500;
 

@@ -2,7 +2,9 @@
  * A TCP proxy on loopback between the API and PostgreSQL, to play the network's faults:
  * `partition()` stops forwarding in both directions while every socket stays open (what a
  * dropped route or a dead middlebox looks like: no error, no answer), `heal()` forwards what
- * waited; `reset()` destroys every connection at once; `refuse()` closes new ones at once.
+ * waited; `reset()` destroys every connection at once; `blackhole()` makes the connections
+ * open now silent for good (a NAT or firewall that forgot them) while new ones work;
+ * `latency(ms)` delays every chunk by ms/2 each way (a round trip costs ~ms), in order.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 
@@ -12,21 +14,91 @@ export interface TcpProxy {
   partition(): void;
   heal(): void;
   reset(): void;
+  /** The connections open now forward nothing more, ever, and are never closed by the proxy; new ones work. */
+  blackhole(): void;
+  /** Added to every round trip from now on (ms/2 each way), on open connections too; 0: none. */
+  latency(ms: number): void;
+  /** Connections open now. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
+/** One direction of one connection: chunks forwarded after the delay, in the order received. */
+class Lane {
+  readonly #queue: Array<{ chunk: Buffer; due: number }> = [];
+  #timer: NodeJS.Timeout | null = null;
+  #ended = false;
+  dead = false;
+
+  constructor(
+    private readonly from: Socket,
+    private readonly to: Socket,
+    private readonly delayMs: () => number,
+    /** True while partitioned: backpressure never resumes a held socket. */
+    private readonly held: () => boolean,
+  ) {
+    from.on("data", (chunk: Buffer) => this.#receive(chunk));
+    from.on("end", () => {
+      this.#ended = true;
+      this.#flush();
+    });
+  }
+
+  #receive(chunk: Buffer): void {
+    if (this.dead) return;
+    const last = this.#queue.at(-1)?.due ?? 0;
+    // Never before the chunk ahead of it, whatever the delay became meanwhile.
+    this.#queue.push({ chunk, due: Math.max(last, performance.now() + this.delayMs()) });
+    this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#timer) return;
+    while (this.#queue.length > 0 && !this.dead) {
+      const wait = this.#queue[0]!.due - performance.now();
+      if (wait > 0.5) {
+        this.#timer = setTimeout(() => {
+          this.#timer = null;
+          this.#flush();
+        }, wait);
+        return;
+      }
+      const { chunk } = this.#queue.shift()!;
+      if (!this.to.write(chunk) && !this.from.isPaused()) {
+        this.from.pause();
+        this.to.once("drain", () => this.held() || this.from.resume());
+      }
+    }
+    if (this.#ended && this.#queue.length === 0 && !this.dead) this.to.end();
+  }
+
+  drop(): void {
+    this.dead = true;
+    this.#queue.length = 0;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+}
+
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  lanes: [Lane, Lane];
+}
+
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  const pairs = new Set<[Socket, Socket]>();
+  const pairs = new Set<Pair>();
   let partitioned = false;
+  let delayMs = 0;
+  const oneWay = () => delayMs / 2;
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
-    const pair: [Socket, Socket] = [client, upstream];
+    const held = () => partitioned;
+    const pair: Pair = { client, upstream, lanes: [new Lane(client, upstream, oneWay, held), new Lane(upstream, client, oneWay, held)] };
     pairs.add(pair);
-    client.pipe(upstream);
-    upstream.pipe(client);
     if (partitioned) hold(pair);
     const end = () => {
       pairs.delete(pair);
+      for (const lane of pair.lanes) lane.drop();
       client.destroy();
       upstream.destroy();
     };
@@ -42,19 +114,35 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     heal: () => {
       partitioned = false;
-      for (const [client, upstream] of pairs) {
+      for (const { client, upstream } of pairs) {
         client.resume();
         upstream.resume();
       }
     },
     reset: () => {
-      for (const [client, upstream] of pairs) {
+      for (const { client, upstream } of pairs) {
         client.resetAndDestroy();
         upstream.destroy();
       }
     },
+    blackhole: () => {
+      for (const pair of [...pairs]) {
+        // Forgotten by the proxy: bytes are read and dropped, nothing is closed (the peer never hears).
+        pairs.delete(pair);
+        for (const lane of pair.lanes) lane.drop();
+        for (const socket of [pair.client, pair.upstream]) socket.removeAllListeners("close").removeAllListeners("error").on("error", () => undefined);
+        pair.upstream.destroy();
+        pair.client.resume();
+      }
+    },
+    latency: (ms) => {
+      delayMs = Math.max(0, ms);
+    },
+    get connections() {
+      return pairs.size;
+    },
     close: async () => {
-      for (const [client, upstream] of pairs) {
+      for (const { client, upstream } of pairs) {
         client.destroy();
         upstream.destroy();
       }
@@ -64,7 +152,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 }
 
 /** Neither side's bytes go anywhere until `heal`: they wait in the kernel's buffers, as on a dead route. */
-function hold([client, upstream]: [Socket, Socket]): void {
+function hold({ client, upstream }: Pair): void {
   client.pause();
   upstream.pause();
 }

@@ -28,6 +28,8 @@ export interface PushPlan {
   processes: Record<string, number>;
   /** The sockets' protocol: graphql-ws unless "legacy" (the baseline speaks graphql-ws only). */
   protocol?: WsProtocol;
+  /** Called right before the first webhook is sent. */
+  onSending?: () => void;
 }
 
 /** "received/expected", and how many more came late (after the drain): late, not lost. */
@@ -54,6 +56,7 @@ export async function measurePush(
   await new Promise((r) => setTimeout(r, 1000));
   ctx.log(`  ${sockets.opened} subscribed in ${sockets.seconds.toFixed(1)} s; sending ${plan.webhooks.length} webhooks at ${plan.perSecond}/s`);
   const sampler = await ctx.sample({ ...plan.processes, loadgen: lg.pid }, db);
+  plan.onSending?.();
   const report = await lg.call<PushReport>("pushRun", { tag, webhooks: plan.webhooks, perSecond: plan.perSecond, receiversPerKey: plan.receiversPerKey, drainSeconds: 20 });
   const resources = await sampler.stop();
   ctx.log(`  frames ${framesText(report)}, p50 ${report.latency.p50.toFixed(1)} ms, p99 ${report.latency.p99.toFixed(1)} ms, max ${report.latency.max.toFixed(1)} ms`);
