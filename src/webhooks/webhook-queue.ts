@@ -34,7 +34,17 @@ export interface WebhookQueueOptions {
   retryBaseMs?: number;
   /** Longest wait between two such retries (default 30 s). */
   retryMaxMs?: number;
+  /** Runs `run` after `delayMs`, returning a cancel (default: an unref'd timer; tests step it by hand). */
+  schedule?: Schedule;
 }
+
+export type Schedule = (run: () => void, delayMs: number) => () => void;
+
+const timer: Schedule = (run, delayMs) => {
+  const handle = setTimeout(run, delayMs);
+  handle.unref();
+  return () => clearTimeout(handle);
+};
 
 
 /**
@@ -65,7 +75,7 @@ export class WebhookQueue implements WebhookApplier {
   readonly #worker: SerialWorker;
   #backlog = false;
   #stopped = false;
-  #retryTimer: NodeJS.Timeout | null = null;
+  #cancelRetry: (() => void) | null = null;
   #retryDelayMs = 0;
 
   constructor(private readonly options: WebhookQueueOptions) {
@@ -114,7 +124,7 @@ export class WebhookQueue implements WebhookApplier {
   /** Finishes the batch being applied; what is still queued stays in the inbox for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#cancelRetry?.();
     await this.#worker.idle();
   }
 
@@ -150,15 +160,14 @@ export class WebhookQueue implements WebhookApplier {
 
   /** Reads the inbox's unprocessed rows back after a wait that doubles while they keep failing. */
   #retryLater(): void {
-    if (this.#stopped || this.#retryTimer) return;
+    if (this.#stopped || this.#cancelRetry) return;
     const base = this.options.retryBaseMs ?? 1_000;
     this.#retryDelayMs = Math.min(this.#retryDelayMs > 0 ? this.#retryDelayMs * 2 : base, this.options.retryMaxMs ?? 30_000);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
+    this.#cancelRetry = (this.options.schedule ?? timer)(() => {
+      this.#cancelRetry = null;
       this.#backlog = true;
       this.#kick();
     }, this.#retryDelayMs);
-    this.#retryTimer.unref();
   }
 
   async #drain(): Promise<void> {

@@ -14,7 +14,7 @@ import { createLogger } from "../../src/kit/logger.js";
 import { InboxRepo, MAX_APPLY_ATTEMPTS } from "../../src/webhooks/inbox.repo.js";
 import { InboxWriter } from "../../src/webhooks/webhook-intake.service.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
-import { WebhookQueue } from "../../src/webhooks/webhook-queue.js";
+import { WebhookQueue, type Schedule } from "../../src/webhooks/webhook-queue.js";
 import type { Envelope } from "../../src/webhooks/envelope.js";
 import { createRepos, unitOfWork } from "../../src/app/repos.js";
 import { startTestApi, TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
@@ -73,6 +73,34 @@ const batchCount = async () => {
   const text = await api.api.services.metrics.registry.getSingleMetricAsString("hms_webhook_batch_size");
   return Number(/hms_webhook_batch_size_count (\d+)/.exec(text)?.[1] ?? 0);
 };
+
+/**
+ * The queue's retry timer, stepped by hand: `step` runs the pass the queue asked for and waits
+ * for it to end, so a test counts passes, never waits on a clock. `waits`: each wait asked for.
+ */
+function handStepped() {
+  let due: (() => void) | null = null;
+  const waits: number[] = [];
+  const schedule: Schedule = (run, delayMs) => {
+    waits.push(delayMs);
+    due = run;
+    return () => void (due = null);
+  };
+  return {
+    schedule,
+    waits,
+    get pending() {
+      return due !== null;
+    },
+    async step(queue: WebhookQueue) {
+      const run = due;
+      expect(run, "the queue asked for a retry pass").not.toBeNull();
+      due = null;
+      run!();
+      await queue.idle();
+    },
+  };
+}
 
 describe("the webhook queue", () => {
   it("applies a burst in batches to exactly the state, presence and log of one event at a time", async () => {
@@ -169,10 +197,12 @@ describe("the webhook queue", () => {
     const [open, patientJoin, doctorJoin] = scriptedCall(c.parties, new Date(Date.now() - 60_000)) as unknown as Envelope[];
     await new InboxRepo(test.database.db).storeMany([open!, patientJoin!, doctorJoin!]);
     let faults = 3; // the patient's join fails in its batch, alone, and once more when read back; then it applies
+    const retries = handStepped();
     const queue = new WebhookQueue({
       db: test.database.db,
       logger: createLogger("silent"),
       retryBaseMs: 10,
+      schedule: retries.schedule,
       processor: {
         processBatch: (batch: readonly Envelope[]) => {
           if (faults > 0 && batch.some((e) => e.id === patientJoin!.id)) return (faults--, Promise.reject(new Error("reset")));
@@ -181,14 +211,16 @@ describe("the webhook queue", () => {
       } as unknown as WebhookProcessor,
     });
     for (const event of [open!, patientJoin!, doctorJoin!]) queue.enqueue(event);
+    await queue.idle();
     const row = async () => (await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, patientJoin!.id)))[0]!;
-    // Three failed applies and two reads of the inbox: on the embedded database, with three other
-    // files running, that took more than 10 s once.
-    await expect.poll(async () => (await row()).outcome, { timeout: 40_000 }).toBe("applied");
+    // Each failure asks for a pass after a wait that doubles; the test runs each pass when asked.
+    for (let pass = 0; pass < 5 && (await row()).outcome !== "applied"; pass++) await retries.step(queue);
+    expect(retries.waits).toEqual([10, 20]);
     expect((await row()).attempts).toBe(3);
     expect((await stateOf(c.id)).status).toBe("ACTIVE");
+    expect(retries.pending).toBe(false); // nothing failing any more: no pass asked for
     await queue.stop();
-  }, 90_000);
+  });
 
   it("leaves an event that keeps failing as a dead letter, counted, until an operator gives it back", async () => {
     const c = await consultationWithRoom();
@@ -196,11 +228,13 @@ describe("the webhook queue", () => {
     const inbox = new InboxRepo(test.database.db);
     await inbox.storeMany([open!]);
     let broken = true;
+    const retries = handStepped();
     const queue = new WebhookQueue({
       db: test.database.db,
       logger: createLogger("silent"),
       retryBaseMs: 5,
       retryMaxMs: 20,
+      schedule: retries.schedule,
       processor: {
         // Only this event is broken: whatever else the inbox holds unapplied is applied as usual.
         processBatch: (batch: readonly Envelope[]) =>
@@ -208,9 +242,17 @@ describe("the webhook queue", () => {
       } as unknown as WebhookProcessor,
     });
     queue.enqueue(open!);
+    await queue.idle();
     const row = async () => (await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, open!.id)))[0]!;
-    // Ten passes of three statements each: on a loaded machine that took more than 10 s once.
-    await expect.poll(async () => (await row()).attempts, { timeout: 40_000 }).toBe(MAX_APPLY_ATTEMPTS);
+    for (let attempts = 1; attempts < MAX_APPLY_ATTEMPTS; attempts++) {
+      expect((await row()).attempts).toBe(attempts);
+      await retries.step(queue);
+    }
+    expect((await row()).attempts).toBe(MAX_APPLY_ATTEMPTS);
+    // The pass after the last failure finds nothing it may apply, and asks for no more.
+    await retries.step(queue);
+    expect(retries.pending).toBe(false);
+    expect(retries.waits.at(-1)).toBe(20); // the wait doubled up to retryMaxMs and stayed there
     expect((await row()).processedAt).toBeNull();
     expect((await inbox.health()).deadLetters).toBeGreaterThanOrEqual(1);
     const scraped = await api.api.services.metrics.registry.getSingleMetricAsString("hms_webhooks_dead_letters");
@@ -219,9 +261,10 @@ describe("the webhook queue", () => {
     broken = false;
     expect(await inbox.retryDeadLetters()).toBeGreaterThanOrEqual(1);
     queue.start();
-    await expect.poll(async () => (await row()).outcome, { timeout: 20_000 }).toBe("applied");
+    await queue.idle();
+    expect((await row()).outcome).toBe("applied");
     await queue.stop();
-  }, 90_000);
+  });
 
   it("keeps what does not fit in memory in the inbox and applies it from there", async () => {
     const c = await consultationWithRoom();
