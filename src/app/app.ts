@@ -120,7 +120,7 @@ async function partnerPool(config: Config, database: Database): Promise<Database
 
 function serviceSettings(config: Config) {
   const { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams } = config;
-  return { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay, partnerWebhooks: config.partnerWebhooks };
+  return { maxPageSize, completionGraceSeconds, reconnectWindowSeconds, prescriptionWindowHours, rateLimits, hms, video, streams, webhookReplay: config.webhooks.replay, applyLanes: config.webhooks.applyLanes, partnerWebhooks: config.partnerWebhooks };
 }
 
 function serverSettings(config: Config) {

@@ -28,6 +28,8 @@ export interface ApplyOptions {
   video: VideoPolicy;
   completionGraceSeconds: number;
   reconnectWindowSeconds: number;
+  /** Batches applied at once, for different rooms (webhook-queue.ts). */
+  applyLanes: number;
   logger: Logger;
   reports: ApplyReports;
 }
@@ -43,7 +45,7 @@ export function reportsTo(metrics: Metrics): ApplyReports {
 /** The part of the configuration that applying reads. */
 export function applySettings(config: Config): Omit<ApplyOptions, "logger" | "reports"> {
   const { hms, video, completionGraceSeconds, reconnectWindowSeconds } = config;
-  return { hms, video, completionGraceSeconds, reconnectWindowSeconds };
+  return { hms, video, completionGraceSeconds, reconnectWindowSeconds, applyLanes: config.webhooks.applyLanes };
 }
 
 /**
@@ -67,6 +69,7 @@ export function createApplying(database: Database, options: ApplyOptions) {
     logger,
     onOutcome: reports.outcome,
     onBatch: reports.batch,
+    lanes: options.applyLanes,
   });
   return { rooms, live, queue };
 }

@@ -50,6 +50,8 @@ export interface ServiceOptions {
   logger: Logger;
   /** Ask 100ms to replay failed webhook deliveries after an outage (HMS_WEBHOOK_REPLAY); default on. */
   webhookReplay?: boolean;
+  /** Webhook batches applied at once, for different rooms (WEBHOOK_APPLY_LANES); default 1. */
+  applyLanes?: number;
   /** Applies stored webhooks elsewhere (the apply thread); absent: this process's own queue does. */
   webhooks?: WebhookApplier;
   /** Outbound partner webhooks' settings; absent: endpoints cannot be created. */
@@ -66,7 +68,7 @@ interface Parts {
 export function createServices(database: Database, options: ServiceOptions) {
   const parts: Parts = { database, repos: createRepos(database.db), transaction: unitOfWork(database.db), options };
   const { repos } = parts;
-  const applying = createApplying(database, { ...options, reports: reportsTo(options.metrics) });
+  const applying = createApplying(database, { ...options, applyLanes: options.applyLanes ?? 1, reports: reportsTo(options.metrics) });
   const { rooms } = applying;
   const audit = new AuditWriter(repos.audit, options.logger, { onFailure: () => options.metrics.auditWriteFailures.inc() });
   const consultations = new ConsultationService(repos.consultations, options.maxPageSize, repos.eventLog);

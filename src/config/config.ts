@@ -75,6 +75,8 @@ export interface WebhookConfig {
   replay: boolean;
   /** Where stored webhooks are applied: a worker thread (PostgreSQL only) or the main thread. */
   apply: "worker" | "inline";
+  /** Batches applied at once, for different rooms (1 on the embedded database). */
+  applyLanes: number;
 }
 
 export interface HmsConfig {
@@ -138,6 +140,7 @@ function toConfig(e: Env): Config {
       // Inline by default: in the benchmark's soak and scale-out the thread left a few acknowledged
       // events undelivered within the drain, which inline never did (docs/benchmarks.md, The apply thread).
       apply: e.WEBHOOK_APPLY ?? "inline",
+      applyLanes: e.DATABASE_URL ? e.WEBHOOK_APPLY_LANES : 1,
     },
     completionGraceSeconds: e.COMPLETION_GRACE_SECONDS,
     reconnectWindowSeconds: e.RECONNECT_WINDOW_SECONDS,

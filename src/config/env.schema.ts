@@ -75,6 +75,9 @@ export const envSchema = z.object({
     .enum(["worker", "inline"])
     .optional()
     .describe("Where stored webhooks are applied: `worker`, a worker thread with its own small pool, so the main thread only acknowledges and serves GraphQL; `inline`, on the main thread (the default: with two cores, the thread's shorter acknowledgements cost push latency, see the apply thread in docs/benchmarks.md; with cores to spare, prefer `worker`). The embedded database (one connection, not shareable between threads) is always `inline`."),
+  WEBHOOK_APPLY_LANES: int(1, 32)
+    .default(4)
+    .describe("Batches of webhooks applied at once, for different rooms (a room's events stay in order, one batch at a time). Another starts only when the newest has run 50 ms, so against a near database this changes nothing; against a far one (a round trip of 150 ms) the apply keeps up instead of waiting a whole batch behind the one running. Each takes a pooled connection while it runs: keep it well under DATABASE_POOL_MAX. The embedded database has one connection: always 1 there."),
   COMPLETION_GRACE_SECONDS: int(0, 3600)
     .default(120)
     .describe("After the room empties, an ACTIVE consultation becomes COMPLETED once nobody is back for this long."),

@@ -11,7 +11,7 @@
  * until they apply or have failed `MAX_APPLY_ATTEMPTS` times: those are dead letters, left
  * for an operator (`webhooks_dead_letters`, `npm run webhooks:retry`).
  */
-import { SerialWorker } from "../kit/serial-worker.js";
+import { BatchLanes } from "../kit/batch-lanes.js";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../kit/logger.js";
 import { applySpan } from "./webhook-tracing.js";
@@ -30,6 +30,13 @@ export interface WebhookQueueOptions {
   batchSize?: number;
   /** Events held in memory at most; past that they wait in the inbox (backlog). */
   maxQueued?: number;
+  /**
+   * Batches applied at once, for different rooms (default 1; kit/batch-lanes.ts): one more
+   * starts only when the newest has run `splitAfterMs` (default 50 ms), so against a near
+   * database batches stay as large as with one.
+   */
+  lanes?: number;
+  splitAfterMs?: number;
   /** First wait before failed events are read back and applied again (default 1 s). */
   retryBaseMs?: number;
   /** Longest wait between two such retries (default 30 s). */
@@ -67,12 +74,11 @@ export interface WebhookApplier {
 }
 
 export class WebhookQueue implements WebhookApplier {
-  readonly #pending: Envelope[] = [];
   /** Ids queued or being applied, so a redelivery is not queued twice. */
   readonly #ids = new Set<string>();
   readonly #batchSize: number;
   readonly #maxQueued: number;
-  readonly #worker: SerialWorker;
+  readonly #lanes: BatchLanes<Envelope>;
   #backlog = false;
   #stopped = false;
   #cancelRetry: (() => void) | null = null;
@@ -81,29 +87,33 @@ export class WebhookQueue implements WebhookApplier {
   constructor(private readonly options: WebhookQueueOptions) {
     this.#batchSize = options.batchSize ?? 200;
     this.#maxQueued = options.maxQueued ?? 10_000;
-    this.#worker = new SerialWorker(
-      () => this.#drain(),
-      (error) => options.logger.warn({ errorClass: error.name }, "webhook queue could not drain; the reconciler retries"),
-    );
+    this.#lanes = new BatchLanes<Envelope>({
+      // A room's events in the order stored, one batch at a time; events with no room go together.
+      key: (envelope) => (typeof envelope.data.room_id === "string" ? envelope.data.room_id : ""),
+      run: (batch) => this.#applyQueued(batch),
+      onError: (error) => options.logger.warn({ errorClass: error.name }, "webhook queue could not drain; the reconciler retries"),
+      refill: () => (this.#backlog && !this.#stopped ? this.#fromBacklog() : null),
+      lanes: options.lanes ?? 1,
+      batchSize: this.#batchSize,
+      splitAfterMs: options.splitAfterMs ?? 50,
+    });
   }
 
   /** Applies what earlier runs left unprocessed in the inbox (a crash, a full queue), then keeps up. */
   start(): void {
-    this.#backlog = true;
-    this.#kick();
+    this.#readBacklog();
   }
 
   /** Queues a stored event for processing. */
   enqueue(envelope: Envelope): void {
     if (this.#stopped || this.#ids.has(envelope.id)) return;
-    if (this.#pending.length >= this.#maxQueued) {
-      if (!this.#backlog) this.options.logger.warn({ queued: this.#pending.length }, "webhook queue full: later events wait in the inbox");
+    if (this.#lanes.queued >= this.#maxQueued) {
+      if (!this.#backlog) this.options.logger.warn({ queued: this.#lanes.queued }, "webhook queue full: later events wait in the inbox");
       this.#backlog = true;
       return;
     }
     this.#ids.add(envelope.id);
-    this.#pending.push(envelope);
-    this.#kick();
+    this.#lanes.push([envelope]);
   }
 
   /** Events queued or being applied here. */
@@ -116,21 +126,23 @@ export class WebhookQueue implements WebhookApplier {
     return unqueued.length > 0 ? this.apply(unqueued) : Promise.resolve(0);
   }
 
-  /** Resolves once nothing is queued or being applied. */
+  /** Resolves once nothing is queued, being applied or being read back from the inbox. */
   idle(): Promise<void> {
-    return this.#worker.idle();
+    return this.#lanes.idle();
   }
 
-  /** Finishes the batch being applied; what is still queued stays in the inbox for the next start. */
+  /** Finishes the batches being applied; what is still queued stays in the inbox for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#cancelRetry?.();
-    await this.#worker.idle();
+    this.#cancelRetry = null;
+    await this.#lanes.stop();
+    this.#ids.clear();
   }
 
   /**
    * Applies stored events now, isolating failures: a batch that fails is retried one event
-   * at a time, and an event that fails alone is marked failed and left to the reconciler.
+   * at a time, and an event that fails alone is marked failed and read back later (`#retryLater`).
    * Returns how many were applied or settled.
    */
   async apply(batch: readonly Envelope[]): Promise<number> {
@@ -154,8 +166,18 @@ export class WebhookQueue implements WebhookApplier {
     }
   }
 
-  #kick(): void {
-    if (!this.#stopped) this.#worker.poke();
+  async #applyQueued(batch: Envelope[]): Promise<void> {
+    try {
+      await this.apply(batch);
+    } finally {
+      for (const envelope of batch) this.#ids.delete(envelope.id);
+    }
+  }
+
+  /** Reads unprocessed inbox rows once the lanes are drained (at once, if they are). */
+  #readBacklog(): void {
+    this.#backlog = true;
+    this.#lanes.kick();
   }
 
   /** Reads the inbox's unprocessed rows back after a wait that doubles while they keep failing. */
@@ -165,28 +187,12 @@ export class WebhookQueue implements WebhookApplier {
     this.#retryDelayMs = Math.min(this.#retryDelayMs > 0 ? this.#retryDelayMs * 2 : base, this.options.retryMaxMs ?? 30_000);
     this.#cancelRetry = (this.options.schedule ?? timer)(() => {
       this.#cancelRetry = null;
-      this.#backlog = true;
-      this.#kick();
+      this.#readBacklog();
     }, this.#retryDelayMs);
   }
 
-  async #drain(): Promise<void> {
-    // Let the requests being acknowledged right now join the first batch.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (!this.#stopped) {
-      const batch = this.#pending.length > 0 ? this.#pending.splice(0, this.#batchSize) : await this.#fromBacklog();
-      if (batch.length === 0) return;
-      try {
-        await this.apply(batch);
-      } finally {
-        for (const envelope of batch) this.#ids.delete(envelope.id);
-      }
-    }
-  }
-
-  /** After an overflow: unprocessed inbox rows, until there are none left. */
+  /** After an overflow or a failure: unprocessed inbox rows, a batch at a time, until there are none left. */
   async #fromBacklog(): Promise<Envelope[]> {
-    if (!this.#backlog) return [];
     const rows = await new InboxRepo(this.options.db)
       .unprocessed(this.#batchSize, MAX_APPLY_ATTEMPTS)
       .catch(() => (this.#retryLater(), []));
@@ -194,7 +200,7 @@ export class WebhookQueue implements WebhookApplier {
     if (rows.length === 0) this.#retryDelayMs = 0; // nothing left failing: the next failure waits the base again
     const envelopes = rows.flatMap((row) => {
       const parsed = envelopeSchema.safeParse(row.payload);
-      return parsed.success ? [parsed.data] : [];
+      return parsed.success && !this.#ids.has(parsed.data.id) ? [parsed.data] : [];
     });
     for (const envelope of envelopes) this.#ids.add(envelope.id);
     return envelopes;

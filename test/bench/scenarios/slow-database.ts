@@ -6,7 +6,9 @@
  * consultation every 20 s), at +50 and +150 ms per round trip. Per latency: push latency from
  * the webhook's 200 to the frame (p50/p99), the applied rate (webhooks ÷ first sent → last
  * applied), and the most unapplied rows seen in the inbox (read direct every 250 ms).
- * Baseline: the same instance through the proxy with no delay added.
+ * Baseline: the same instance through the proxy with no delay added. Then, at +150 ms, the
+ * apply as it was before its lanes (WEBHOOK_APPLY_LANES=1: one batch at a time) on a second
+ * instance, for the rows that compare the two.
  */
 import { signAccessToken } from "../../../src/auth/access-token.js";
 import { startTcpProxy } from "../../support/tcp-proxy.js";
@@ -57,10 +59,18 @@ export const slowDatabase: Scenario = {
           proxy.latency(0);
           if (!runs.at(-1)!.delivered) for (const line of await whereEventsStopped(db, [api])) ctx.log(line);
         }
-        const base = runs[0]!;
-        return runs.slice(1).flatMap((r) => rowsOf(r, base));
-      } finally {
         await api.stop();
+        const oneLane = await ctx.startApi({ ...db, url: proxied }, { WEBHOOK_APPLY_LANES: "1" }, "slow-db-one-lane");
+        const slowest = LATENCIES_MS.at(-1)!;
+        ctx.log(`+${slowest} ms per round trip, one lane (as before)`);
+        proxy.latency(slowest);
+        const before = await slowRun(ctx, lg, db, slowest, { tokens, webhooks: nextWebhooks(`${oneLane.url}/webhooks/100ms`, RATE * seconds), apiUrl: oneLane.url, apiPid: oneLane.pid });
+        proxy.latency(0);
+        await oneLane.stop();
+        const base = runs[0]!;
+        return [...runs.slice(1).flatMap((r) => rowsOf(r, base)), ...lanesRows(runs.at(-1)!, before)];
+      } finally {
+        await api.stop().catch(() => undefined);
         await lg.stop();
       }
     } finally {
@@ -119,6 +129,15 @@ function watchInbox(db: BenchDatabase, processedTarget: number) {
       return { startedAt, doneAt, maxUnapplied };
     },
   };
+}
+
+/** The lanes against one batch at a time, at the slowest latency. */
+function lanesRows(r: SlowRun, oneLane: SlowRun): Row[] {
+  const scenario = `15 Slow database +${r.latencyMs} ms/round trip: 4 lanes (the default) against one (base: WEBHOOK_APPLY_LANES=1)`;
+  return [
+    { scenario, metric: "ack → frame p99", ours: r.p99, baseline: oneLane.p99, unit: "ms", resources: r.resources, baselineResources: oneLane.resources, note: `one lane: ${oneLane.frames}` },
+    { scenario, metric: "applied/s (first sent → last applied)", ours: r.appliedPerSecond, baseline: oneLane.appliedPerSecond, unit: "/s" },
+  ];
 }
 
 function rowsOf(r: SlowRun, base: SlowRun): Row[] {
