@@ -62,6 +62,7 @@ export function createApplying(database: Database, options: ApplyOptions) {
     logger,
     completionGraceSeconds: options.completionGraceSeconds,
     reconnectWindowSeconds: options.reconnectWindowSeconds,
+    commitBehindWrites: database.kind === "postgres",
   });
   const queue = new WebhookQueue({
     processor: new WebhookProcessor({ db: database.db, consultations: createRepos(database.db).consultations, live, roles: options.video.roles }),

@@ -6,7 +6,7 @@
  * inbox's group commit keeps each delivery's own answer.
  */
 import { randomUUID } from "node:crypto";
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consultationEvents, consultationLive, hmsPeerConnections, hmsWebhookEvents } from "../../src/db/schema.js";
@@ -16,7 +16,9 @@ import { InboxWriter } from "../../src/webhooks/webhook-intake.service.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
 import { WebhookQueue, type Schedule } from "../../src/webhooks/webhook-queue.js";
 import type { Envelope } from "../../src/webhooks/envelope.js";
-import { createRepos, unitOfWork } from "../../src/app/repos.js";
+import { createRepos, unitOfWork, type UnitOfWork } from "../../src/app/repos.js";
+import { LiveStatus } from "../../src/live/live-status.service.js";
+import type { VideoRooms } from "../../src/consultations/video-rooms.js";
 import { startTestApi, TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createUser } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
@@ -321,6 +323,34 @@ describe("statements sent together in a transaction", () => {
       return { locked: locked.map((c) => c.id), peers: (connections.get(id) ?? []).map((c) => c.peerId) };
     });
     expect(seen).toEqual({ locked: [id], peers: [peerId] });
+  });
+
+  it("roll the whole batch back when a write sent behind with the COMMIT fails", async () => {
+    // On PostgreSQL the apply sends COMMIT right behind its last writes without awaiting them
+    // (commitBehindWrites): PostgreSQL answers that COMMIT with a rollback, and update throws.
+    const { id } = await consultationWithRoom();
+    const peerId = `rolled-back-${randomUUID()}`;
+    const fact = { peerId, consultationId: id, sessionId: null, userId: null, role: "patient", side: "patient" as const, joinedAt: new Date(), leftAt: null };
+    const failingAppend: UnitOfWork = (work) =>
+      test.database.db.transaction((tx) => {
+        const repos = createRepos(tx);
+        Object.assign(repos.eventLog, { append: () => tx.execute(sql`select 1 / 0`) });
+        return work(repos);
+      });
+    const live = new LiveStatus({
+      transaction: failingAppend,
+      rooms: {} as VideoRooms,
+      logger: createLogger("silent"),
+      completionGraceSeconds: 3600,
+      reconnectWindowSeconds: 60,
+      commitBehindWrites: test.database.kind === "postgres",
+    });
+    await expect(live.updateMany([id], async (repos) => ({ written: repos.peerFacts.recordPeers([fact]) }))).rejects.toThrow(/select 1 \/ 0/);
+    const peers = await test.database.db.select().from(hmsPeerConnections).where(eq(hmsPeerConnections.peerId, peerId));
+    expect(peers).toEqual([]);
+    const [projection] = await test.database.db.select().from(consultationLive).where(eq(consultationLive.consultationId, id));
+    expect(projection?.patientOnline ?? false).toBe(false);
+    live.stop();
   });
 });
 
