@@ -75,11 +75,12 @@ export class LiveStatus {
   /**
    * `update` for many consultations in one transaction: the statements per batch are the
    * same as for one, so a burst of webhooks costs little more than a single one. `apply`
-   * runs once, right behind the lock (ApplyFacts).
+   * runs once, right behind the lock (ApplyFacts). The ids may still be on their way (a read
+   * sent beside the transaction's BEGIN, so the two take one round trip, not two).
    */
-  async updateMany(consultationIds: readonly string[], apply?: ApplyFacts): Promise<UpdateResult[]> {
-    const ids = [...new Set(consultationIds)];
+  async updateMany(consultationIds: readonly string[] | Promise<readonly string[]>, apply?: ApplyFacts): Promise<UpdateResult[]> {
     const { results, final } = await this.options.transaction(async (repos) => {
+      const ids = [...new Set(await consultationIds)];
       const locking = repos.consultationWrites.lockByIds(ids);
       const locked = locking.then((rows) => new Set(rows.map((c) => c.id)));
       // Awaited below or by `apply`; a failure fails the transaction, never the process.

@@ -51,20 +51,24 @@ export class WebhookProcessor {
   /** Applies stored events in one transaction; outcomes in input order. Throws when they should be retried. */
   async processBatch(envelopes: readonly Envelope[]): Promise<ProcessOutcome[]> {
     const roomIds = new Set(envelopes.filter((e) => ACTED_ON.has(e.type)).map(roomIdOf).filter((id) => id !== null));
-    const members = await this.deps.consultations.findRoomMembersMany([...roomIds]);
-    const plans = envelopes.map((e) => this.#plan(e, members));
-    const toApply = plans.filter((p) => p.fact !== undefined);
-    let claimed: Set<string>;
-    if (toApply.length === 0) {
-      claimed = await new InboxRepo(this.deps.db).claim(plans);
-    } else {
-      claimed = new Set();
-      await this.deps.live.updateMany(toApply.map((p) => p.consultationId!), async (repos, locking) => {
-        const [claimedNow, locked] = await Promise.all([repos.inbox.claim(plans), locking]);
-        claimed = claimedNow;
-        return { written: record(repos.peerFacts, toApply.filter((p) => claimed.has(p.id) && locked.has(p.consultationId!)).map((p) => p.fact!)) };
-      });
+    if (roomIds.size === 0) {
+      const plans = envelopes.map((e) => this.#plan(e, new Map()));
+      const claimed = await new InboxRepo(this.deps.db).claim(plans);
+      return plans.map((p) => (claimed.has(p.id) ? p.outcome : "duplicate"));
     }
+    // The rooms' consultations are read beside the transaction's BEGIN: one round trip for both.
+    const planning = this.deps.consultations.findRoomMembersMany([...roomIds]).then((members) => envelopes.map((e) => this.#plan(e, members)));
+    planning.catch(() => undefined); // awaited inside the transaction; a failure fails it
+    let claimed = new Set<string>();
+    let plans: Plan[] = [];
+    const toApply = planning.then((all) => all.filter((p) => p.fact !== undefined));
+    await this.deps.live.updateMany(toApply.then((list) => list.map((p) => p.consultationId!)), async (repos, locking) => {
+      plans = await planning;
+      const [claimedNow, locked] = await Promise.all([repos.inbox.claim(plans), locking]);
+      claimed = claimedNow;
+      const facts = (await toApply).filter((p) => claimed.has(p.id) && locked.has(p.consultationId!)).map((p) => p.fact!);
+      return { written: record(repos.peerFacts, facts) };
+    });
     return plans.map((p) => (claimed.has(p.id) ? p.outcome : "duplicate"));
   }
 
