@@ -65,7 +65,13 @@ export function createApplying(database: Database, options: ApplyOptions) {
     commitBehindWrites: database.kind === "postgres",
   });
   const queue = new WebhookQueue({
-    processor: new WebhookProcessor({ db: database.db, consultations: createRepos(database.db).consultations, live, roles: options.video.roles }),
+    processor: new WebhookProcessor({
+      db: database.db,
+      consultations: createRepos(database.db).consultations,
+      live,
+      roles: options.video.roles,
+      readBesideBegin: database.kind === "postgres",
+    }),
     db: database.db,
     logger,
     onOutcome: reports.outcome,

@@ -45,6 +45,12 @@ export class WebhookProcessor {
       consultations: ConsultationRepo;
       live: LiveStatus;
       roles: VideoPolicy["roles"];
+      /**
+       * The database answers on several connections at once (PostgreSQL): the rooms' read goes
+       * beside the transaction's BEGIN. Not on PGlite: its one connection would hold that read
+       * behind the transaction that waits for it.
+       */
+      readBesideBegin?: boolean;
     },
   ) {}
 
@@ -56,9 +62,10 @@ export class WebhookProcessor {
       const claimed = await new InboxRepo(this.deps.db).claim(plans);
       return plans.map((p) => (claimed.has(p.id) ? p.outcome : "duplicate"));
     }
-    // The rooms' consultations are read beside the transaction's BEGIN: one round trip for both.
+    // The rooms' consultations read beside the transaction's BEGIN: one round trip for both.
     const planning = this.deps.consultations.findRoomMembersMany([...roomIds]).then((members) => envelopes.map((e) => this.#plan(e, members)));
     planning.catch(() => undefined); // awaited inside the transaction; a failure fails it
+    if (!this.deps.readBesideBegin) await planning;
     let claimed = new Set<string>();
     let plans: Plan[] = [];
     const toApply = planning.then((all) => all.filter((p) => p.fact !== undefined));
