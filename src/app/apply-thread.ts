@@ -15,17 +15,18 @@ import { startTracing } from "./tracing.js";
 import type { ApplyThreadData, FromThread, ThreadReports, ToThread } from "./apply-worker.js";
 
 /**
- * One batch transaction at a time, plus a completion timer's update or a backlog read beside
- * it: the queue never needs more, and each connection here is one fewer for the main pool's server.
+ * Per lane a batch's transaction and its rooms' read beside the BEGIN, plus a completion
+ * timer's update or a backlog read: the queue never needs more, and each connection here is
+ * one fewer for the main pool's server (postgres.js opens them only when needed).
  */
-const POOL_MAX = 3;
+const poolMaxFor = (lanes: number) => 2 * lanes + 1;
 
 const port = parentPort!;
 const { config, logLevel, tracingInstanceId } = workerData as ApplyThreadData;
 const tracing = tracingInstanceId ? await startTracing({ instanceId: tracingInstanceId, threadName: "webhook-apply" }) : null;
 const send = (message: FromThread) => port.postMessage(message);
 const logger = createLogger(logLevel, { write: (line: string) => send({ kind: "log", line }) });
-const database = await openDatabase({ url: config.database.url, poolMax: Math.min(POOL_MAX, config.database.poolMax), queryTimeoutMs: config.database.queryTimeoutMs });
+const database = await openDatabase({ url: config.database.url, poolMax: Math.min(poolMaxFor(config.webhooks.applyLanes), config.database.poolMax), queryTimeoutMs: config.database.queryTimeoutMs });
 
 let pending: ThreadReports = { outcomes: [], batches: [], hmsCalls: [] };
 let flushQueued = false;
