@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "../graphql/relay.types.js";
 import { encodeEventId } from "../consultations/event-cursor.js";
 import type { EventRow } from "./event-log.repo.js";
@@ -63,6 +63,12 @@ export class ConsultationEvent {
   @Field(() => ID, { nullable: true, description: "Set for EVENT_RETRACTED: the id of the event to remove from the timeline." })
   retracts!: string | null;
 
+  @Field(() => Int, {
+    nullable: true,
+    description: "Set for CALL_QUALITY_CHANGED: the score (0-5) this report set, whenever the event is read (`participant.quality` is the side's summary as it is now).",
+  })
+  qualityScore!: number | null;
+
   /** As logged; for presence changes the resolver derives it from the consultation's timeline. */
   loggedStatus!: ConsultationStatus;
 
@@ -92,6 +98,7 @@ export class ConsultationEvent {
       leaveCause: row.leaveCause,
       leaveDetail: row.leaveDetail,
       delayMinutes: row.delayMinutes,
+      qualityScore: row.qualityScore,
       prescriptionId: row.prescriptionId,
     });
   }

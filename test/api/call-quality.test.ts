@@ -64,8 +64,11 @@ describe("call quality reported by the apps", () => {
     expect((await report(1)).data!.reportCallQuality).toMatchObject({ outcome: "ACCEPTED", quality: { latest: 1, lowest: 1, reports: 2 } });
 
     const pushed = () => dashboard.results.map((r) => r.myConsultationEvents).filter((e) => e.type === "CALL_QUALITY_CHANGED" && e.consultation.id === call.consultation.id);
-    await expect.poll(() => pushed().map((e) => [e.participant?.role, e.participant?.online, e.participant?.quality?.latest]), { timeout: 10_000 })
+    // Each event carries its own report's score; `participant` is the side as it is when the
+    // frame is prepared, so a push that comes after a later report shows that one's summary.
+    await expect.poll(() => pushed().map((e) => [e.participant?.role, e.participant?.online, e.qualityScore]), { timeout: 30_000 })
       .toEqual([["PATIENT", true, 4], ["DOCTOR", true, 2], ["PATIENT", true, 1]]);
+    expect(pushed().at(-1)!.participant?.quality).toEqual({ latest: 1, lowest: 1 });
     await dashboard.dispose();
     const state = await api.gql(CallQualityStateDocument, { id: call.consultation.id }, call.doctorToken);
     expect(state.data!.consultation!.participants.map((p) => [p.role, p.quality?.latest, p.quality?.lowest])).toEqual([["DOCTOR", 2, 2], ["PATIENT", 1, 1]]);
