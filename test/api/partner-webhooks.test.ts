@@ -21,7 +21,10 @@ const receivers: Receiver[] = [];
 
 beforeAll(async () => {
   test = await createTestDatabase();
-  api = await startTestApi(test, partnerEnv());
+  // Receivers here answer within milliseconds: an attempt that times out is a stalled test
+  // process (the embedded database runs in it), and its retry a duplicate the order checks
+  // would count. Timeouts and retries have their own tests (partner-outages).
+  api = await startTestApi(test, partnerEnv({ PARTNER_WEBHOOKS_TIMEOUT_MS: "60000" }));
   const db = test.database.db;
   adminId = (await createUser(db, "admin")).id;
   admin = await api.tokenFor(adminId);

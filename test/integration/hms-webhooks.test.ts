@@ -199,15 +199,16 @@ describe("100ms stand-in webhooks", () => {
 
   it("killPeer keeps the peer listed until leaveAfterMs, then leaves with reason 'websocket closed'", async () => {
     const { room, patient } = await roomWithTwoPeers();
-    const killedAt = Date.now();
-    await standIn.killPeer(room.id, patient.id, { leaveAfterMs: 300 });
+    // 100ms's own wait (60 s): the test steps past it instead of waiting on a clock.
+    await standIn.killPeer(room.id, patient.id);
     await standIn.flushWebhooks();
 
     expect(ofType("peer.leave.success")).toEqual([]);
     expect((await client().listActivePeers(room.id)).map((peer) => peer.peerId)).toContain(patient.id);
+    standIn.expireKills();
+    await standIn.flushWebhooks();
     await waitFor(() => ofType("peer.leave.success").length === 1);
     const leave = ofType("peer.leave.success")[0]!;
-    expect(receiver.received.at(-1)!.at - killedAt).toBeGreaterThanOrEqual(295);
     expect(leave.data).toMatchObject({ peer_id: patient.id, reason: "websocket closed", message: "" });
     expect((await client().listActivePeers(room.id)).map((peer) => peer.peerId)).not.toContain(patient.id);
   });

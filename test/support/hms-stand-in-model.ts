@@ -69,7 +69,8 @@ export class StandInModel {
   readonly ids = { customer: hexId(), app: hexId(), template: hexId() };
   /** Source of every model time (joins, leaves, sessions, rooms) not given explicitly. */
   clock: () => Date = () => new Date();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Pending killed-peer leaves: their timers and what each does when it fires. */
+  readonly #timers = new Map<NodeJS.Timeout, () => void>();
   readonly #emit: (event: HmsWebhook) => void;
 
   constructor(emit: (event: HmsWebhook) => void) {
@@ -119,11 +120,17 @@ export class StandInModel {
    */
   kill(roomId: string, peerId: string, leaveAfterMs = KILLED_PEER_LEAVE_MS): void {
     const room = this.#roomWithPeer(roomId, peerId);
-    const timer = setTimeout(() => {
+    const leave = () => {
       this.#timers.delete(timer);
       if (room.session?.peers.has(peerId)) this.#leave(room, peerId, { reason: "websocket closed", at: this.clock() });
-    }, leaveAfterMs);
-    this.#timers.add(timer);
+    };
+    const timer = setTimeout(leave, leaveAfterMs);
+    this.#timers.set(timer, leave);
+  }
+
+  /** The pending killed-peer leaves happen now, as if their wait had passed (tests step it). */
+  expireKills(): void {
+    for (const [timer, leave] of [...this.#timers]) (clearTimeout(timer), leave());
   }
 
   /** A role change through the REST API (so no role_change_requested_by). */
@@ -155,7 +162,7 @@ export class StandInModel {
 
   /** Cancels pending killed-peer leaves. */
   close(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const timer of this.#timers.keys()) clearTimeout(timer);
     this.#timers.clear();
   }
 

@@ -49,6 +49,8 @@ export interface HmsStandIn {
    * 60 000, as 100ms), then leaves with reason "websocket closed".
    */
   killPeer(roomId: string, peerId: string, options?: { leaveAfterMs?: number }): Promise<void>;
+  /** Test control: every killed peer still waiting out its leaveAfterMs leaves now. */
+  expireKills(): void;
   /** A REST role change: role.change.success without role_change_requested_by. */
   changeRole(roomId: string, peerId: string, role: string, options?: { at?: Date }): Promise<void>;
   /** A refused join: peer.join.failure; nothing else changes. */
@@ -135,6 +137,10 @@ class StandIn implements HmsStandIn {
 
   async killPeer(roomId: string, peerId: string, options: { leaveAfterMs?: number } = {}): Promise<void> {
     this.#model.kill(roomId, peerId, options.leaveAfterMs);
+  }
+
+  expireKills(): void {
+    this.#model.expireKills();
   }
 
   async changeRole(roomId: string, peerId: string, role: string, options: { at?: Date } = {}): Promise<void> {
