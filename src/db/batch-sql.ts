@@ -58,17 +58,40 @@ export function rowsOf<T>(result: unknown): T[] {
  * record is null when that column is (a left join found nothing).
  */
 export function packed<T>(columns: Record<string, PgColumn>, nullWhen?: PgColumn): SQL<T> {
+  const { array, decode } = packing(columns);
+  const value = nullWhen ? sql`case when ${nullWhen} is null then null else ${array} end` : array;
+  return value.mapWith((raw: unknown) => {
+    const list = fromJson<unknown[] | null>(raw);
+    return list === null ? null : decode(list);
+  }) as SQL<T>;
+}
+
+/**
+ * Several records as one selected value, in order: `aggregate` gets one record's
+ * `json_build_array` and returns the (sub)query that gathers them into one json array (null
+ * reads as none). A row and the page of rows under it then come back in one statement.
+ */
+export function packedList<T>(columns: Record<string, PgColumn>, aggregate: (record: SQL) => SQL): SQL<T[]> {
+  const { array, decode } = packing(columns);
+  return aggregate(array).mapWith((raw: unknown) => (fromJson<unknown[][] | null>(raw) ?? []).map(decode)) as SQL<T[]>;
+}
+
+/** One record's `json_build_array`, and the decoding of its value back to an object. */
+function packing(columns: Record<string, PgColumn>): { array: SQL; decode: (list: unknown[]) => Record<string, unknown> } {
   const entries = Object.entries(columns);
-  const values = sql.join(entries.map(([, column]) => sql`${column}`), sql`, `);
-  const array = nullWhen ? sql`case when ${nullWhen} is null then null else json_build_array(${values}) end` : sql`json_build_array(${values})`;
-  return array.mapWith((raw: unknown) => {
-    const list = (typeof raw === "string" ? JSON.parse(raw) : raw) as unknown[] | null;
-    if (list === null) return null;
+  const array = sql`json_build_array(${sql.join(entries.map(([, column]) => sql`${column}`), sql`, `)})`;
+  const decode = (list: unknown[]) => {
     const record: Record<string, unknown> = {};
     entries.forEach(([key, column], i) => {
       const value = list[i];
       record[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
     });
     return record;
-  }) as SQL<T>;
+  };
+  return { array, decode };
+}
+
+/** postgres.js hands json already parsed; PGlite as text. */
+function fromJson<T>(raw: unknown): T {
+  return (typeof raw === "string" ? JSON.parse(raw) : raw) as T;
 }
