@@ -5,7 +5,7 @@
  * or a JSON array read with `jsonb_populate_recordset` against the table's own row type.
  * Values must be storable text (no NUL, no lone surrogates), as everything we store is.
  */
-import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import { Column, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 
 /** `column = any($1::type[])` with one array parameter. */
@@ -80,12 +80,16 @@ export function packedList<T>(columns: Record<string, PgColumn>, aggregate: (rec
 function packing(columns: Record<string, PgColumn>): { array: SQL; decode: (list: unknown[]) => Record<string, unknown> } {
   const entries = Object.entries(columns);
   const array = sql`json_build_array(${sql.join(entries.map(([, column]) => sql`${column}`), sql`, `)})`;
+  const keys = entries.map(([key]) => key);
+  // Text, uuids, booleans and numbers come out of JSON as they are: only the others (times) are mapped.
+  const maps = entries.map(([, column]) => (column.mapFromDriverValue === Column.prototype.mapFromDriverValue ? null : (v: unknown) => column.mapFromDriverValue(v)));
   const decode = (list: unknown[]) => {
     const record: Record<string, unknown> = {};
-    entries.forEach(([key, column], i) => {
+    for (let i = 0; i < keys.length; i++) {
       const value = list[i];
-      record[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-    });
+      const map = maps[i];
+      record[keys[i]!] = value === null || value === undefined ? null : map ? map(value) : value;
+    }
     return record;
   };
   return { array, decode };
