@@ -2,6 +2,7 @@
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
 import type { ExactTime } from "../kit/cursor.js";
 import type { LiveRow } from "./presence.repo.js";
+import type { TimelineEventRow } from "./timeline-rows.js";
 
 export type ConsultationStatus = "pending" | "active" | "completed" | "cancelled";
 
@@ -32,6 +33,17 @@ export interface ConsultationListRow extends ConsultationWithAppointment {
   live: LiveRow | null;
   /** `appointment.scheduledAt` to the microsecond (the Date has milliseconds): its cursor's key. */
   scheduledAtExact: ExactTime;
+}
+
+/** A page of a consultation's timeline to read with it: the events after `afterId`, at most `limit`. */
+export interface TimelineRequest {
+  afterId: number;
+  limit: number;
+}
+
+/** One consultation as a list row, with the page of its timeline when one was asked for. */
+export interface ConsultationFound extends ConsultationListRow {
+  timeline?: TimelineEventRow[];
 }
 
 export interface ConsultationListQuery {

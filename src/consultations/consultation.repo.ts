@@ -5,7 +5,7 @@
  * `byAppointmentIds`, `findRoomMembers`…) are the system's: webhooks, the reconciler, and loaders
  * reached through a parent the viewer could already see. Business rules live in the services.
  */
-import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import { listScope, ownedBy } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns, doctorColumns, doctorUsers, patientColumns, patientUsers } from "../clinic/clinic.repo.js";
@@ -17,10 +17,13 @@ import type { LiveRow } from "./presence.repo.js";
 import type { RoomMembers } from "./presence.js";
 import { appointments, consultationLive, doctors, patients, videoConsultations as vc } from "../db/schema.js";
 import type {
+  ConsultationFound,
   ConsultationListQuery,
   ConsultationRecord,
   ConsultationListRow,
+  TimelineRequest,
 } from "./consultation.model.js";
+import { timelineRows } from "./timeline-rows.js";
 
 export const consultationColumns = {
   id: vc.id,
@@ -53,6 +56,8 @@ interface ListShape {
 export class ConsultationRepo {
   /** The list statement of each shape seen, built once. */
   readonly #lists = new Map<string, ReturnType<typeof prepareList>>();
+  /** The statement reading one consultation, per scope and whether with its timeline, built once. */
+  readonly #finds = new Map<string, ReturnType<typeof prepareFind>>();
 
   constructor(private readonly db: Db) {}
 
@@ -65,9 +70,16 @@ export class ConsultationRepo {
     return row ?? null;
   }
 
-  /** `findVisible` with what a dashboard shows of it (appointment, people, presence), in one statement. */
-  async findRowVisible(viewer: Viewer, id: string): Promise<ConsultationListRow | null> {
-    const [row] = await listRows(this.db).where(and(eq(vc.id, id), ownedBy(viewer, vc))).limit(1);
+  /**
+   * `findVisible` with what a dashboard shows of it (appointment, people, presence) and, when
+   * asked, the first page of its timeline, in one statement (built once per scope and shape).
+   */
+  async findRowVisible(viewer: Viewer, id: string, timeline?: TimelineRequest): Promise<ConsultationFound | null> {
+    const scope = listScope(viewer);
+    const key = `${scope.owner}:${timeline ? "timeline" : ""}`;
+    let prepared = this.#finds.get(key);
+    if (!prepared) this.#finds.set(key, (prepared = prepareFind(this.db, scope.owner, !!timeline)));
+    const [row] = await prepared.execute({ id, owner: scope.id, afterId: timeline?.afterId ?? 0, limit: timeline?.limit ?? 0 });
     return row ?? null;
   }
 
@@ -142,18 +154,33 @@ export class ConsultationRepo {
   }
 }
 
+/** Whose rows a prepared statement reads: the `owner` placeholder is the doctor's or patient's id. */
+function ownerCondition(owner: ListShape["owner"]): SQL | undefined {
+  const p = sql.placeholder("owner");
+  return { all: undefined, none: sql`false`, doctor: eq(vc.doctorId, p), patient: eq(vc.patientId, p) }[owner];
+}
+
+/** The statement reading one consultation by id as a list row, with the first page of its timeline when `timeline`. */
+function prepareFind(db: Db, owner: ListShape["owner"], timeline: boolean) {
+  const p = (name: string) => sql.placeholder(name);
+  const extra: Record<string, SQL> = timeline ? { timeline: timelineRows(vc.id, p("afterId"), p("limit")) } : {};
+  return listRows(db, extra)
+    .where(and(eq(vc.id, p("id")), ownerCondition(owner)))
+    .limit(1)
+    .prepare("find_consultation") as unknown as { execute(values: Record<string, unknown>): Promise<ConsultationFound[]> };
+}
+
 /** The list statement for one shape, with placeholders for the values. */
 function prepareList(db: Db, shape: ListShape) {
   const p = (name: string) => sql.placeholder(name);
   const order = [asc(appointments.scheduledAt), asc(vc.id)];
-  const owner = { all: undefined, none: sql`false`, doctor: eq(vc.doctorId, p("owner")), patient: eq(vc.patientId, p("owner")) }[shape.owner];
   const page = db
     .select({ id: vc.id })
     .from(vc)
     .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
     .where(
       and(
-        owner,
+        ownerCondition(shape.owner),
         shape.statuses ? sql`${vc.status} = any(${p("statuses")}::text[])` : undefined,
         shape.from ? gte(appointments.scheduledAt, p("from")) : undefined,
         shape.to ? lt(appointments.scheduledAt, p("to")) : undefined,
@@ -170,8 +197,11 @@ function prepareList(db: Db, shape: ListShape) {
   return listRows(db).where(inArray(vc.id, page)).orderBy(...order).prepare("list_consultations");
 }
 
-/** A list row's columns and joins: the consultation with its appointment, people and live state, in one statement. */
-function listRows(db: Db) {
+/**
+ * A list row's columns and joins: the consultation with its appointment, people and live state,
+ * in one statement (and `extra` values of the same row).
+ */
+function listRows(db: Db, extra: Record<string, SQL> = {}) {
   return db
     .select({
       consultation: packed<ConsultationRecord>(consultationColumns),
@@ -180,6 +210,7 @@ function listRows(db: Db) {
       patient: packed<PatientRecord>(patientColumns),
       live: packed<LiveRow | null>(getTableColumns(consultationLive), consultationLive.consultationId),
       scheduledAtExact: exactTime(appointments.scheduledAt),
+      ...extra,
     })
     .from(vc)
     .innerJoin(appointments, eq(appointments.id, vc.appointmentId))

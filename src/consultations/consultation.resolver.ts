@@ -1,10 +1,13 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from "type-graphql";
 import { Appointment } from "../clinic/appointment.type.js";
 import { Doctor, Patient } from "../clinic/clinic.types.js";
 import { actorOf } from "../audit/audit.model.js";
 import { recordRead, requireViewer, requireVisible, type GraphQLContext } from "../graphql/context.js";
 import { mapLoaded, present } from "../kit/loaded.js";
 import { PageInfo } from "../graphql/relay.types.js";
+import { selectedFieldArgs } from "../graphql/lookahead.js";
+import type { TimelineArgs } from "./consultation.service.js";
 import { encodeEventId } from "./event-cursor.js";
 import { connectedSecondsAt } from "./presence.js";
 import { participantsOf } from "./participants.js";
@@ -23,11 +26,14 @@ export class ConsultationResolver {
     nullable: true,
     description: "Null when it does not exist or the caller may not see it.",
   })
-  async consultation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Consultation | null> {
+  async consultation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Consultation | null> {
     const viewer = requireViewer(ctx);
-    const row = await ctx.services.consultations.find(requireVisible(ctx), id);
-    // Read with its fields' records: the node (and its events' `consultation`) resolve without further statements.
+    const events = timelineArgs(info);
+    const row = await ctx.services.consultations.find(requireVisible(ctx), id, events);
+    // Read with its fields' records (and the page of its timeline the query asks for): the
+    // node, its events and their `consultation` resolve without further statements.
     if (row) ctx.loaders.primeRow(row);
+    if (row?.timeline && events) ctx.loaders.primeTimeline(row.consultation.id, events, row.timeline);
     const record = row?.consultation ?? null;
     if (record) recordRead(ctx, record);
     else if (await ctx.services.consultations.exists(id)) {
@@ -110,6 +116,13 @@ export class ConsultationResolver {
   connectedSeconds(@Root() consultation: Consultation, @Ctx() ctx: GraphQLContext): number | null | Promise<number | null> {
     return mapLoaded(ctx.loaders.live.get(consultation.id), (live) => live && connectedSecondsAt(live.connectedMs, live.bothSince, new Date()));
   }
+}
+
+/** The arguments of `events` when the query selects it under the consultation (`ConsultationTimelineResolver`'s defaults). */
+function timelineArgs(info: GraphQLResolveInfo): TimelineArgs | null {
+  const args = selectedFieldArgs(info, "events");
+  if (!args) return null;
+  return { first: (args.first as number | null) ?? 50, after: (args.after as string | null) ?? null };
 }
 
 /** `Appointment.consultation`: an appointment's video consultation, read (and audited) like any other. */

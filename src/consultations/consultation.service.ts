@@ -8,10 +8,11 @@ import type { Viewer } from "../auth/viewer.js";
 import { AppError, badInput } from "../kit/errors.js";
 import { parseId } from "../kit/ids.js";
 import { decodeConsultationCursor, encodeConsultationCursor } from "./consultation.cursor.js";
-import type { ConsultationListRow, ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
+import type { ConsultationFound, ConsultationListRow, ConsultationRecord, ConsultationStatus, TimelineRequest } from "./consultation.model.js";
+import type { TimelineEventRow } from "./timeline-rows.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
 import { decodeEventId } from "./event-cursor.js";
-import type { EventLogRepo, EventRow } from "../live/event-log.repo.js";
+import type { EventLogRepo } from "../live/event-log.repo.js";
 
 export interface ListConsultationsArgs {
   statuses?: readonly ConsultationStatus[] | null | undefined;
@@ -19,6 +20,12 @@ export interface ListConsultationsArgs {
   to?: Date | null | undefined;
   first: number;
   after?: string | null | undefined;
+}
+
+/** The arguments of `Consultation.events`. */
+export interface TimelineArgs {
+  first: number;
+  after: string | null;
 }
 
 export interface ConsultationPage {
@@ -35,17 +42,32 @@ export class ConsultationService {
 
   /**
    * Null when the consultation does not exist or the viewer may not see it: the same answer.
-   * Read with what its fields show (appointment, people, presence), for the caller's loaders.
+   * Read with what its fields show (appointment, people, presence) and, given `events`, the
+   * page of its timeline that `events(first, after)` shows, in the same statement, for the
+   * caller's loaders.
    */
-  find(visible: VisibleConsultations, id: string): Promise<ConsultationListRow | null> {
-    return visible.findRow(id);
+  find(visible: VisibleConsultations, id: string, events?: TimelineArgs | null): Promise<ConsultationFound | null> {
+    return visible.findRow(id, "id", events ? this.#timelineRequest(events) : undefined);
   }
 
-  /** A page of one (already visible) consultation's timeline, oldest first. */
-  async events(consultationId: string, first: number, after: string | null): Promise<{ rows: EventRow[]; hasNextPage: boolean }> {
+  /**
+   * A page of one (already visible) consultation's timeline, oldest first; `read`: its rows
+   * when they came with the consultation (`find` with these arguments).
+   */
+  async events(consultationId: string, first: number, after: string | null, read?: TimelineEventRow[]): Promise<{ rows: TimelineEventRow[]; hasNextPage: boolean }> {
     const size = checkPageSize(first, this.maxPageSize);
-    const rows = await this.events_.page(consultationId, after != null ? decodeEventId(after) : 0, size + 1);
+    const rows = read ?? (await this.events_.page(consultationId, after != null ? decodeEventId(after) : 0, size + 1));
     return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
+  }
+
+  /** What `events(first, after)` reads; none when it refuses them (the field then answers with that error itself). */
+  #timelineRequest({ first, after }: TimelineArgs): TimelineRequest | undefined {
+    try {
+      return { afterId: after != null ? decodeEventId(after) : 0, limit: checkPageSize(first, this.maxPageSize) + 1 };
+    } catch (error) {
+      if (error instanceof AppError) return undefined;
+      throw error;
+    }
   }
 
   /** Whether a consultation with this id exists at all (to audit denied reads). */

@@ -11,7 +11,7 @@ import type { AppointmentRecord } from "../clinic/clinic.model.js";
 import type { Viewer } from "../auth/viewer.js";
 import { notFound } from "../kit/errors.js";
 import { parseId } from "../kit/ids.js";
-import type { ConsultationListQuery, ConsultationListRow, ConsultationRecord } from "./consultation.model.js";
+import type { ConsultationFound, ConsultationListQuery, ConsultationListRow, ConsultationRecord, TimelineRequest } from "./consultation.model.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
 import type { ConsultationWriteRepo } from "./consultation-write.repo.js";
 
@@ -27,9 +27,12 @@ export class VisibleConsultations {
     return this.reads.findVisible(this.viewer, parseId(id, field));
   }
 
-  /** `find`, with the consultation's appointment, people and presence read in the same statement. */
-  findRow(id: string, field = "id"): Promise<ConsultationListRow | null> {
-    return this.reads.findRowVisible(this.viewer, parseId(id, field));
+  /**
+   * `find`, with the consultation's appointment, people and presence (and, when asked, a page
+   * of its timeline) read in the same statement.
+   */
+  findRow(id: string, field = "id", timeline?: TimelineRequest): Promise<ConsultationFound | null> {
+    return this.reads.findRowVisible(this.viewer, parseId(id, field), timeline);
   }
 
   /** The consultation, or NOT_FOUND. */

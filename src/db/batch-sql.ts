@@ -5,7 +5,7 @@
  * or a JSON array read with `jsonb_populate_recordset` against the table's own row type.
  * Values must be storable text (no NUL, no lone surrogates), as everything we store is.
  */
-import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import { Column, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 
 /** `column = any($1::type[])` with one array parameter. */
@@ -58,17 +58,44 @@ export function rowsOf<T>(result: unknown): T[] {
  * record is null when that column is (a left join found nothing).
  */
 export function packed<T>(columns: Record<string, PgColumn>, nullWhen?: PgColumn): SQL<T> {
-  const entries = Object.entries(columns);
-  const values = sql.join(entries.map(([, column]) => sql`${column}`), sql`, `);
-  const array = nullWhen ? sql`case when ${nullWhen} is null then null else json_build_array(${values}) end` : sql`json_build_array(${values})`;
-  return array.mapWith((raw: unknown) => {
-    const list = (typeof raw === "string" ? JSON.parse(raw) : raw) as unknown[] | null;
-    if (list === null) return null;
-    const record: Record<string, unknown> = {};
-    entries.forEach(([key, column], i) => {
-      const value = list[i];
-      record[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-    });
-    return record;
+  const { array, decode } = packing(columns);
+  const value = nullWhen ? sql`case when ${nullWhen} is null then null else ${array} end` : array;
+  return value.mapWith((raw: unknown) => {
+    const list = fromJson<unknown[] | null>(raw);
+    return list === null ? null : decode(list);
   }) as SQL<T>;
+}
+
+/**
+ * Several records as one selected value, in order: `aggregate` gets one record's
+ * `json_build_array` and returns the (sub)query that gathers them into one json array (null
+ * reads as none). A row and the page of rows under it then come back in one statement.
+ */
+export function packedList<T>(columns: Record<string, PgColumn>, aggregate: (record: SQL) => SQL): SQL<T[]> {
+  const { array, decode } = packing(columns);
+  return aggregate(array).mapWith((raw: unknown) => (fromJson<unknown[][] | null>(raw) ?? []).map(decode)) as SQL<T[]>;
+}
+
+/** One record's `json_build_array`, and the decoding of its value back to an object. */
+function packing(columns: Record<string, PgColumn>): { array: SQL; decode: (list: unknown[]) => Record<string, unknown> } {
+  const entries = Object.entries(columns);
+  const array = sql`json_build_array(${sql.join(entries.map(([, column]) => sql`${column}`), sql`, `)})`;
+  const keys = entries.map(([key]) => key);
+  // Text, uuids, booleans and numbers come out of JSON as they are: only the others (times) are mapped.
+  const maps = entries.map(([, column]) => (column.mapFromDriverValue === Column.prototype.mapFromDriverValue ? null : (v: unknown) => column.mapFromDriverValue(v)));
+  const decode = (list: unknown[]) => {
+    const record: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) {
+      const value = list[i];
+      const map = maps[i];
+      record[keys[i]!] = value === null || value === undefined ? null : map ? map(value) : value;
+    }
+    return record;
+  };
+  return { array, decode };
+}
+
+/** postgres.js hands json already parsed; PGlite as text. */
+function fromJson<T>(raw: unknown): T {
+  return (typeof raw === "string" ? JSON.parse(raw) : raw) as T;
 }

@@ -14,7 +14,9 @@ export class ConsultationTimelineResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ConsultationEventConnection> {
-    const page = await ctx.services.consultations.events(consultation.id, first ?? 50, after);
+    const args = { first: first ?? 50, after };
+    // Read with the consultation when the query asked for both (`consultation(id:)`).
+    const page = await ctx.services.consultations.events(consultation.id, args.first, after, ctx.loaders.timeline(consultation.id, args));
     const edges = page.rows.map((row) => {
       const node = ConsultationEvent.from(row);
       return Object.assign(new ConsultationEventEdge(), { cursor: node.id, node });

@@ -6,8 +6,8 @@
  * order: a reader that has seen id N has seen every id below N. That is what lets a
  * subscriber resume "after N" with no gap. NOTIFY is only a wake-up; the log is the truth.
  */
-import { alias } from "drizzle-orm/pg-core";
-import { and, asc, eq, getTableColumns, gt, isNull, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, type SQL, sql } from "drizzle-orm";
+import { onTimeline, retraction, timelineOrder } from "../consultations/timeline-rows.js";
 import { anyOf, insertRows, packed } from "../db/batch-sql.js";
 import { groupBy } from "../kit/collections.js";
 import { appendSpan } from "./event-tracing.js";
@@ -120,13 +120,12 @@ export class EventLogRepo {
    * so without retracted events and their retractions (streams carry both).
    */
   async page(consultationId: string, afterId: number, limit: number): Promise<EventRow[]> {
-    const retraction = alias(events, "retraction");
     const rows = await this.db
       .select({ event: events })
       .from(events)
       .leftJoin(retraction, eq(retraction.retractsId, events.id))
-      .where(and(eq(events.consultationId, consultationId), gt(events.id, afterId), ne(events.type, "EVENT_RETRACTED"), isNull(retraction.id)))
-      .orderBy(asc(events.id))
+      .where(onTimeline(consultationId, afterId))
+      .orderBy(timelineOrder)
       .limit(limit);
     return rows.map((r) => r.event);
   }

@@ -10,6 +10,8 @@ import type { AttendanceLedger } from "../attendance/attendance.js";
 import { attendanceLedgers, type AttendanceKey } from "../attendance/attendance.service.js";
 import type { Repos } from "../app/repos.js";
 import type { ConsultationListRow } from "../consultations/consultation.model.js";
+import type { TimelineArgs } from "../consultations/consultation.service.js";
+import type { TimelineEventRow } from "../consultations/timeline-rows.js";
 
 /**
  * A DataLoader that also answers synchronously for what this request already holds (primed
@@ -28,9 +30,28 @@ export class Loader<K, V> extends DataLoader<K, V> {
     this.#known = known;
   }
 
+  /**
+   * A value is kept here only (an error or a promise goes to DataLoader): DataLoader would make
+   * a promise of each, and a 50-row page primes 250 values that `get` answers without one.
+   */
   override prime(key: K, value: V | PromiseLike<V> | Error): this {
-    if (!(value instanceof Error) && !isPromiseLike(value)) this.#known.set(key, value);
-    return super.prime(key, value);
+    if (value instanceof Error || isPromiseLike(value)) return super.prime(key, value);
+    this.#known.set(key, value);
+    return this;
+  }
+
+  override load(key: K): Promise<V> {
+    return this.#known.has(key) ? Promise.resolve(this.#known.get(key)!) : super.load(key);
+  }
+
+  override clear(key: K): this {
+    this.#known.delete(key);
+    return super.clear(key);
+  }
+
+  override clearAll(): this {
+    this.#known.clear();
+    return super.clearAll();
   }
 
   /** The value now when this request already has it, else a promise of it. */
@@ -79,8 +100,18 @@ export function createLoaders(repos: Repos) {
       (p) => p.consultationId ?? "",
     ),
   };
+  /** Timeline pages read with their consultation, by consultation id and `events`' arguments. */
+  const timelines = new Map<string, TimelineEventRow[]>();
+  const timelineKey = (consultationId: string, { first, after }: TimelineArgs) => `${consultationId} ${first} ${after ?? ""}`;
   return {
     ...loaders,
+    primeTimeline(consultationId: string, args: TimelineArgs, rows: TimelineEventRow[]): void {
+      timelines.set(timelineKey(consultationId, args), rows);
+    },
+    /** The page `events(args)` shows, when it was read with its consultation. */
+    timeline(consultationId: string, args: TimelineArgs): TimelineEventRow[] | undefined {
+      return timelines.get(timelineKey(consultationId, args));
+    },
     /** Primes the loaders with a consultation read as a list row: its fields then resolve without statements. */
     primeRow({ consultation, appointment, doctor, patient, live }: ConsultationListRow): void {
       loaders.consultation.prime(consultation.id, consultation);
