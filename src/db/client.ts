@@ -12,6 +12,9 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema.js";
 import { openPGlite } from "./pglite.js";
+import { postgresListenConnection } from "./listen-connection.js";
+import { Listener } from "./listener.js";
+import type { Logger } from "../kit/logger.js";
 import { withTimeout } from "../kit/timeout.js";
 import { tracedStatement } from "../kit/tracing.js";
 
@@ -37,7 +40,8 @@ export interface Database {
   tryWithAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
   /**
    * LISTENs on `channel`. `onListen` runs after every (re)LISTEN: notifications sent while
-   * the connection was down are lost, so callers catch up from their own cursor there.
+   * the connection was down are lost, so callers catch up from their own cursor there. On
+   * PostgreSQL a heartbeat replaces a connection that went silent (listener.ts).
    */
   listen(channel: string, onNotify: (payload: string) => void, onListen: () => void): Promise<{ unlisten(): Promise<void> }>;
   /** Runs `fn` with no time bound on its statements (migrations: DDL on a large table may take minutes). */
@@ -66,16 +70,21 @@ export interface OpenDatabaseOptions {
    * bookkeeping that is safe to redo, never for what the API acknowledges.
    */
   asyncCommit?: boolean;
+  /** PostgreSQL only: how often the LISTEN connection proves it still hears (listener.ts; default 2 s). */
+  listenHeartbeatMs?: number | undefined;
+  /** Where the listener says it replaced a dead LISTEN connection. */
+  logger?: Pick<Logger, "warn"> | undefined;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const logger: DrizzleLogger | undefined = options.onQuery
     ? { logQuery: (query) => options.onQuery?.(query) }
     : undefined;
-  return options.url ? openPostgres(options.url, options.poolMax ?? 10, logger, options.queryTimeoutMs ?? 0, options.asyncCommit ?? false) : openEmbedded(options.dataDir, logger);
+  return options.url ? openPostgres(options.url, options, logger) : openEmbedded(options.dataDir, logger);
 }
 
-function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | undefined, queryTimeoutMs: number, asyncCommit: boolean): Database {
+function openPostgres(url: string, options: OpenDatabaseOptions, logger: DrizzleLogger | undefined): Database {
+  const { poolMax = 10, queryTimeoutMs = 0, asyncCommit = false } = options;
   const client = postgres(url, {
     max: poolMax,
     ...(asyncCommit ? { connection: { synchronous_commit: "off" } } : {}),
@@ -87,6 +96,8 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
   const unbounded = new AsyncLocalStorage<true>();
   const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: () => unbounded.getStore() === true } : null;
   const db: Db = drizzlePostgres(preparing(client, bound), { schema, logger });
+  const warn = options.logger && ((fields: object, message: string) => options.logger?.warn(fields, message));
+  const listener = new Listener({ open: postgresListenConnection(url), heartbeatMs: options.listenHeartbeatMs, warn });
   return {
     kind: "postgres",
     db,
@@ -116,12 +127,11 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
         connection.release();
       }
     },
-    listen: async (channel, onNotify, onListen) => {
-      const { unlisten } = await client.listen(channel, onNotify, onListen);
-      return { unlisten };
-    },
+    listen: (channel, onNotify, onListen) => listener.listen(channel, onNotify, onListen),
     unbounded: (fn) => unbounded.run(true, fn),
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([listener.close(), client.end({ timeout: 5 })]);
+    },
   };
 }
 
