@@ -14,6 +14,7 @@ import * as schema from "./schema.js";
 import { openPGlite } from "./pglite.js";
 import { postgresListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
+import { cancelStatement, fetchTypesOnce, guardedTransaction } from "./driver-workarounds.js";
 import type { Logger } from "../kit/logger.js";
 import { withTimeout } from "../kit/timeout.js";
 import { tracedStatement } from "../kit/tracing.js";
@@ -83,7 +84,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return options.url ? openPostgres(options.url, options, logger) : openEmbedded(options.dataDir, logger);
 }
 
-function openPostgres(url: string, options: OpenDatabaseOptions, logger: DrizzleLogger | undefined): Database {
+async function openPostgres(url: string, options: OpenDatabaseOptions, logger: DrizzleLogger | undefined): Promise<Database> {
   const { poolMax = 10, queryTimeoutMs = 0, asyncCommit = false } = options;
   const client = postgres(url, {
     max: poolMax,
@@ -93,6 +94,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions, logger: Drizzle
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
   });
+  await fetchTypesOnce(client, 2_000);
   const unbounded = new AsyncLocalStorage<true>();
   const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: () => unbounded.getStore() === true } : null;
   const db: Db = drizzlePostgres(preparing(client, bound), { schema, logger });
@@ -146,10 +148,10 @@ function openPostgres(url: string, options: OpenDatabaseOptions, logger: Drizzle
  */
 function preparing<T extends object>(sql: T, bound: Bound | null, inTransaction = false): T {
   type Fn = (...args: unknown[]) => unknown;
-  /** begin(…, fn) and savepoint(…, fn): the transaction handle given to fn prepares too. */
+  /** begin(…, fn) and savepoint(…, fn): the transaction handle given to fn prepares too, and sends nothing once its connection died. */
   const wrappingLast = (method: Fn) => (...args: unknown[]) => {
     const fn = args.pop() as Fn;
-    return method(...args, (tx: object) => fn(preparing(tx, bound, true)));
+    return guardedTransaction((callback) => method(...args, callback) as Promise<unknown>, (tx) => fn(preparing(tx, bound, true)));
   };
   return new Proxy(sql, {
     get(target, property) {
@@ -189,7 +191,7 @@ function bounded<S extends Statement>(statement: S, bound: Bound | null, factor:
   let answer: Promise<unknown> | undefined;
   const then = (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => {
     answer ??= withTimeout(new Promise((resolve, reject) => start(resolve, reject)), ms, () => {
-      Promise.resolve(statement.cancel?.()).catch(() => undefined);
+      cancelStatement(statement);
       return new DatabaseTimeoutError(`the database did not answer within ${ms} ms`);
     });
     return answer.then(onFulfilled, onRejected);
