@@ -49,7 +49,8 @@ export interface StartApiOptions {
 
 export async function startApi(config: Config, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
   const ownsDatabase = options.database === undefined;
-  const database = options.database ?? (await openDatabase({ url: config.database.url, dataDir: config.database.embeddedDataDir, poolMax: config.database.poolMax, queryTimeoutMs: config.database.queryTimeoutMs }));
+  const { embeddedDataDir: dataDir, poolMax, queryTimeoutMs, listenHeartbeatMs } = config.database;
+  const database = options.database ?? (await openDatabase({ url: config.database.url, dataDir, poolMax, queryTimeoutMs, listenHeartbeatMs, logger }));
   try {
     await migrateDatabase(database);
     const demo = isDemoMode(config) ? await prepareDemo(database, config.database.embeddedDataDir) : null;

@@ -14,7 +14,7 @@ export interface Config {
   port: number;
   host: string;
   logLevel: Env["LOG_LEVEL"];
-  database: { url: string | undefined; poolMax: number; embeddedDataDir: string; queryTimeoutMs: number };
+  database: { url: string | undefined; poolMax: number; embeddedDataDir: string; queryTimeoutMs: number; listenHeartbeatMs: number };
   auth: {
     jwtSecret: string | undefined;
     jwksUrl: string | undefined;
@@ -120,7 +120,7 @@ function toConfig(e: Env): Config {
     port: e.PORT,
     host: e.HOST ?? (isProduction ? "0.0.0.0" : "127.0.0.1"),
     logLevel: e.LOG_LEVEL,
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, embeddedDataDir: e.EMBEDDED_DATA_DIR, queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS },
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, embeddedDataDir: e.EMBEDDED_DATA_DIR, queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS, listenHeartbeatMs: e.DATABASE_LISTEN_HEARTBEAT_MS },
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET,
       jwksUrl: e.AUTH_JWKS_URL,

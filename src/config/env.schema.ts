@@ -35,6 +35,11 @@ export const envSchema = z.object({
     .describe(
       "Longest wait for one statement (a transaction: twice that), from asking the pool for a connection to the answer. Past it the statement fails and is cancelled: a webhook answers 503 (100ms retries it), a GraphQL request INTERNAL_SERVER_ERROR, a socket closes with 4500, instead of hanging while the database does not answer. Migrations are not bounded. 0: no bound.",
     ),
+  DATABASE_LISTEN_HEARTBEAT_MS: int(100, 60_000)
+    .default(2_000)
+    .describe(
+      "How often each instance checks the connection it LISTENs for new events on, by notifying itself on it. Two beats unanswered (a silent partition, a NAT that forgot the connection): it is dropped, a new one LISTENs, and the instance reads the event log from the last event it pushed, so subscribers miss nothing. PostgreSQL only.",
+    ),
   EMBEDDED_DATA_DIR: z.string().default("./.data").describe("Data directory of the embedded database."),
   AUTH_JWT_SECRET: optionalString.describe(
     "HS256 secret (at least 32 characters) that verifies bearer tokens. Set this or AUTH_JWKS_URL.",

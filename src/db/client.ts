@@ -12,6 +12,10 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema.js";
 import { openPGlite } from "./pglite.js";
+import { postgresListenConnection } from "./listen-connection.js";
+import { Listener } from "./listener.js";
+import { cancelStatement, fetchTypesOnce, guardedTransaction } from "./driver-workarounds.js";
+import type { Logger } from "../kit/logger.js";
 import { withTimeout } from "../kit/timeout.js";
 import { tracedStatement } from "../kit/tracing.js";
 
@@ -37,7 +41,8 @@ export interface Database {
   tryWithAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
   /**
    * LISTENs on `channel`. `onListen` runs after every (re)LISTEN: notifications sent while
-   * the connection was down are lost, so callers catch up from their own cursor there.
+   * the connection was down are lost, so callers catch up from their own cursor there. On
+   * PostgreSQL a heartbeat replaces a connection that went silent (listener.ts).
    */
   listen(channel: string, onNotify: (payload: string) => void, onListen: () => void): Promise<{ unlisten(): Promise<void> }>;
   /** Runs `fn` with no time bound on its statements (migrations: DDL on a large table may take minutes). */
@@ -66,16 +71,21 @@ export interface OpenDatabaseOptions {
    * bookkeeping that is safe to redo, never for what the API acknowledges.
    */
   asyncCommit?: boolean;
+  /** PostgreSQL only: how often the LISTEN connection proves it still hears (listener.ts; default 2 s). */
+  listenHeartbeatMs?: number | undefined;
+  /** Where the listener says it replaced a dead LISTEN connection. */
+  logger?: Pick<Logger, "warn"> | undefined;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const logger: DrizzleLogger | undefined = options.onQuery
     ? { logQuery: (query) => options.onQuery?.(query) }
     : undefined;
-  return options.url ? openPostgres(options.url, options.poolMax ?? 10, logger, options.queryTimeoutMs ?? 0, options.asyncCommit ?? false) : openEmbedded(options.dataDir, logger);
+  return options.url ? openPostgres(options.url, options, logger) : openEmbedded(options.dataDir, logger);
 }
 
-function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | undefined, queryTimeoutMs: number, asyncCommit: boolean): Database {
+async function openPostgres(url: string, options: OpenDatabaseOptions, logger: DrizzleLogger | undefined): Promise<Database> {
+  const { poolMax = 10, queryTimeoutMs = 0, asyncCommit = false } = options;
   const client = postgres(url, {
     max: poolMax,
     ...(asyncCommit ? { connection: { synchronous_commit: "off" } } : {}),
@@ -84,9 +94,12 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
   });
+  await fetchTypesOnce(client, 2_000);
   const unbounded = new AsyncLocalStorage<true>();
   const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: () => unbounded.getStore() === true } : null;
   const db: Db = drizzlePostgres(preparing(client, bound), { schema, logger });
+  const warn = options.logger && ((fields: object, message: string) => options.logger?.warn(fields, message));
+  const listener = new Listener({ open: postgresListenConnection(url), heartbeatMs: options.listenHeartbeatMs, warn });
   return {
     kind: "postgres",
     db,
@@ -116,12 +129,11 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
         connection.release();
       }
     },
-    listen: async (channel, onNotify, onListen) => {
-      const { unlisten } = await client.listen(channel, onNotify, onListen);
-      return { unlisten };
-    },
+    listen: (channel, onNotify, onListen) => listener.listen(channel, onNotify, onListen),
     unbounded: (fn) => unbounded.run(true, fn),
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([listener.close(), client.end({ timeout: 5 })]);
+    },
   };
 }
 
@@ -136,10 +148,10 @@ function openPostgres(url: string, poolMax: number, logger: DrizzleLogger | unde
  */
 function preparing<T extends object>(sql: T, bound: Bound | null, inTransaction = false): T {
   type Fn = (...args: unknown[]) => unknown;
-  /** begin(…, fn) and savepoint(…, fn): the transaction handle given to fn prepares too. */
+  /** begin(…, fn) and savepoint(…, fn): the transaction handle given to fn prepares too, and sends nothing once its connection died. */
   const wrappingLast = (method: Fn) => (...args: unknown[]) => {
     const fn = args.pop() as Fn;
-    return method(...args, (tx: object) => fn(preparing(tx, bound, true)));
+    return guardedTransaction((callback) => method(...args, callback) as Promise<unknown>, (tx) => fn(preparing(tx, bound, true)));
   };
   return new Proxy(sql, {
     get(target, property) {
@@ -179,7 +191,7 @@ function bounded<S extends Statement>(statement: S, bound: Bound | null, factor:
   let answer: Promise<unknown> | undefined;
   const then = (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => {
     answer ??= withTimeout(new Promise((resolve, reject) => start(resolve, reject)), ms, () => {
-      Promise.resolve(statement.cancel?.()).catch(() => undefined);
+      cancelStatement(statement);
       return new DatabaseTimeoutError(`the database did not answer within ${ms} ms`);
     });
     return answer.then(onFulfilled, onRejected);

@@ -5,6 +5,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LISTEN_APPLICATION_NAME } from "../../src/db/listen-connection.js";
 import { appointments, videoConsultations } from "../../src/db/schema.js";
 import { ConsultationEventsDocument, ConsultationTimelineDocument, MyConsultationEventsDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
@@ -186,7 +187,7 @@ describe("live delivery", () => {
       await a.webhook(open);
       await a.webhook(patientJoin);
       const killed = await test.database.rows(
-        sql`select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen%' and datname = current_database()`,
+        sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${LISTEN_APPLICATION_NAME} and datname = current_database()`,
       );
       expect(killed.length).toBeGreaterThanOrEqual(1);
       await a.webhook(doctorJoin);

@@ -4,7 +4,8 @@
  * dropped route or a dead middlebox looks like: no error, no answer), `heal()` forwards what
  * waited; `reset()` destroys every connection at once; `blackhole()` makes the connections
  * open now silent for good (a NAT or firewall that forgot them) while new ones work;
- * `latency(ms)` delays every chunk by ms/2 each way (a round trip costs ~ms), in order.
+ * `latency(ms)` delays every chunk by ms/2 each way (a round trip costs ~ms), in order;
+ * `refuse()` stops listening, so new connections are refused while open ones go on.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 
@@ -18,6 +19,8 @@ export interface TcpProxy {
   blackhole(): void;
   /** Added to every round trip from now on (ms/2 each way), on open connections too; 0: none. */
   latency(ms: number): void;
+  /** Nothing listens on the port any more (for good): new connections are refused; open ones go on. */
+  refuse(): void;
   /** Connections open now. */
   readonly connections: number;
   close(): Promise<void>;
@@ -141,11 +144,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     get connections() {
       return pairs.size;
     },
+    refuse: () => {
+      server.close();
+    },
     close: async () => {
       for (const { client, upstream } of pairs) {
         client.destroy();
         upstream.destroy();
       }
+      // Called back at once (with an error) when refuse() closed it already.
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { databaseLocation, describeStartFailure } from "../../src/config/start-failure.js";
 
-const config = { port: 4000, host: "0.0.0.0", database: { url: "postgres://api:s3cret-pw@db.internal:6543/clinic", poolMax: 10, embeddedDataDir: "./.data", queryTimeoutMs: 5000 } };
+const config = { port: 4000, host: "0.0.0.0", database: { url: "postgres://api:s3cret-pw@db.internal:6543/clinic", poolMax: 10, embeddedDataDir: "./.data", queryTimeoutMs: 5000, listenHeartbeatMs: 2000 } };
 const failure = (props: Record<string, unknown>, message = "boom") => Object.assign(new Error(message), props);
 
 describe("describeStartFailure", () => {
