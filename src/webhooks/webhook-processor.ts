@@ -64,12 +64,14 @@ export class WebhookProcessor {
     }
     // The rooms' consultations read beside the transaction's BEGIN: one round trip for both.
     const planning = this.deps.consultations.findRoomMembersMany([...roomIds]).then((members) => envelopes.map((e) => this.#plan(e, members)));
-    planning.catch(() => undefined); // awaited inside the transaction; a failure fails it
     if (!this.deps.readBesideBegin) await planning;
     let claimed = new Set<string>();
     let plans: Plan[] = [];
     const toApply = planning.then((all) => all.filter((p) => p.fact !== undefined));
-    await this.deps.live.updateMany(toApply.then((list) => list.map((p) => p.consultationId!)), async (repos, locking) => {
+    const consultationIds = toApply.then((list) => list.map((p) => p.consultationId!));
+    // Awaited inside the transaction, where a failure fails it; when BEGIN fails first, nobody does.
+    for (const p of [planning, toApply, consultationIds]) p.catch(() => undefined);
+    await this.deps.live.updateMany(consultationIds, async (repos, locking) => {
       plans = await planning;
       const [claimedNow, locked] = await Promise.all([repos.inbox.claim(plans), locking]);
       claimed = claimedNow;

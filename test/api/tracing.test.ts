@@ -74,8 +74,10 @@ describe.skipIf(skipReason !== null)(`traces over OTLP${skipReason ? ` (${skipRe
     expect(receipt).toMatchObject({ name: "POST /webhooks/100ms", kind: 2, parentSpanId: null });
     expect(receipt.attributes).toMatchObject({ "hms.webhook.type": "peer.join.success", "http.response.status_code": 200 });
     const inTrace = (spans: ReceivedSpan[]) => spans.filter((s) => s.traceId === receipt.traceId);
-    // Both instances' frames: a push span each, under a receive span each.
-    const spans = inTrace(await receiver.waitFor((all) => new Set(named(inTrace(all), "consultation_events push").map(instanceOf)).size === 2));
+    // Both instances' frames: a push span each, under a receive span each. The apply's span ends
+    // after its COMMIT, so it may be exported after the frames it caused: wait for it too.
+    const spans = inTrace(await receiver.waitFor((all) =>
+      new Set(named(inTrace(all), "consultation_events push").map(instanceOf)).size === 2 && named(inTrace(all), "webhook apply").length > 0));
     const one = (name: string) => {
       const found = named(spans, name);
       expect(found, name).toHaveLength(1);
