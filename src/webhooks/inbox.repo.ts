@@ -87,9 +87,10 @@ export class InboxRepo {
     return new Set(rows.map((r) => r.id));
   }
 
-  async markFailed(ids: readonly string[]): Promise<void> {
+  async markFailed(ids: readonly string[], options: { counted?: boolean } = {}): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.update(inbox).set({ attempts: sql`${inbox.attempts} + 1`, outcome: "failed" }).where(anyOf(inbox.id, ids));
+    const attempts = options.counted === false ? sql`${inbox.attempts}` : sql`${inbox.attempts} + 1`;
+    await this.db.update(inbox).set({ attempts, outcome: "failed" }).where(anyOf(inbox.id, ids));
   }
 
   /** Oldest unprocessed first, skipping rows that keep failing (dead letters). */

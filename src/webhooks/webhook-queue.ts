@@ -7,12 +7,12 @@
  *
  * Acknowledged means applied soon, whatever the reconciler's setting: after an event fails to
  * apply (the database reset mid-batch, a bug), the queue reads its own unprocessed rows back
- * from the inbox after `retryBaseMs`, doubling up to `retryMaxMs` (30 s) while they keep failing,
+ * from the inbox after `retryBaseMs`, doubling up to `retryMaxMs` (5 s) while they keep failing,
  * until they apply or have failed `MAX_APPLY_ATTEMPTS` times: those are dead letters, left
  * for an operator (`webhooks_dead_letters`, `npm run webhooks:retry`).
  */
 import { BatchLanes } from "../kit/batch-lanes.js";
-import type { Db } from "../db/client.js";
+import { databaseUnreachable, type Db } from "../db/client.js";
 import type { Logger } from "../kit/logger.js";
 import { applySpan } from "./webhook-tracing.js";
 import { envelopeSchema, type Envelope } from "./envelope.js";
@@ -39,7 +39,10 @@ export interface WebhookQueueOptions {
   splitAfterMs?: number;
   /** First wait before failed events are read back and applied again (default 1 s). */
   retryBaseMs?: number;
-  /** Longest wait between two such retries (default 30 s). */
+  /**
+   * Longest wait between two such retries (default 5 s): once the database is back, what failed
+   * meanwhile is applied within that, and a failing read costs one statement.
+   */
   retryMaxMs?: number;
   /** Runs `run` after `delayMs`, returning a cancel (default: an unref'd timer; tests step it by hand). */
   schedule?: Schedule;
@@ -160,7 +163,8 @@ export class WebhookQueue implements WebhookApplier {
       const [envelope] = batch;
       this.options.logger.warn({ errorClass: (error as Error).name, webhookId: envelope!.id, type: envelope!.type }, "webhook stored, processing deferred");
       this.options.onOutcome?.(envelope!.type, "failed");
-      await new InboxRepo(this.options.db).markFailed([envelope!.id]).catch(() => undefined);
+      // An outage (no answer, a reset) is not the event's fault: it does not bring it nearer to a dead letter.
+      await new InboxRepo(this.options.db).markFailed([envelope!.id], { counted: !databaseUnreachable(error) }).catch(() => undefined);
       this.#retryLater();
       return 0;
     }
@@ -184,7 +188,7 @@ export class WebhookQueue implements WebhookApplier {
   #retryLater(): void {
     if (this.#stopped || this.#cancelRetry) return;
     const base = this.options.retryBaseMs ?? 1_000;
-    this.#retryDelayMs = Math.min(this.#retryDelayMs > 0 ? this.#retryDelayMs * 2 : base, this.options.retryMaxMs ?? 30_000);
+    this.#retryDelayMs = Math.min(this.#retryDelayMs > 0 ? this.#retryDelayMs * 2 : base, this.options.retryMaxMs ?? 5_000);
     this.#cancelRetry = (this.options.schedule ?? timer)(() => {
       this.#cancelRetry = null;
       this.#readBacklog();

@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consultationEvents, consultationLive, hmsPeerConnections, hmsWebhookEvents } from "../../src/db/schema.js";
 import { createLogger } from "../../src/kit/logger.js";
+import { DatabaseTimeoutError } from "../../src/db/client.js";
 import { InboxRepo, MAX_APPLY_ATTEMPTS } from "../../src/webhooks/inbox.repo.js";
 import { InboxWriter } from "../../src/webhooks/webhook-intake.service.js";
 import { WebhookProcessor } from "../../src/webhooks/webhook-processor.js";
@@ -264,6 +265,32 @@ describe("the webhook queue", () => {
     expect(await inbox.retryDeadLetters()).toBeGreaterThanOrEqual(1);
     queue.start();
     await queue.idle();
+    expect((await row()).outcome).toBe("applied");
+    await queue.stop();
+  });
+
+  it("counts no attempt toward a dead letter when the database did not answer (an outage, not the event's fault)", async () => {
+    const c = await consultationWithRoom();
+    const [open] = scriptedCall(c.parties, new Date(Date.now() - 60_000)) as unknown as Envelope[];
+    await new InboxRepo(test.database.db).storeMany([open!]);
+    let outage = true;
+    const retries = handStepped();
+    const queue = new WebhookQueue({
+      db: test.database.db,
+      logger: createLogger("silent"),
+      schedule: retries.schedule,
+      processor: {
+        processBatch: (batch: readonly Envelope[]) =>
+          outage ? Promise.reject(new Error("query failed", { cause: new DatabaseTimeoutError("no answer") })) : realProcessor().processBatch(batch),
+      } as unknown as WebhookProcessor,
+    });
+    queue.enqueue(open!);
+    await queue.idle();
+    for (let pass = 0; pass < MAX_APPLY_ATTEMPTS + 2; pass++) await retries.step(queue);
+    const row = async () => (await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, open!.id)))[0]!;
+    expect(await row()).toMatchObject({ outcome: "failed", attempts: 0 });
+    outage = false;
+    await retries.step(queue);
     expect((await row()).outcome).toBe("applied");
     await queue.stop();
   });
