@@ -14,7 +14,7 @@ import * as schema from "./schema.js";
 import { openPGlite } from "./pglite.js";
 import { postgresListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
-import { cancelStatement, connectionGone, fetchTypesOnce, guardedTransaction } from "./driver-workarounds.js";
+import { cancelStatement, fetchTypesOnce, guardedTransaction } from "./driver-workarounds.js";
 import type { Logger } from "../kit/logger.js";
 import { withTimeout } from "../kit/timeout.js";
 import { tracedStatement } from "../kit/tracing.js";
@@ -49,19 +49,6 @@ export interface Database {
   unbounded<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
-
-/**
- * The database did not answer or could not be reached (a timeout, a connection refused, reset
- * or closed), as opposed to a statement it refused: the same statement may well work later.
- */
-export function databaseUnreachable(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof DatabaseTimeoutError || connectionGone(e) || UNREACHABLE.has((e as { code?: unknown }).code as string)) return true;
-  }
-  return false;
-}
-
-const UNREACHABLE = new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "CONNECT_TIMEOUT"]);
 
 /** A statement (or transaction) that got no answer within `queryTimeoutMs`: our fault, never the caller's. */
 export class DatabaseTimeoutError extends Error {

@@ -12,7 +12,8 @@
  * for an operator (`webhooks_dead_letters`, `npm run webhooks:retry`).
  */
 import { BatchLanes } from "../kit/batch-lanes.js";
-import { databaseUnreachable, type Db } from "../db/client.js";
+import type { Db } from "../db/client.js";
+import { databaseUnreachable } from "../db/errors.js";
 import type { Logger } from "../kit/logger.js";
 import { applySpan } from "./webhook-tracing.js";
 import { envelopeSchema, type Envelope } from "./envelope.js";
@@ -144,9 +145,11 @@ export class WebhookQueue implements WebhookApplier {
   }
 
   /**
-   * Applies stored events now, isolating failures: a batch that fails is retried one event
-   * at a time, and an event that fails alone is marked failed and read back later (`#retryLater`).
-   * Returns how many were applied or settled.
+   * Applies stored events now, isolating failures: a batch the database refused is retried one
+   * event at a time (one bad event must not hold back the rest), and an event that fails alone
+   * is marked failed and read back later (`#retryLater`). A batch that failed because the
+   * database did not answer or the connection died is marked failed whole and read back later:
+   * one at a time, each would wait out the same outage. Returns how many were applied or settled.
    */
   async apply(batch: readonly Envelope[]): Promise<number> {
     try {
@@ -155,16 +158,16 @@ export class WebhookQueue implements WebhookApplier {
       batch.forEach((e, i) => this.options.onOutcome?.(e.type, outcomes[i]!));
       return batch.length;
     } catch (error) {
-      if (batch.length > 1) {
+      const outage = databaseUnreachable(error);
+      if (batch.length > 1 && !outage) {
         let done = 0;
         for (const envelope of batch) done += await this.apply([envelope]);
         return done;
       }
-      const [envelope] = batch;
-      this.options.logger.warn({ errorClass: (error as Error).name, webhookId: envelope!.id, type: envelope!.type }, "webhook stored, processing deferred");
-      this.options.onOutcome?.(envelope!.type, "failed");
-      // An outage (no answer, a reset) is not the event's fault: it does not bring it nearer to a dead letter.
-      await new InboxRepo(this.options.db).markFailed([envelope!.id], { counted: !databaseUnreachable(error) }).catch(() => undefined);
+      this.options.logger.warn({ errorClass: (error as Error).name, webhookIds: batch.map((e) => e.id), outage }, "webhooks stored, processing deferred");
+      for (const envelope of batch) this.options.onOutcome?.(envelope.type, "failed");
+      // An outage is not the events' fault: it brings none of them nearer to a dead letter.
+      await new InboxRepo(this.options.db).markFailed(batch.map((e) => e.id), { counted: !outage }).catch(() => undefined);
       this.#retryLater();
       return 0;
     }
