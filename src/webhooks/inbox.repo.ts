@@ -90,7 +90,8 @@ export class InboxRepo {
   async markFailed(ids: readonly string[], options: { counted?: boolean } = {}): Promise<void> {
     if (ids.length === 0) return;
     const attempts = options.counted === false ? sql`${inbox.attempts}` : sql`${inbox.attempts} + 1`;
-    await this.db.update(inbox).set({ attempts, outcome: "failed" }).where(anyOf(inbox.id, ids));
+    // Only rows not applied: a COMMIT whose answer was lost (a reset) may well have applied them.
+    await this.db.update(inbox).set({ attempts, outcome: "failed" }).where(and(anyOf(inbox.id, ids), isNull(inbox.processedAt)));
   }
 
   /** Oldest unprocessed first, skipping rows that keep failing (dead letters). */

@@ -295,6 +295,28 @@ describe("the webhook queue", () => {
     await queue.stop();
   });
 
+  it("leaves an event applied when the apply's answer was lost (the COMMIT went through, the reply did not)", async () => {
+    const c = await consultationWithRoom();
+    const [open] = scriptedCall(c.parties, new Date(Date.now() - 60_000)) as unknown as Envelope[];
+    await new InboxRepo(test.database.db).storeMany([open!]);
+    const queue = new WebhookQueue({
+      db: test.database.db,
+      logger: createLogger("silent"),
+      schedule: handStepped().schedule,
+      processor: {
+        processBatch: async (batch: readonly Envelope[]) => {
+          await realProcessor().processBatch(batch);
+          throw Object.assign(new Error("connection reset"), { code: "ECONNRESET" });
+        },
+      } as unknown as WebhookProcessor,
+    });
+    queue.enqueue(open!);
+    await queue.idle();
+    const [row] = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, open!.id));
+    expect(row).toMatchObject({ outcome: "applied", processedAt: expect.any(Date) });
+    await queue.stop();
+  });
+
   it("keeps what does not fit in memory in the inbox and applies it from there", async () => {
     const c = await consultationWithRoom();
     const events = scriptedCall(c.parties, new Date(Date.now() - 400_000)) as unknown as Envelope[];
