@@ -1,11 +1,17 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Files that measure the API process itself (its RSS, /healthz answering under abuse): they
- * run after the rest, one at a time (`npm test` runs both configs), so the other files'
- * load does not move their figures. `test/vitest.alone.config.ts` runs them.
+ * Files that measure the API process itself (its RSS, /healthz answering under abuse), and the
+ * reset storm (two instances, every connection destroyed over and over, for 20–50 s): they run
+ * after the rest, one at a time (`npm test` runs both configs), so the other files' load does
+ * not move their figures or stretch the storm. `test/vitest.alone.config.ts` runs them.
  */
-export const RUN_ALONE = ["test/security/abuse-streams.test.ts", "test/security/abuse-documents.test.ts", "test/property/fragment-dags.test.ts"];
+export const RUN_ALONE = [
+  "test/security/abuse-streams.test.ts",
+  "test/security/abuse-documents.test.ts",
+  "test/property/fragment-dags.test.ts",
+  "test/faults/reset-storm.test.ts",
+];
 
 export default defineConfig({
   // graphql 16 ships index.js (CJS) and index.mjs (ESM) with no exports map: make vite

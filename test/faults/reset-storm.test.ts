@@ -36,17 +36,7 @@ let databases: Database[] = [];
 let apis: TestApi[] = [];
 const dashboards: ResumingDashboard[] = [];
 
-/**
- * Opt-in (`FAULT_STORM=1 npx vitest run --config test/vitest.config.ts test/faults/reset-storm.test.ts`): on 2026-12-07 about one run in six still
- * failed here, so it does not gate CI yet. What it found, open: after the storm an instance's
- * queue sometimes holds acknowledged webhooks (failed once, not yet retried) past 40 s, and
- * once postgres.js wrote to a socket it had already closed (an uncaught TypeError, upstream
- * #1208) on a path src/db/driver-workarounds.ts does not guard yet. docs/status.md, Open.
- */
-const STORM = process.env.FAULT_STORM === "1";
-const storm = STORM ? NEEDS_POSTGRES : " (opt-in: FAULT_STORM=1; see the comment above)";
-
-describe.runIf(STORM && Boolean(serverUrl()))(`two instances through a storm of connection resets${storm}`, () => {
+describe.runIf(Boolean(serverUrl()))(`two instances through a storm of connection resets${NEEDS_POSTGRES}`, () => {
   beforeAll(async () => {
     test = await createTestDatabase();
     const direct = new URL(test.url!);
