@@ -160,6 +160,7 @@ describe("the webhook queue", () => {
     await queue.idle();
     expect(sizes).toEqual([events.length]);
     expect((await stateOf(c.id)).events).toHaveLength(5);
+    await queue.stop();
   });
 
   it("retries a failed batch one event at a time: the bad event is marked failed, the rest applied", async () => {
@@ -193,6 +194,9 @@ describe("the webhook queue", () => {
     const [retried] = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, patientJoin!.id));
     expect(retried).toMatchObject({ outcome: "applied", attempts: 2 });
     expect((await stateOf(c.id)).status).toBe("ACTIVE");
+    // Stopped, or its retry pass (a real timer, 1 s after the failure) reads the inbox during a later test and applies
+    // that test's failing event with the real processor: the dead-letter test once saw a pass add no attempt.
+    await failing.stop();
   });
 
   it("applies a failed event again by itself, with the reconciler off, once the fault passes", async () => {
@@ -247,17 +251,12 @@ describe("the webhook queue", () => {
     queue.enqueue(open!);
     await queue.idle();
     const row = async () => (await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, open!.id)))[0]!;
-    // Each pass the queue asks for adds one failed attempt, never more, never past the bound. (Once,
-    // with two suites running at once, a pass added none; why is open: docs/status.md.)
-    let attempts = (await row()).attempts;
-    expect(attempts).toBe(1);
-    for (let pass = 0; attempts < MAX_APPLY_ATTEMPTS && pass < 2 * MAX_APPLY_ATTEMPTS; pass++) {
+    // Each pass the queue asks for adds one failed attempt, until the bound.
+    expect((await row()).attempts).toBe(1);
+    for (let attempts = 2; attempts <= MAX_APPLY_ATTEMPTS; attempts++) {
       await retries.step(queue);
-      const now = (await row()).attempts;
-      expect(now - attempts).toBeLessThanOrEqual(1);
-      attempts = now;
+      expect((await row()).attempts).toBe(attempts);
     }
-    expect(attempts).toBe(MAX_APPLY_ATTEMPTS);
     // The pass after the last failure finds nothing it may apply, and asks for no more.
     while (retries.pending) await retries.step(queue);
     expect((await row()).attempts).toBe(MAX_APPLY_ATTEMPTS);
@@ -334,6 +333,7 @@ describe("the webhook queue", () => {
     const rows = await test.database.db.select().from(hmsWebhookEvents).where(inArray(hmsWebhookEvents.id, events.map((e) => e.id)));
     expect(rows.map((r) => r.outcome)).toEqual(Array(events.length).fill("applied"));
     expect((await stateOf(c.id)).events).toHaveLength(5);
+    await small.stop();
   });
 
   it("applies each event once when two appliers (two instances) race on the same events", async () => {
