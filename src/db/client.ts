@@ -15,6 +15,8 @@ import { openPGlite } from "./pglite.js";
 import { postgresListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
 import { cancelStatement, fetchTypesOnce, guardedTransaction } from "./driver-workarounds.js";
+import { holdingLock } from "./advisory-lock.js";
+import { SocketWatchdog } from "./socket-watchdog.js";
 import type { Logger } from "../kit/logger.js";
 import { withTimeout } from "../kit/timeout.js";
 import { tracedStatement } from "../kit/tracing.js";
@@ -86,9 +88,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 async function openPostgres(url: string, options: OpenDatabaseOptions, logger: DrizzleLogger | undefined): Promise<Database> {
   const { poolMax = 10, queryTimeoutMs = 0, asyncCommit = false } = options;
+  // A statement past its bound and its cancel: twice the bound, at least a second.
+  const watchdog = queryTimeoutMs > 0 ? new SocketWatchdog({ deadAfterMs: Math.max(2 * queryTimeoutMs, 1_000) }) : null;
   const client = postgres(url, {
     max: poolMax,
     ...(asyncCommit ? { connection: { synchronous_commit: "off" } } : {}),
+    ...(watchdog ? ({ socket: watchdog.open } as object) : {}), // not in postgres.js's types
     onnotice: () => {},
     connect_timeout: 10,
     // Reconnect quickly after an outage instead of postgres.js's default backoff of up to 20 s.
@@ -96,42 +101,32 @@ async function openPostgres(url: string, options: OpenDatabaseOptions, logger: D
   });
   await fetchTypesOnce(client, 2_000);
   const unbounded = new AsyncLocalStorage<true>();
-  const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: () => unbounded.getStore() === true } : null;
+  const suspect = () => watchdog?.suspect();
+  const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: () => unbounded.getStore() === true, suspect } : null;
+  const withoutBound = <T>(fn: () => Promise<T>) => (watchdog ? watchdog.unbounded(() => unbounded.run(true, fn)) : unbounded.run(true, fn));
   const db: Db = drizzlePostgres(preparing(client, bound), { schema, logger });
   const warn = options.logger && ((fields: object, message: string) => options.logger?.warn(fields, message));
   const listener = new Listener({ open: postgresListenConnection(url), heartbeatMs: options.listenHeartbeatMs, warn });
   return {
     kind: "postgres",
     db,
-    ping: (timeoutMs = 2000) => withTimeout(client`select 1`.then(() => undefined), timeoutMs),
+    ping: (timeoutMs = 2000) =>
+      withTimeout(client`select 1`.then(() => undefined), timeoutMs, () => {
+        suspect();
+        return new DatabaseTimeoutError(`the database did not answer within ${timeoutMs} ms`);
+      }),
     rows: async <T>(query: ReturnType<typeof sql>) => (await db.execute(query)) as unknown as T[],
+    // Waiting for the lock may take as long as another instance's migration: no bound.
     withAdvisoryLock: async (key, fn) => {
-      const connection = await client.reserve();
-      try {
-        await connection`select pg_advisory_lock(${key})`;
-        return await fn();
-      } finally {
-        await connection`select pg_advisory_unlock(${key})`.catch(() => undefined);
-        connection.release();
-      }
+      const locked = await withoutBound(() => holdingLock(client, key, true, fn));
+      if (!locked.ran) throw new Error("unreachable: a waiting advisory lock always runs");
+      return locked.value;
     },
-    tryWithAdvisoryLock: async (key, fn) => {
-      const connection = await client.reserve();
-      try {
-        const [row] = await connection<{ locked: boolean }[]>`select pg_try_advisory_lock(${key}) as locked`;
-        if (!row?.locked) return { ran: false };
-        try {
-          return { ran: true, value: await fn() };
-        } finally {
-          await connection`select pg_advisory_unlock(${key})`.catch(() => undefined);
-        }
-      } finally {
-        connection.release();
-      }
-    },
+    tryWithAdvisoryLock: (key, fn) => holdingLock(client, key, false, fn),
     listen: (channel, onNotify, onListen) => listener.listen(channel, onNotify, onListen),
-    unbounded: (fn) => unbounded.run(true, fn),
+    unbounded: withoutBound,
     close: async () => {
+      watchdog?.stop();
       await Promise.all([listener.close(), client.end({ timeout: 5 })]);
     },
   };
@@ -172,6 +167,8 @@ function preparing<T extends object>(sql: T, bound: Bound | null, inTransaction 
 interface Bound {
   ms: number;
   off(): boolean;
+  /** Called when a statement timed out: its connection may be dead (socket-watchdog.ts). */
+  suspect(): void;
 }
 
 /** A postgres.js query (or transaction): a promise that starts when awaited, and can be cancelled. */
@@ -192,6 +189,7 @@ function bounded<S extends Statement>(statement: S, bound: Bound | null, factor:
   const then = (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => {
     answer ??= withTimeout(new Promise((resolve, reject) => start(resolve, reject)), ms, () => {
       cancelStatement(statement);
+      bound.suspect();
       return new DatabaseTimeoutError(`the database did not answer within ${ms} ms`);
     });
     return answer.then(onFulfilled, onRejected);

@@ -19,13 +19,14 @@ import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 let test: TestDatabase;
 let proxy: TcpProxy;
 let proxied: Database;
+let url: string;
 
 describe.runIf(Boolean(serverUrl()))(`a pool whose connections die under it${NEEDS_POSTGRES}`, () => {
   beforeEach(async () => {
     test = await createTestDatabase();
     const direct = new URL(test.url!);
     proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const url = Object.assign(new URL(test.url!), { port: String(proxy.port) }).toString();
+    url = Object.assign(new URL(test.url!), { port: String(proxy.port) }).toString();
     // One connection: nothing else reconnects it before the transaction's next write.
     proxied = await openDatabase({ url, poolMax: 1, queryTimeoutMs: 500 });
     await proxied.rows(sql`select 1`);
@@ -61,6 +62,29 @@ describe.runIf(Boolean(serverUrl()))(`a pool whose connections die under it${NEE
     await expect(proxied.rows(sql`select pg_sleep(1)`)).rejects.toMatchObject({ cause: expect.any(DatabaseTimeoutError) });
     // The statement ran to its end on its connection, which serves the next one.
     await expect.poll(() => answer(proxied), { timeout: 10_000 }).toEqual([{ one: 1 }]);
+  }, 30_000);
+  it("releases an advisory lock whose connection died while held, without writing to the dead connection", async () => {
+    const key = 4_242_001;
+    const two = await openDatabase({ url, poolMax: 2, queryTimeoutMs: 500 }); // the lock's connection and one for the work
+    const value = await two
+      .withAdvisoryLock(key, async () => {
+        proxy.reset(); // the lock's connection (and every other) is gone
+        await expect.poll(() => answer(two), { timeout: 10_000 }).toEqual([{ one: 1 }]);
+        return "done";
+      })
+      .finally(() => two.close());
+    expect(value).toBe("done");
+    // The lock went with its session: another session takes it at once.
+    const [row] = await test.database.rows<{ locked: boolean }>(sql`select pg_try_advisory_lock(${key}) as locked`);
+    expect(row?.locked).toBe(true);
+    await test.database.rows(sql`select pg_advisory_unlock(${key})`);
+  }, 30_000);
+
+  it("closes a pooled connection whose network went silent for good, and the pool serves again", async () => {
+    proxy.blackhole(); // the pool's connection: open, its bytes dropped, never closed
+    await expect(proxied.rows(sql`select 1`)).rejects.toMatchObject({ cause: expect.any(DatabaseTimeoutError) });
+    // New connections go through: the dead one is closed within a few bounds, not when TCP gives up.
+    await expect.poll(() => answer(proxied), { timeout: 10_000, interval: 200 }).toEqual([{ one: 1 }]);
   }, 30_000);
 });
 

@@ -1,0 +1,108 @@
+/**
+ * Closes a pooled connection whose network went silent for good.
+ *
+ * A statement past its bound fails for its caller and is cancelled (client.ts), but its
+ * connection stays in the pool: when the network dropped it without a word (a NAT or firewall
+ * that forgot it, a database host gone in a failover), nothing ever answers on it, and every
+ * statement the pool gives it fails in its bound until TCP gives up, minutes later (with an
+ * acknowledging middlebox, never). So each connection's socket notes since when it has waited
+ * for an answer: bytes written, none read. After a statement timed out, a socket still waiting
+ * `deadAfterMs` later (longer than any bounded statement plus its cancel) is destroyed;
+ * postgres.js fails what was sent on it (CONNECTION_DESTROYED, an outage to every caller) and
+ * opens a new connection for the next statement. Work with no bound (migrations, waiting for
+ * the migration lock) may wait on its socket that long: while any runs, nothing is closed.
+ *
+ * Our own code, not a library's: postgres.js has no statement timeout, and Node exposes no
+ * TCP_USER_TIMEOUT; its `socket` option is where a pool's sockets can be seen.
+ */
+import net from "node:net";
+
+interface Tracked {
+  /** When bytes were written with none read since; null when nothing is awaited. */
+  waitingSince: number | null;
+}
+
+/** What postgres.js passes its `socket` option: the parsed URL's hosts, ports and unix path. */
+interface SocketOptions {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}
+
+export interface SocketWatchdogOptions {
+  /** How long a socket may wait for an answer before a timed-out statement gets it closed. */
+  deadAfterMs: number;
+  now?: () => number;
+}
+
+export class SocketWatchdog {
+  readonly #sockets = new Map<net.Socket, Tracked>();
+  readonly #deadAfterMs: number;
+  readonly #now: () => number;
+  #unbounded = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #nextHost = 0;
+
+  constructor(options: SocketWatchdogOptions) {
+    this.#deadAfterMs = options.deadAfterMs;
+    this.#now = options.now ?? performance.now.bind(performance);
+  }
+
+  /** postgres.js's `socket` option: connects as postgres.js would (its hosts in turn), watched. */
+  readonly open = (options: SocketOptions): net.Socket => {
+    const index = this.#nextHost++ % options.host.length;
+    const socket = options.path ? net.connect(options.path) : net.connect(options.port[index] ?? 5432, options.host[index]);
+    return this.track(socket);
+  };
+
+  track(socket: net.Socket): net.Socket {
+    const tracked: Tracked = { waitingSince: null };
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    socket.write = ((...args: unknown[]) => {
+      tracked.waitingSince ??= this.#now();
+      return write(...args);
+    }) as typeof socket.write;
+    socket.on("data", () => (tracked.waitingSince = null));
+    socket.once("close", () => this.#sockets.delete(socket));
+    this.#sockets.set(socket, tracked);
+    return socket;
+  }
+
+  /** A statement got no answer within its bound: a socket still waiting `deadAfterMs` from now is closed then. */
+  suspect(): void {
+    this.#timer ??= setTimeout(() => {
+      this.#timer = null;
+      this.sweep();
+    }, this.#deadAfterMs).unref();
+  }
+
+  /** Destroys the sockets that have waited longer than `deadAfterMs`; how many. */
+  sweep(): number {
+    if (this.#unbounded > 0) return 0;
+    const cutoff = this.#now() - this.#deadAfterMs;
+    let closed = 0;
+    for (const [socket, { waitingSince }] of this.#sockets) {
+      if (waitingSince === null || waitingSince > cutoff || socket.destroyed) continue;
+      this.#sockets.delete(socket);
+      const error = Object.assign(new Error(`no answer from the database for ${this.#deadAfterMs} ms: connection closed`), { code: "CONNECTION_DESTROYED" });
+      socket.destroy(error);
+      closed++;
+    }
+    return closed;
+  }
+
+  /** Runs `fn`, work with no bound, while no socket is closed for waiting. */
+  async unbounded<T>(fn: () => Promise<T>): Promise<T> {
+    this.#unbounded++;
+    try {
+      return await fn();
+    } finally {
+      this.#unbounded--;
+    }
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
