@@ -133,8 +133,11 @@ export type MedicationInput = {
 
 /** Which side never joined before the join window closed. */
 export type NoShowSide =
+  /** Neither side joined: the appointment becomes NO_SHOW. */
   | 'BOTH'
+  /** The doctor never joined (the patient did): the appointment is CANCELLED, not NO_SHOW. */
   | 'DOCTOR'
+  /** The patient never joined (the doctor did): the appointment becomes NO_SHOW. */
   | 'PATIENT';
 
 /** A side of the 1:1 call. */
@@ -144,13 +147,16 @@ export type ParticipantRole =
 
 /** Where a side is: in the room, dropped for a network reason and retrying (for up to RECONNECT_WINDOW_SECONDS), or gone. */
 export type PresenceState =
+  /** The side is not in the room: never joined, left, or did not come back within the reconnect window. */
   | 'OFFLINE'
+  /** The side has a connection in the room. */
   | 'ONLINE'
   /** The side's last connection dropped for a network reason (100ms: `websocket closed`, `ice connection state closed`, `network disconnection`); it is retrying until `reconnectingUntil`, unless it rejoins or the session closes first. */
   | 'RECONNECTING';
 
 /** What became of a call-quality report. Only ACCEPTED is written; the others are ignored, not errors. */
 export type QualityReportOutcome =
+  /** Written: the side's summary now includes this score. */
   | 'ACCEPTED'
   /** The consultation is not ACTIVE. */
   | 'NOT_IN_CALL'
