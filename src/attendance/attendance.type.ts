@@ -24,19 +24,19 @@ registerEnumType(AttendanceSource, {
 
 @ObjectType({ simpleResolvers: true, description: "One connection of one side in the room." })
 export class AttendanceInterval {
-  @Field(() => ParticipantRole)
+  @Field(() => ParticipantRole, { description: "The side this connection was." })
   role!: ParticipantRole;
 
   @Field(() => String, { description: "The 100ms peer id of the connection." })
   peerId!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: "When the connection joined the room." })
   from!: Date;
 
   @Field(() => Date, { nullable: true, description: "Null while the connection is in the room." })
   to!: Date | null;
 
-  @Field(() => AttendanceSource)
+  @Field(() => AttendanceSource, { description: "Where its times come from: 100ms's webhooks, the API's inference, or the session's close." })
   source!: AttendanceSource;
 
   @Field(() => LeaveReason, { nullable: true, description: "Why the connection ended (null while in the room): left, removed, dropped, the call ended…" })
@@ -59,7 +59,7 @@ export class AttendanceInterval {
 
 @ObjectType({ simpleResolvers: true, description: "A join 100ms refused (peer.join.failure): the side never got into the room on that attempt." })
 export class AttendanceJoinFailure {
-  @Field(() => ParticipantRole)
+  @Field(() => ParticipantRole, { description: "The side whose join 100ms refused." })
   role!: ParticipantRole;
 
   @Field(() => String, { description: "The 100ms peer id of the attempt." })
@@ -81,7 +81,7 @@ export class AttendanceJoinFailure {
 
 @ObjectType({ simpleResolvers: true, description: "A stretch during which both sides were in the room: what is billed." })
 export class AttendanceOverlap {
-  @Field(() => Date)
+  @Field(() => Date, { description: "When both sides were first in the room together for this stretch." })
   from!: Date;
 
   @Field(() => Date, { nullable: true, description: "Null while both are still in." })

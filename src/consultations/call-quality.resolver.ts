@@ -13,7 +13,7 @@ export class CallQualityResolver {
       "The caller's own app reports its side's call quality, 0-5 (hmssdk_flutter's network quality of the local peer), during the call. Report on change: at most one report per side is written every 10 s (THROTTLED), and none outside the call (NOT_IN_CALL); neither is an error. The consultation's doctor or patient only.",
   })
   async reportCallQuality(
-    @Arg("consultationId", () => ID) consultationId: string,
+    @Arg("consultationId", () => ID, { description: "The consultation whose call the caller is in." }) consultationId: string,
     @Arg("score", () => Int, { description: "0 (no connection) to 5 (excellent)." }) score: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<CallQualityReport> {

@@ -31,10 +31,12 @@ registerEnumType(PresenceState, {
   name: "PresenceState",
   description: "Where a side is: in the room, dropped for a network reason and retrying (for up to RECONNECT_WINDOW_SECONDS), or gone.",
   valuesConfig: {
+    ONLINE: { description: "The side has a connection in the room." },
     RECONNECTING: {
       description:
         "The side's last connection dropped for a network reason (100ms: `websocket closed`, `ice connection state closed`, `network disconnection`); it is retrying until `reconnectingUntil`, unless it rejoins or the session closes first.",
     },
+    OFFLINE: { description: "The side is not in the room: never joined, left, or did not come back within the reconnect window." },
   },
 });
 

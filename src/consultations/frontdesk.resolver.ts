@@ -46,7 +46,7 @@ export class ConsultationFrontDeskResolver {
     description: `The doctor is running late: announces the call's expected start as \`minutes\` after the booked one (0: back on time). The consultation's doctor or an admin, while PENDING; at most ${MAX_DELAY_MINUTES} minutes and ${MAX_ANNOUNCEMENTS} announcements (BAD_USER_INPUT past them); the same delay again is a no-op. The patient's subscription gets a RUNNING_LATE event; the join window and the no-show expiry move by the delay.`,
   })
   async announceDelay(
-    @Arg("consultationId", () => ID) consultationId: string,
+    @Arg("consultationId", () => ID, { description: "The consultation the doctor is late for." }) consultationId: string,
     @Arg("minutes", () => Int, { description: `Minutes after the booked start, 0 to ${MAX_DELAY_MINUTES}.` }) minutes: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Consultation> {

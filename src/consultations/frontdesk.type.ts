@@ -11,7 +11,15 @@ export enum NoShowSide {
   DOCTOR = "doctor",
   BOTH = "both",
 }
-registerEnumType(NoShowSide, { name: "NoShowSide", description: "Which side never joined before the join window closed." });
+registerEnumType(NoShowSide, {
+  name: "NoShowSide",
+  description: "Which side never joined before the join window closed.",
+  valuesConfig: {
+    PATIENT: { description: "The patient never joined (the doctor did): the appointment becomes NO_SHOW." },
+    DOCTOR: { description: "The doctor never joined (the patient did): the appointment is CANCELLED, not NO_SHOW." },
+    BOTH: { description: "Neither side joined: the appointment becomes NO_SHOW." },
+  },
+});
 
 @ObjectType({
   simpleResolvers: true,
@@ -41,13 +49,13 @@ export class NoShow {
     "A side alone in the room: before the call became ACTIVE, or after the other side dropped or stepped out. A dashboard shows 'Sam Patel, waiting 7 min' from `fullName` and `seconds`, and sorts by `since`.",
 })
 export class Waiting {
-  @Field(() => ParticipantRole)
+  @Field(() => ParticipantRole, { description: "The side that waits alone in the room." })
   role!: ParticipantRole;
 
   @Field(() => ID, { description: "The waiting side's user id (`User.id`)." })
   userId!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "The waiting person's full name, as the clinic's records have it." })
   fullName!: string;
 
   @Field(() => Date, { description: "When this stretch alone began: the side's join, or the other side's leave, whichever came last." })
@@ -116,6 +124,7 @@ registerEnumType(QualityReportOutcome, {
   name: "QualityReportOutcome",
   description: "What became of a call-quality report. Only ACCEPTED is written; the others are ignored, not errors.",
   valuesConfig: {
+    ACCEPTED: { description: "Written: the side's summary now includes this score." },
     THROTTLED: { description: "Within 10 s of this side's last written report: report on change, not on a timer." },
     NOT_IN_CALL: { description: "The consultation is not ACTIVE." },
   },
@@ -123,7 +132,7 @@ registerEnumType(QualityReportOutcome, {
 
 @ObjectType({ simpleResolvers: true, description: "The answer to `reportCallQuality`." })
 export class CallQualityReport {
-  @Field(() => QualityReportOutcome)
+  @Field(() => QualityReportOutcome, { description: "Whether the report was written or ignored (throttled, or outside the call)." })
   outcome!: QualityReportOutcome;
 
   @Field(() => ParticipantRole, { description: "The caller's side, the one reported on." })

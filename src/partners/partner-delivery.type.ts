@@ -28,7 +28,15 @@ export enum PartnerDeliveryOrigin {
   REDELIVERY = "redelivery",
   REPLAY = "replay",
 }
-registerEnumType(PartnerDeliveryOrigin, { name: "PartnerDeliveryOrigin", description: "Why a delivery exists: the event was logged, an admin resent it, or an admin replayed the endpoint." });
+registerEnumType(PartnerDeliveryOrigin, {
+  name: "PartnerDeliveryOrigin",
+  description: "Why a delivery exists: the event was logged, an admin resent it, or an admin replayed the endpoint.",
+  valuesConfig: {
+    EVENT: { description: "The event was logged and is of one of the endpoint's types." },
+    REDELIVERY: { description: "An admin resent one delivery (`redeliverPartnerDelivery`)." },
+    REPLAY: { description: "An admin replayed the endpoint from an event or a time (`replayPartnerEndpoint`)." },
+  },
+});
 
 @ObjectType({ simpleResolvers: true, description: "One attempt at a delivery: what the partner answered, never its body." })
 export class PartnerDeliveryAttempt {

@@ -16,7 +16,7 @@ export class PartnerEndpointResolver {
   }
 
   @Query(() => PartnerEndpoint, { nullable: true, description: "Admins only: one partner endpoint; null when there is none with this id." })
-  async partnerEndpoint(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<PartnerEndpoint | null> {
+  async partnerEndpoint(@Arg("id", () => ID, { description: "The endpoint's id (`PartnerEndpoint.id`)." }) id: string, @Ctx() ctx: GraphQLContext): Promise<PartnerEndpoint | null> {
     const row = await ctx.services.partners.endpoints.find(requireViewer(ctx), id);
     return row && PartnerEndpoint.from(row);
   }
@@ -24,14 +24,14 @@ export class PartnerEndpointResolver {
   @Mutation(() => PartnerEndpointSecret, {
     description: "Admins only: registers a partner endpoint, sent the events of its types logged from now on. Returns its signing secret, this once.",
   })
-  async createPartnerEndpoint(@Arg("input", () => CreatePartnerEndpointInput) input: CreatePartnerEndpointInput, @Ctx() ctx: GraphQLContext): Promise<PartnerEndpointSecret> {
+  async createPartnerEndpoint(@Arg("input", () => CreatePartnerEndpointInput, { description: "Its URL, event types and description." }) input: CreatePartnerEndpointInput, @Ctx() ctx: GraphQLContext): Promise<PartnerEndpointSecret> {
     return withSecret(await audited(ctx, "partnerEndpoint.create", null, (viewer, actor) => ctx.services.partners.endpoints.create(viewer, actor, input)));
   }
 
   @Mutation(() => PartnerEndpoint, { description: "Admins only: changes an endpoint's URL, event types or description." })
   async updatePartnerEndpoint(
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdatePartnerEndpointInput) input: UpdatePartnerEndpointInput,
+    @Arg("id", () => ID, { description: "The endpoint's id (`PartnerEndpoint.id`)." }) id: string,
+    @Arg("input", () => UpdatePartnerEndpointInput, { description: "What to change; fields left out stay as they are." }) input: UpdatePartnerEndpointInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<PartnerEndpoint> {
     return PartnerEndpoint.from(await audited(ctx, "partnerEndpoint.update", null, (viewer, actor) => ctx.services.partners.endpoints.update(viewer, actor, id, input)));
@@ -40,13 +40,13 @@ export class PartnerEndpointResolver {
   @Mutation(() => PartnerEndpoint, {
     description: "Admins only: disables an endpoint (nothing is sent to it), or enables it again: what was logged meanwhile is then sent, in order, and waiting retries are due at once.",
   })
-  async setPartnerEndpointEnabled(@Arg("id", () => ID) id: string, @Arg("enabled", () => Boolean) enabled: boolean, @Ctx() ctx: GraphQLContext): Promise<PartnerEndpoint> {
+  async setPartnerEndpointEnabled(@Arg("id", () => ID, { description: "The endpoint's id (`PartnerEndpoint.id`)." }) id: string, @Arg("enabled", () => Boolean, { description: "true to send to it again, false to stop." }) enabled: boolean, @Ctx() ctx: GraphQLContext): Promise<PartnerEndpoint> {
     const action = enabled ? "partnerEndpoint.enable" : "partnerEndpoint.disable";
     return PartnerEndpoint.from(await audited(ctx, action, null, (viewer, actor) => ctx.services.partners.endpoints.setEnabled(viewer, actor, id, enabled)));
   }
 
   @Mutation(() => ID, { description: "Admins only: deletes an endpoint with its delivery log; returns its id." })
-  async deletePartnerEndpoint(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
+  async deletePartnerEndpoint(@Arg("id", () => ID, { description: "The endpoint's id (`PartnerEndpoint.id`)." }) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
     return audited(ctx, "partnerEndpoint.delete", null, (viewer, actor) => ctx.services.partners.endpoints.delete(viewer, actor, id));
   }
 
@@ -54,7 +54,7 @@ export class PartnerEndpointResolver {
     description:
       "Admins only: a new signing secret, returned this once. For PARTNER_WEBHOOKS_ROTATION_OVERLAP_HOURS (24 by default) the previous secret signs too, so the partner can switch at its pace.",
   })
-  async rotatePartnerEndpointSecret(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<PartnerEndpointSecret> {
+  async rotatePartnerEndpointSecret(@Arg("id", () => ID, { description: "The endpoint's id (`PartnerEndpoint.id`)." }) id: string, @Ctx() ctx: GraphQLContext): Promise<PartnerEndpointSecret> {
     return withSecret(await audited(ctx, "partnerEndpoint.rotateSecret", null, (viewer, actor) => ctx.services.partners.endpoints.rotateSecret(viewer, actor, id)));
   }
 }

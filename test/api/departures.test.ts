@@ -11,7 +11,7 @@ import { FrontDeskDocument, FrontDeskEventsDocument } from "../gql/graphql.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { createCareTeamWithRoom, createUser } from "../support/builders.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
-import { DEPARTURES, departuresCall, END_REASON, STALE_MESSAGE } from "../support/frontdesk-call.js";
+import { DEPARTURES, departuresCall, END_REASON, endedCall, STALE_MESSAGE } from "../support/frontdesk-call.js";
 import { subscribe } from "../support/ws.js";
 
 let test: TestDatabase;
@@ -99,6 +99,30 @@ describe("why a side left, and why the call ended", () => {
       [at(DEPARTURES.patientBack), at(DEPARTURES.roomEnded), "CALL_ENDED"],
     ]);
     expect(first.attendance.joinFailures).toEqual([{ role: "PATIENT", at: failedAt, detail: "role not allowed" }]);
+  }, 90_000);
+
+  it("says EVERYONE_LEFT when both left by themselves and MAX_DURATION when 100ms ended the room at its maximum, whatever the delivery order", async () => {
+    const start = new Date(Date.now() - 400_000);
+    const MAX = "max duration reached";
+    const runs = fc.sample(fc.tuple(fc.boolean(), fc.shuffledSubarray([...Array(7).keys()], { minLength: 7, maxLength: 7 }), fc.array(fc.nat(6), { maxLength: 4 })), { numRuns: 6, seed: 2727 });
+    const teams = await Promise.all(runs.map(() => createCareTeamWithRoom(test.database.db)));
+    await Promise.all(runs.map(async ([maxDuration, order, duplicates], i) => {
+      const webhooks = endedCall(teams[i]!.parties, start, maxDuration ? { maxDuration: MAX } : {});
+      for (const index of [...order, ...duplicates].filter((n) => n < webhooks.length)) expect(await api.webhook(webhooks[index])).toBe(200);
+    }));
+    for (const [i, [maxDuration]] of runs.entries()) {
+      const id = teams[i]!.consultation.id;
+      await expect.poll(async () => {
+        await api.api.reconciler.runOnce();
+        return (await frontDesk(id))!.endReason;
+      }, { timeout: 30_000, interval: 200 }).toBe(maxDuration ? "MAX_DURATION" : "EVERYONE_LEFT");
+      const c = (await frontDesk(id))!;
+      expect(c.status).toBe("COMPLETED");
+      const expected = maxDuration ? ["CALL_ENDED", MAX] : ["LEFT", "client request"];
+      expect(c.participants.map((p) => [p.role, p.leftReason, p.leftReasonDetail])).toEqual([["DOCTOR", ...expected], ["PATIENT", ...expected]]);
+      expect([...c.attendance!.doctor, ...c.attendance!.patient].map((x) => x.endReason)).toEqual([expected[0], expected[0]]);
+    }
+    expect(new Set(runs.map(([maxDuration]) => maxDuration))).toEqual(new Set([true, false]));
   }, 90_000);
 
   it("pushes why a side left to a subscriber, and tells another user nothing", async () => {

@@ -1,7 +1,8 @@
 /**
  * No-shows by side, over HTTP and a subscription: when the join window closes with the call
  * never ACTIVE, the API records which side never joined and how long the other waited, the
- * same whatever order the waiting side's webhooks arrived in; the clinic's appointment is a
+ * same whatever order the waiting side's webhooks arrived in; a side still waiting is told the
+ * call ended (CALL_ENDED, with the API's reason); the clinic's appointment is a
  * NO_SHOW only when the patient never came. Another user's token sees none of it.
  */
 import { randomUUID } from "node:crypto";
@@ -11,15 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { appointments } from "../../src/db/schema.js";
 import { NoShowEventsDocument, NoShowStateDocument, StartConsultationDocument } from "../gql/graphql.js";
-import type { TestApi } from "../support/api.js";
+import { TEST_WEBHOOK_HEADER, TEST_WEBHOOK_SECRET, type TestApi } from "../support/api.js";
 import { createCareTeam, createUser } from "../support/builders.js";
 import type { TestDatabase } from "../support/db.js";
 import { startVideoStack } from "../support/hms-env.js";
+import type { HmsStandIn } from "../support/hms-stand-in.js";
 import { peerJoinSuccess, peerLeaveSuccess, sessionCloseSuccess, sessionOpenSuccess, type HmsWebhook } from "../support/hms-webhooks.js";
 import { subscribe } from "../support/ws.js";
 
 let test: TestDatabase;
 let api: TestApi;
+let hms: HmsStandIn;
 let stop: () => Promise<void>;
 let adminToken: string;
 
@@ -27,7 +30,7 @@ let adminToken: string;
 const BOOKED_MINUTES_AGO = 95;
 
 beforeAll(async () => {
-  ({ test, api, stop } = await startVideoStack());
+  ({ test, api, hms, stop } = await startVideoStack());
   adminToken = await api.tokenFor((await createUser(test.database.db, "admin")).id);
 });
 
@@ -99,6 +102,19 @@ describe("no-shows by side", () => {
     const c = await state(b.id);
     expect(c).toMatchObject({ status: "CANCELLED", endReason: "NO_SHOW", appointment: { status: "NO_SHOW" }, noShow: { absent: "PATIENT", waitedSeconds: 900 } });
     expect(c!.events.edges.map((e) => e.node.type)).toContain("NO_SHOW");
+  });
+
+  it("ends the room for a patient still waiting when the window closes: told the call ended, and why", async () => {
+    hms.configureWebhooks({ url: `${api.url}/webhooks/100ms`, headers: { [TEST_WEBHOOK_HEADER]: TEST_WEBHOOK_SECRET } });
+    const b = await pastBooking();
+    await hms.joinPeer(b.roomId, { userId: b.patient.user.id, role: "patient", name: "patient" }, { at: new Date(b.scheduledAt.getTime() + 2 * 60_000) });
+    await expect.poll(async () => (await state(b.id))!.waiting?.role, { timeout: 10_000 }).toBe("PATIENT");
+    await api.api.reconciler.runOnce();
+    // 100ms reports the room ended by the API and the patient removed with the API's reason.
+    await expect.poll(async () => (await state(b.id))!.participants.find((p) => p.role === "PATIENT")?.leftReason, { timeout: 10_000 }).toBe("CALL_ENDED");
+    const c = (await state(b.id))!;
+    expect(c).toMatchObject({ status: "CANCELLED", endReason: "NO_SHOW", appointment: { status: "CANCELLED" }, noShow: { absent: "DOCTOR", waitedSeconds: 88 * 60 }, waiting: null });
+    expect(c.participants.find((p) => p.role === "PATIENT")!.leftReasonDetail).toBe("The doctor could not join; the consultation was cancelled");
   });
 
   it("records BOTH when nobody came, and nothing for another user", async () => {

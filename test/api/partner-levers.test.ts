@@ -75,6 +75,9 @@ describe("redelivery and replay", () => {
     expect(r.verified(secret).map((d) => d.id)).toEqual([...logged, logged[2], ...logged.slice(1), ...logged]);
     const origins = (await deliveryLog(ctx.api, ctx.admin, id)).map((d) => d.origin);
     expect(origins.filter((o) => o === "REPLAY")).toHaveLength(7);
+    // Each lever is on the audit trail, with the endpoint as its target.
+    const trail = rowsOf<{ action: string }>(await ctx.test.database.db.execute(sql`select action from audit_events where target_id = ${id} and outcome = 'allowed' order by id`));
+    expect(trail.map((t) => t.action)).toEqual(["partnerEndpoint.create", "partnerDelivery.redeliver", "partnerEndpoint.replay", "partnerEndpoint.replay"]);
     expect((await replay({})).codes).toEqual(["BAD_USER_INPUT"]);
     expect((await replay({ e: logged[0], t: new Date().toISOString() })).codes).toEqual(["BAD_USER_INPUT"]);
     expect((await replay({ e: "not-an-event" })).codes).toEqual(["BAD_USER_INPUT"]);

@@ -55,6 +55,9 @@ describe("partner endpoints, as admins manage them", () => {
       ["mutation ($id: ID!) { rotatePartnerEndpointSecret(id: $id) { secret } }", { id: crypto.randomUUID() }],
       ["mutation ($id: ID!) { deletePartnerEndpoint(id: $id) }", { id: crypto.randomUUID() }],
       ["mutation ($id: ID!) { setPartnerEndpointEnabled(id: $id, enabled: false) { id } }", { id: crypto.randomUUID() }],
+      ["mutation ($id: ID!) { updatePartnerEndpoint(id: $id, input: { url: \"https://partner.example/other\" }) { id } }", { id: crypto.randomUUID() }],
+      ["mutation ($id: ID!) { redeliverPartnerDelivery(id: $id) { id } }", { id: crypto.randomUUID() }],
+      ["mutation ($id: ID!) { replayPartnerEndpoint(id: $id, fromTime: \"2026-01-01T00:00:00Z\") { id } }", { id: crypto.randomUUID() }],
     ];
     for (const [query, variables] of operations) {
       expect((await call(api, doctor, query, variables)).codes, query).toEqual(["FORBIDDEN"]);
@@ -75,6 +78,7 @@ describe("partner endpoints, as admins manage them", () => {
     const update = await call(api, admin, "mutation ($id: ID!) { updatePartnerEndpoint(id: $id, input: { description: \"billing\" }) { description } }", { id });
     expect(update.data.updatePartnerEndpoint.description).toBe("billing");
     await call(api, admin, "mutation ($id: ID!) { setPartnerEndpointEnabled(id: $id, enabled: false) { enabled disabledReason } }", { id });
+    await call(api, admin, "mutation ($id: ID!) { setPartnerEndpointEnabled(id: $id, enabled: true) { enabled } }", { id });
     const rotated = await call(api, admin, "mutation ($id: ID!) { rotatePartnerEndpointSecret(id: $id) { secret endpoint { previousSecretExpiresAt } } }", { id });
     expect(rotated.data.rotatePartnerEndpointSecret.secret).not.toBe(secret);
     expect(rotated.data.rotatePartnerEndpointSecret.endpoint.previousSecretExpiresAt).not.toBeNull();
@@ -87,6 +91,7 @@ describe("partner endpoints, as admins manage them", () => {
       "partnerEndpoint.create allowed",
       "partnerEndpoint.update allowed",
       "partnerEndpoint.disable allowed",
+      "partnerEndpoint.enable allowed",
       "partnerEndpoint.rotateSecret allowed",
       "partnerEndpoint.delete allowed",
     ]);

@@ -1,31 +1,32 @@
 /**
  * "The doctor is running late" over HTTP and a subscription: the doctor (or an admin)
- * announces a delay, the patient's subscription gets the new expected start, the no-show
- * expiry honours it; bounded, idempotent, audited; the patient and other users are refused.
+ * announces a delay, the patient's subscription gets the new expected start, the join window
+ * and the no-show expiry honour it; bounded, idempotent, audited; the patient and other users
+ * are refused. The 100ms stand-in provisions the rooms a join needs.
  */
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeEventId } from "../../src/consultations/event-cursor.js";
 import { appointments, auditEvents } from "../../src/db/schema.js";
-import { AnnounceDelayDocument, RunningLateEventsDocument, RunningLateStateDocument } from "../gql/graphql.js";
-import { startTestApi, type TestApi } from "../support/api.js";
+import { AnnounceDelayDocument, JoinConsultationDocument, RunningLateEventsDocument, RunningLateStateDocument } from "../gql/graphql.js";
+import type { TestApi } from "../support/api.js";
 import { createCareTeam, createUser } from "../support/builders.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import type { TestDatabase } from "../support/db.js";
+import { startVideoStack } from "../support/hms-env.js";
 import { subscribe } from "../support/ws.js";
 
 let test: TestDatabase;
 let api: TestApi;
+let stop: () => Promise<void>;
 let adminToken: string;
 
 beforeAll(async () => {
-  test = await createTestDatabase();
-  api = await startTestApi(test);
+  ({ test, api, stop } = await startVideoStack());
   adminToken = await api.tokenFor((await createUser(test.database.db, "admin")).id);
 });
 
 afterAll(async () => {
-  await api?.stop();
-  await test?.close();
+  await stop?.();
 });
 
 const codeOf = (r: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }) => r.errors?.map((e) => e.extensions?.code);
@@ -77,11 +78,19 @@ describe("the doctor is running late", () => {
     expect(codeOf(await api.gql(AnnounceDelayDocument, { consultationId: cancelled.consultation.id, minutes: 10 }, cancelled.doctorToken))).toEqual(["INVALID_STATE"]);
   });
 
-  it("moves the no-show expiry by the delay", async () => {
+  it("moves the join window's close and the no-show expiry by the delay", async () => {
     // Booked 95 min ago for 30 min with 60 min of grace: the window closed 5 min ago.
     const late = await team(new Date(Date.now() - 95 * 60_000));
     const onTime = await team(new Date(Date.now() - 95 * 60_000));
     expect((await api.gql(AnnounceDelayDocument, { consultationId: late.consultation.id, minutes: 30 }, late.doctorToken)).errors).toBeUndefined();
+    // The late one may still be joined, with a token living until the moved close; the other not.
+    const joined = await api.gql(JoinConsultationDocument, { consultationId: late.consultation.id }, late.patientToken);
+    expect(joined.errors).toBeUndefined();
+    const movedClose = late.scheduledAt.getTime() + (30 + 60 + 30) * 60_000;
+    expect(joined.data!.joinConsultation.expiresAt).toBe(new Date(Math.floor(movedClose / 1000) * 1000).toISOString()); // whole seconds (JWT exp)
+    const refused = await api.gql(JoinConsultationDocument, { consultationId: onTime.consultation.id }, onTime.patientToken);
+    expect(codeOf(refused)).toEqual(["INVALID_STATE"]);
+    expect(refused.errors![0]!.message).toBe("The join window has closed");
     await api.api.reconciler.runOnce();
     const status = async (id: string) => (await api.gql(RunningLateStateDocument, { id }, adminToken)).data!.consultation!.status;
     expect(await status(late.consultation.id)).toBe("PENDING");

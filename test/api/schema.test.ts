@@ -11,6 +11,11 @@ import {
   DangerousChangeType,
   findBreakingChanges,
   findDangerousChanges,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isSpecifiedScalarType,
   type GraphQLSchema,
 } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -52,16 +57,42 @@ describe("schema/schema.graphql", () => {
   });
 });
 
+const releases = () => readdirSync(new URL("schema/releases/", root)).filter((f) => f.endsWith(".graphql"));
+const released = (file: string) => buildSchema(readFileSync(new URL(`schema/releases/${file}`, root), "utf8"));
+
 describe("compatibility with released schemas (schema/releases/)", () => {
-  const releases = readdirSync(new URL("schema/releases/", root)).filter((f) => f.endsWith(".graphql"));
 
   it("has at least one release to compare against", () => {
-    expect(releases.length).toBeGreaterThan(0);
+    expect(releases().length).toBeGreaterThan(0);
   });
 
-  it.each(releases)("breaks nothing in %s", (file) => {
-    const released = buildSchema(readFileSync(new URL(`schema/releases/${file}`, root), "utf8"));
-    expect(findBreakingChanges(released, schema).map((c) => c.description)).toEqual([]);
+  it.each(releases())("breaks nothing in %s", (file) => {
+    expect(findBreakingChanges(released(file), schema).map((c) => c.description)).toEqual([]);
+  });
+});
+
+/** Every type, field, argument and enum value of a schema, by coordinate, with its description. */
+function described(of: GraphQLSchema): Map<string, string | null | undefined> {
+  const members = new Map<string, string | null | undefined>();
+  for (const type of Object.values(of.getTypeMap())) {
+    if (type.name.startsWith("__") || isSpecifiedScalarType(type)) continue;
+    members.set(type.name, type.description);
+    if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        members.set(`${type.name}.${field.name}`, field.description);
+        for (const arg of "args" in field ? field.args : []) members.set(`${type.name}.${field.name}(${arg.name}:)`, arg.description);
+      }
+    }
+    if (isEnumType(type)) for (const value of type.getValues()) members.set(`${type.name}.${value.name}`, value.description);
+  }
+  return members;
+}
+
+describe("descriptions", () => {
+  it("are given for everything added since the contract and the released schemas", () => {
+    const known = new Set([contract, ...releases().map(released)].flatMap((s) => [...described(s).keys()]));
+    const undescribed = [...described(schema)].filter(([coordinate, description]) => !known.has(coordinate) && !description?.trim()).map(([c]) => c);
+    expect(undescribed).toEqual([]);
   });
 });
 

@@ -202,6 +202,13 @@ const ROWS: Row[] = [
     audit: ["consultation.delay denied <c3>"],
   },
   {
+    name: "running late, bounded (at most 120 minutes)",
+    who: "doctor",
+    operation: { query: "mutation ($id: ID!) { announceDelay(consultationId: $id, minutes: 121) { id } }", variables: { id: "<c3>" } },
+    codes: ["BAD_USER_INPUT"],
+    audit: [],
+  },
+  {
     name: "call quality, the caller's own side (ignored outside the call)",
     who: "patient",
     operation: { query: "mutation ($id: ID!) { reportCallQuality(consultationId: $id, score: 4) { outcome role } }", variables: { id: "<c3>" } },
@@ -223,6 +230,13 @@ const ROWS: Row[] = [
     codes: ["NOT_FOUND"],
     audit: ["consultation.quality denied <c3>"],
   },
+  {
+    name: "call quality, bounded (a score from 0 to 5)",
+    who: "patient",
+    operation: { query: "mutation ($id: ID!) { reportCallQuality(consultationId: $id, score: 6) { outcome } }", variables: { id: "<c3>" } },
+    codes: ["BAD_USER_INPUT"],
+    audit: [],
+  },
   { name: "a non-admin listing partner endpoints", who: "doctor", operation: { query: "{ partnerEndpoints { id url } }" }, codes: ["FORBIDDEN"], audit: [] },
   {
     name: "a non-admin creating a partner endpoint",
@@ -230,6 +244,13 @@ const ROWS: Row[] = [
     operation: { query: "mutation { createPartnerEndpoint(input: { url: \"https://partner.example/hooks\", eventTypes: [STATUS_CHANGED] }) { secret } }" },
     codes: ["FORBIDDEN"],
     audit: ["partnerEndpoint.create denied -"],
+  },
+  {
+    name: "a non-admin changing a partner endpoint",
+    who: "patient",
+    operation: { query: "mutation ($id: ID!) { updatePartnerEndpoint(id: $id, input: { description: \"x\" }) { id } }", variables: { id: "00000000-0000-4000-8000-000000000028" } },
+    codes: ["FORBIDDEN"],
+    audit: ["partnerEndpoint.update denied -"],
   },
   { name: "an expired token", who: "expired", operation: { query: "{ me { id } }" }, codes: ["UNAUTHENTICATED"], audit: [] },
   { name: "a token signed by someone else", who: "foreign", operation: { query: "{ me { id } }" }, codes: ["UNAUTHENTICATED"], audit: [] },

@@ -49,3 +49,27 @@ export function departuresCall(parties: CallParties, start: Date): HmsWebhook[] 
     sessionCloseSuccess(ctx, session, at(DEPARTURES.roomEnded)),
   ];
 }
+
+/**
+ * A call that ends without anyone ending it for both: each side leaves by itself (everyone
+ * left), or, with `maxDuration`, 100ms ends the room from its side (`source: "api"`, no peer)
+ * at the room's maximum duration and removes both.
+ */
+export function endedCall(parties: CallParties, start: Date, options: { maxDuration?: string } = {}): HmsWebhook[] {
+  const at = (s: number) => new Date(start.getTime() + s * 1000);
+  const ctx = { appId: "app-1", accountId: "acct-1" };
+  const session = { roomId: parties.roomId, roomName: "consultation-x", templateId: "tpl", sessionId: randomUUID().replaceAll("-", "").slice(0, 24), sessionStartedAt: at(0) };
+  const peer = (side: "doctor" | "patient", joined: number) => ({ peerId: randomUUID(), userId: parties[`${side}UserId`], userName: side, userData: "", role: side, joinedAt: at(joined) });
+  const [patient, doctor] = [peer("patient", 0), peer("doctor", 30)];
+  const leave = (p: typeof patient, s: number) =>
+    peerLeaveSuccess(ctx, session, p, options.maxDuration ? { leftAt: at(s), reason: "peer kicked", message: options.maxDuration } : { leftAt: at(s), reason: "client request" });
+  return [
+    sessionOpenSuccess(ctx, session),
+    peerJoinSuccess(ctx, session, patient),
+    peerJoinSuccess(ctx, session, doctor),
+    ...(options.maxDuration ? [roomEndSuccess(ctx, session, { at: at(300), by: null, lockRoom: false, reason: options.maxDuration })] : []),
+    leave(doctor, options.maxDuration ? 300 : 280),
+    leave(patient, 300),
+    sessionCloseSuccess(ctx, session, at(300)),
+  ];
+}
