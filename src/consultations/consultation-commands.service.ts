@@ -142,7 +142,7 @@ export class ConsultationCommands {
   async #provision(appointment: AppointmentRecord, options: { create: boolean; actor: Actor }): Promise<ConsultationRecord> {
     // Read before the transaction: on embedded PGlite (one connection) a query on the outer
     // handle during a transaction waits for that transaction forever.
-    const sides = await this.#sideUserIds(appointment);
+    const [sides, delay] = await Promise.all([this.#sideUserIds(appointment), this.#delayOfAppointment(appointment)]);
     return this.deps.transaction(async ({ consultationWrites: tx, audit }) => {
       if (options.create) await tx.insertIfAbsent(appointment);
       const consultation = await tx.lockByAppointmentId(appointment.id);
@@ -150,7 +150,7 @@ export class ConsultationCommands {
       // A room set by the old client-side flow is kept; a closed consultation gets none.
       if (consultation.roomId || isClosed(consultation.status)) return consultation;
       const room = await this.deps.rooms.createRoom(consultation.id, appointment.durationMinutes);
-      const tokens = await this.#legacyTokens(consultation, appointment, room.id, sides);
+      const tokens = await this.#legacyTokens(consultation, { ...appointment, delayMinutes: delay }, room.id, sides);
       await audit.insert([entry(options.actor, "consultation.start", consultation)]);
       return (await tx.setRoom(consultation.id, room.id, tokens)) ?? consultation;
     });
@@ -165,16 +165,33 @@ export class ConsultationCommands {
     return { doctor: doctor.userId, patient: patient.userId };
   }
 
-  /** Older app versions read join tokens from the table: same window-bounded expiry. */
+  /**
+   * The table's join tokens again, for a consultation whose doctor announced a delay of `minutes`:
+   * their expiry follows the moved window. Null when the table holds none (no room yet, the
+   * setting off). Read before the caller's transaction (embedded PGlite: one connection).
+   */
+  async legacyTokensAfterDelay(consultation: ConsultationRecord, minutes: number): Promise<LegacyTokens | null> {
+    if (!consultation.roomId || !this.deps.policy.legacyTokenColumns) return null;
+    const appointment = await this.#appointmentOf(consultation);
+    const sides = await this.#sideUserIds(appointment);
+    return this.#legacyTokens(consultation, { ...appointment, delayMinutes: minutes }, consultation.roomId, sides);
+  }
+
+  async #delayOfAppointment(appointment: AppointmentRecord): Promise<number | undefined> {
+    const [consultation] = await this.deps.reads.byAppointmentIds([appointment.id]);
+    return consultation ? (await this.deps.frontDesk.delayOf(consultation.id))?.minutes : undefined;
+  }
+
+  /** Older app versions read join tokens from the table: same window-bounded expiry (moved by a delay). */
   async #legacyTokens(
     c: ConsultationRecord,
-    appointment: AppointmentRecord,
+    booking: AppointmentRecord & { delayMinutes?: number | undefined },
     roomId: string,
     userIds: Record<Side, string>,
   ): Promise<LegacyTokens | null> {
     if (!this.deps.policy.legacyTokenColumns) return null;
     const now = this.#now();
-    const expiresAt = joinTokenExpiry(c.status, joinWindow(appointment, this.deps.policy), now);
+    const expiresAt = joinTokenExpiry(c.status, joinWindow(booking, this.deps.policy), now);
     if (expiresAt.getTime() - now.getTime() < 60_000) return null;
     const mint = (side: Side) => this.deps.rooms.mintJoinToken({ roomId, userId: userIds[side], side, expiresAt });
     const [doctorToken, patientToken] = await Promise.all([mint("doctor"), mint("patient")]);

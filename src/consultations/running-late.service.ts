@@ -10,6 +10,7 @@ import { entry, type Actor } from "../audit/audit.model.js";
 import type { UnitOfWork } from "../app/repos.js";
 import { AppError, badInput } from "../kit/errors.js";
 import type { ConsultationRecord } from "./consultation.model.js";
+import type { LegacyTokens } from "./consultation-write.repo.js";
 import type { VisibleConsultations } from "./visible-consultations.js";
 
 export const MAX_DELAY_MINUTES = 120;
@@ -18,7 +19,14 @@ export const MAX_ANNOUNCEMENTS = 5;
 export class RunningLate {
   readonly #now: () => Date;
 
-  constructor(private readonly deps: { transaction: UnitOfWork; now?: () => Date }) {
+  constructor(
+    private readonly deps: {
+      transaction: UnitOfWork;
+      /** The table's join tokens for older app versions, minted again for the moved window (ConsultationCommands). */
+      legacyTokensAfterDelay?: (consultation: ConsultationRecord, minutes: number) => Promise<LegacyTokens | null>;
+      now?: () => Date;
+    },
+  ) {
     this.#now = deps.now ?? (() => new Date());
   }
 
@@ -28,6 +36,8 @@ export class RunningLate {
     }
     const consultation = await visible.get(consultationId);
     if (!mayAnnounceDelay(visible.viewer, consultation)) throw new AppError("FORBIDDEN", "Only the consultation's doctor or an admin can announce a delay");
+    // Minted before the transaction (embedded PGlite: one connection); written with the delay.
+    const tokens = (await this.deps.legacyTokensAfterDelay?.(consultation, minutes)) ?? null;
     return this.deps.transaction(async ({ consultationWrites, frontDesk, eventLog, audit }) => {
       // Under the row lock: no status change slips between the check and the write.
       const [locked] = await consultationWrites.lockByIds([consultation.id]);
@@ -41,6 +51,7 @@ export class RunningLate {
       }
       const now = this.#now();
       const row = await frontDesk.announceDelay(consultation.id, minutes, actor.userId, now);
+      if (tokens && locked.roomId) await consultationWrites.setRoom(consultation.id, locked.roomId, tokens);
       await eventLog.append([{ consultationId: consultation.id, type: "RUNNING_LATE", occurredAt: now, status: "pending", delayMinutes: minutes, dedupeKey: `delay:${row.announcements}` }]);
       await audit.insert([entry(actor, "consultation.delay", locked)]);
       return locked;

@@ -7,7 +7,7 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeEventId } from "../../src/consultations/event-cursor.js";
-import { appointments, auditEvents } from "../../src/db/schema.js";
+import { appointments, auditEvents, videoConsultations } from "../../src/db/schema.js";
 import { AnnounceDelayDocument, JoinConsultationDocument, RunningLateEventsDocument, RunningLateStateDocument } from "../gql/graphql.js";
 import type { TestApi } from "../support/api.js";
 import { createCareTeam, createUser } from "../support/builders.js";
@@ -95,5 +95,24 @@ describe("the doctor is running late", () => {
     const status = async (id: string) => (await api.gql(RunningLateStateDocument, { id }, adminToken)).data!.consultation!.status;
     expect(await status(late.consultation.id)).toBe("PENDING");
     expect(await status(onTime.consultation.id)).toBe("CANCELLED");
+  });
+
+  it("mints the table's join tokens for older app versions again, living until the moved close", async () => {
+    const t = await team();
+    const join = (x: typeof t) => api.gql(JoinConsultationDocument, { consultationId: x.consultation.id }, x.doctorToken);
+    expect((await join(t)).errors).toBeUndefined(); // provisions the room
+    const expiries = async (x = t) => {
+      const [row] = await test.database.db.select().from(videoConsultations).where(eq(videoConsultations.id, x.consultation.id));
+      return [row!.doctorToken, row!.patientToken].map((jwt) => (JSON.parse(Buffer.from(jwt!.split(".")[1]!, "base64url").toString()) as { exp: number }).exp);
+    };
+    const close = (delay: number) => Math.floor((t.scheduledAt.getTime() + (30 + 60 + delay) * 60_000) / 1000); // 30 min booked, 60 of grace
+    expect(await expiries()).toEqual([close(0), close(0)]);
+    expect((await api.gql(AnnounceDelayDocument, { consultationId: t.consultation.id, minutes: 40 }, t.doctorToken)).errors).toBeUndefined();
+    expect(await expiries()).toEqual([close(40), close(40)]);
+    // A delay announced before the room exists: the tokens minted with the room live until the moved close.
+    const early = await team(t.scheduledAt);
+    expect((await api.gql(AnnounceDelayDocument, { consultationId: early.consultation.id, minutes: 25 }, early.doctorToken)).errors).toBeUndefined();
+    expect((await join(early)).errors).toBeUndefined();
+    expect(await expiries(early)).toEqual([close(25), close(25)]);
   });
 });
