@@ -115,6 +115,7 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    await page.clock.install(); // the page's clock, moved by hand below (the waiting minutes tick)
     await page.goto(`${api.url}/dashboard`);
     await page.fill("#token", scene.doctorToken);
     await page.click("button[type=submit]");
@@ -127,6 +128,10 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     // Longest waiting first: the order is the server's `since`.
     const ids = await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")));
     expect(ids.slice(0, 2)).toEqual([scene.waitingLong, scene.waitingShort]);
+    // The minutes tick with no new data: two minutes later on the page's clock (a second more may have passed).
+    await page.clock.fastForward(120_000);
+    expect(await row(scene.waitingLong).locator(".waiting-cell").textContent()).toMatch(new RegExp(`^${scene.patientName}, waiting (9|10) min$`));
+    expect(await row(scene.waitingShort).locator(".waiting-cell").textContent()).toMatch(new RegExp(`^${scene.doctorName}, waiting (4|5) min$`));
     expect(await row(scene.noShow).locator(".status").textContent()).toContain("No-show: doctor (patient waited 1 min)");
     const badge = row(scene.poorCall).locator(".quality .q-poor");
     expect(await badge.textContent()).toBe("P 2/5");
