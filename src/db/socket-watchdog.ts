@@ -12,6 +12,13 @@
  * opens a new connection for the next statement. Work with no bound (migrations, waiting for
  * the migration lock) may wait on its socket that long: while any runs, nothing is closed.
  *
+ * Over TLS, postgres.js wraps the socket after the handshake request and writes through the
+ * wrapper, so the socket's own `write` no longer sees the traffic; its byte counters still do.
+ * Such a socket is sampled every quarter of `deadAfterMs` instead: bytes written since the
+ * last sample with none read means waiting (a sample that saw both is taken as answered, so an
+ * answered connection is never closed; a request sent right after an answer is seen at its
+ * next write).
+ *
  * Our own code, not a library's: postgres.js has no statement timeout, and Node exposes no
  * TCP_USER_TIMEOUT; its `socket` option is where a pool's sockets can be seen.
  */
@@ -20,6 +27,10 @@ import net from "node:net";
 interface Tracked {
   /** When bytes were written with none read since; null when nothing is awaited. */
   waitingSince: number | null;
+  /** Bytes our `write` saw, and the socket's counters at the last sample (TLS: see above). */
+  seen: number;
+  read: number;
+  written: number;
 }
 
 /** What postgres.js passes its `socket` option: the parsed URL's hosts, ports and unix path. */
@@ -41,6 +52,7 @@ export class SocketWatchdog {
   readonly #now: () => number;
   #unbounded = 0;
   #timer: NodeJS.Timeout | null = null;
+  #sampler: NodeJS.Timeout | null = null;
   #nextHost = 0;
 
   constructor(options: SocketWatchdogOptions) {
@@ -56,16 +68,32 @@ export class SocketWatchdog {
   };
 
   track(socket: net.Socket): net.Socket {
-    const tracked: Tracked = { waitingSince: null };
+    const tracked: Tracked = { waitingSince: null, seen: 0, read: 0, written: 0 };
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = ((...args: unknown[]) => {
       tracked.waitingSince ??= this.#now();
+      const [data] = args;
+      tracked.seen += typeof data === "string" ? Buffer.byteLength(data) : ((data as Uint8Array | undefined)?.byteLength ?? 0);
       return write(...args);
     }) as typeof socket.write;
     socket.on("data", () => (tracked.waitingSince = null));
     socket.once("close", () => this.#sockets.delete(socket));
     this.#sockets.set(socket, tracked);
+    this.#sampler ??= setInterval(() => this.sample(), Math.max(this.#deadAfterMs / 4, 250)).unref();
     return socket;
+  }
+
+  /** For sockets whose traffic our `write` does not see (TLS): waiting, from their byte counters. */
+  sample(): void {
+    const now = this.#now();
+    for (const [socket, tracked] of this.#sockets) {
+      const { bytesRead: read, bytesWritten: written } = socket;
+      const unseen = written - tracked.seen > 0;
+      if (unseen && read !== tracked.read) tracked.waitingSince = null;
+      else if (unseen && written !== tracked.written) tracked.waitingSince ??= now;
+      tracked.read = read;
+      tracked.written = written;
+    }
   }
 
   /** A statement got no answer within its bound: a socket still waiting `deadAfterMs` from now is closed then. */
@@ -103,6 +131,7 @@ export class SocketWatchdog {
 
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    if (this.#sampler) clearInterval(this.#sampler);
+    this.#timer = this.#sampler = null;
   }
 }

@@ -5,7 +5,9 @@
  * nothing asked, one younger than the bound are kept; nothing is closed while work with no
  * bound runs. test/faults/dying-connections.test.ts plays it on PostgreSQL behind a proxy.
  */
+import { readFileSync } from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SocketWatchdog } from "../../src/db/socket-watchdog.js";
 
@@ -87,3 +89,47 @@ function closedWith(socket: net.Socket): Promise<string | undefined> {
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
+
+describe("the pool's socket watchdog over TLS (the socket wrapped after it was handed over, as postgres.js does)", () => {
+  const pair = { key: readFileSync(new URL("../fixtures/tls-test.key", import.meta.url)), cert: readFileSync(new URL("../fixtures/tls-test.crt", import.meta.url)) };
+  let tlsServer: tls.Server;
+  let tlsPort: number;
+
+  beforeEach(async () => {
+    // Answers a request ("Q") on the connection that asks "answer me"; the others stay silent.
+    tlsServer = tls.createServer(pair, (socket) => socket.on("error", () => undefined).on("data", (d) => String(d).includes("answer") && socket.write("ok")));
+    await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+    tlsPort = (tlsServer.address() as net.AddressInfo).port;
+  });
+
+  afterEach(async () => {
+    await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+  });
+
+  it("sees a wrapped socket wait from its byte counters, and destroys it past the bound; an answered one is kept", async () => {
+    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000, now: () => clock });
+    const open = async () => {
+      const raw = watchdog.track(net.connect(tlsPort, "127.0.0.1").on("error", () => undefined));
+      const wrapped = tls.connect({ socket: raw, rejectUnauthorized: false }).on("error", () => undefined);
+      await new Promise((resolve) => wrapped.once("secureConnect", resolve));
+      return { raw, wrapped };
+    };
+    const silent = await open();
+    const answered = await open();
+    watchdog.sample(); // the handshakes: written and read, nothing waited for
+    const before = silent.raw.bytesWritten;
+    silent.wrapped.write("Q");
+    answered.wrapped.write("Q answer me");
+    await new Promise((resolve) => answered.wrapped.once("data", resolve));
+    await until(() => silent.raw.bytesWritten > before);
+    clock = 100;
+    watchdog.sample();
+    clock = 1_200;
+    const closed = new Promise((resolve) => silent.wrapped.once("close", resolve));
+    expect(watchdog.sweep()).toBe(1);
+    await closed;
+    expect(answered.raw.destroyed).toBe(false);
+    answered.wrapped.destroy();
+    watchdog.stop();
+  });
+});
