@@ -2,8 +2,10 @@
  * The one home of a viewer's rights over consultations, for the SQL that reads them and for
  * the checks made in memory alike: which rows a viewer sees (`ownedBy`, `listScope`,
  * `eventScope`), whether one record or event is theirs (`maySee`), which side of the call they
- * are on (`sideOf`), who may read the attendance ledger and the audit trail, and when an open
- * stream's rights changed (`sameRights`). Roles are compared here and nowhere else.
+ * are on (`sideOf`), who may act on it (join, end the call, prescribe, announce a delay, report
+ * call quality), who may read the attendance ledger and the audit trail, and when an open
+ * stream's rights changed (`sameRights`). Roles are compared here and nowhere else; the
+ * table in test/unit/access-policy.test.ts holds every rule's answers.
  *
  * A doctor sees the consultations they hold, a patient their own, an admin every one; a doctor
  * or patient user without a profile row sees nothing.
@@ -72,6 +74,21 @@ export function mayReadAttendance(viewer: Viewer, parties: Parties): boolean {
 /** A delay ("running late") is announced by the consultation's doctor, or an admin for them. */
 export function mayAnnounceDelay(viewer: Viewer, parties: Parties): boolean {
   return viewer.role === "admin" || sideOf(viewer, parties) === "doctor";
+}
+
+/** A join token is for the caller's own side: the consultation's doctor or patient (an admin has no side to join). */
+export function mayJoin(viewer: Viewer, parties: Parties): Side | null {
+  return sideOf(viewer, parties);
+}
+
+/** The call is ended for both sides by the consultation's own doctor (not an admin, not the patient). */
+export function mayEndCall(viewer: Viewer, parties: Parties): boolean {
+  return sideOf(viewer, parties) === "doctor";
+}
+
+/** Prescriptions are written by the consultation's own doctor only. */
+export function mayPrescribe(viewer: Viewer, parties: Parties): boolean {
+  return sideOf(viewer, parties) === "doctor";
 }
 
 /** Call quality is reported by a side's own app, for that side only: the consultation's doctor or patient. */

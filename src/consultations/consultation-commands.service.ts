@@ -5,7 +5,7 @@
  * leaves the database as it was and the same call succeeds once 100ms is back.
  */
 import type { VisibleConsultations } from "./visible-consultations.js";
-import { sideOf } from "../access/access-policy.js";
+import { mayEndCall, mayJoin } from "../access/access-policy.js";
 import { entry, SYSTEM_ACTOR, type Actor } from "../audit/audit.model.js";
 import type { AuditRepo } from "../audit/audit.repo.js";
 import type { AppointmentRecord } from "../clinic/clinic.model.js";
@@ -72,7 +72,7 @@ export class ConsultationCommands {
   async join(visible: VisibleConsultations, actor: Actor, consultationId: string): Promise<JoinTokenResult> {
     const viewer = visible.viewer;
     let consultation = await visible.get(consultationId);
-    const side = sideOf(viewer, consultation);
+    const side = mayJoin(viewer, consultation);
     if (!side) throw new AppError("FORBIDDEN", "Only the consultation's doctor or patient can join it");
     const window = await this.#windowOf(consultation);
     assertCanJoin(consultation.status, window, this.#now());
@@ -90,7 +90,7 @@ export class ConsultationCommands {
   /** The doctor ends the call for both sides: room ended and locked, COMPLETED. Idempotent. */
   async end(visible: VisibleConsultations, actor: Actor, consultationId: string): Promise<ConsultationRecord> {
     const consultation = await visible.get(consultationId);
-    if (sideOf(visible.viewer, consultation) !== "doctor") {
+    if (!mayEndCall(visible.viewer, consultation)) {
       throw new AppError("FORBIDDEN", "Only the consultation's doctor can end it");
     }
     return this.#close(consultation, "endByDoctor", actor, null);

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../audit/audit.model.js";
 import { entry } from "../audit/audit.model.js";
-import { sideOf } from "../access/access-policy.js";
+import { mayPrescribe } from "../access/access-policy.js";
 import type { ConsultationRecord } from "../consultations/consultation.model.js";
 import type { VisibleConsultations } from "../consultations/visible-consultations.js";
 import { AppError } from "../kit/errors.js";
@@ -31,7 +31,7 @@ export class PrescriptionService {
   async create(visible: VisibleConsultations, actor: Actor, input: PrescriptionInput): Promise<PrescriptionRecord> {
     const valid = validatePrescription(input);
     const consultation = await visible.get(valid.consultationId, "input.consultationId");
-    if (sideOf(visible.viewer, consultation) !== "doctor") {
+    if (!mayPrescribe(visible.viewer, consultation)) {
       throw new AppError("FORBIDDEN", "Only the consultation's doctor can write its prescriptions");
     }
     const id = randomUUID();
