@@ -109,7 +109,7 @@ export function createServices(database: Database, options: ServiceOptions) {
       limits: options.streams,
     }),
     commands,
-    runningLate: new RunningLate({ transaction: parts.transaction, legacyTokensAfterDelay: (c, minutes) => commands.legacyTokensAfterDelay(c, minutes) }),
+    runningLate: new RunningLate({ transaction: parts.transaction, legacyTokenMinter: (c) => commands.legacyTokenMinter(c) }),
     callQuality: new CallQualityReports({ transaction: parts.transaction }),
     /** Partner webhook endpoints and their delivery log (admins). */
     partners: partnerServices(database.db, { settings: options.partnerWebhooks, maxPageSize: options.maxPageSize }),

@@ -142,15 +142,17 @@ export class ConsultationCommands {
   async #provision(appointment: AppointmentRecord, options: { create: boolean; actor: Actor }): Promise<ConsultationRecord> {
     // Read before the transaction: on embedded PGlite (one connection) a query on the outer
     // handle during a transaction waits for that transaction forever.
-    const [sides, delay] = await Promise.all([this.#sideUserIds(appointment), this.#delayOfAppointment(appointment)]);
-    return this.deps.transaction(async ({ consultationWrites: tx, audit }) => {
+    const sides = await this.#sideUserIds(appointment);
+    return this.deps.transaction(async ({ consultationWrites: tx, frontDesk, audit }) => {
       if (options.create) await tx.insertIfAbsent(appointment);
       const consultation = await tx.lockByAppointmentId(appointment.id);
       if (!consultation) throw notFound("Consultation");
       // A room set by the old client-side flow is kept; a closed consultation gets none.
       if (consultation.roomId || isClosed(consultation.status)) return consultation;
       const room = await this.deps.rooms.createRoom(consultation.id, appointment.durationMinutes);
-      const tokens = await this.#legacyTokens(consultation, { ...appointment, delayMinutes: delay }, room.id, sides);
+      // Read under the row lock: a delay announced meanwhile waited for it, or is seen here.
+      const delay = await frontDesk.delayOf(consultation.id);
+      const tokens = await this.#legacyTokens(consultation, { ...appointment, delayMinutes: delay?.minutes }, room.id, sides);
       await audit.insert([entry(options.actor, "consultation.start", consultation)]);
       return (await tx.setRoom(consultation.id, room.id, tokens)) ?? consultation;
     });
@@ -166,20 +168,17 @@ export class ConsultationCommands {
   }
 
   /**
-   * The table's join tokens again, for a consultation whose doctor announced a delay of `minutes`:
-   * their expiry follows the moved window. Null when the table holds none (no room yet, the
-   * setting off). Read before the caller's transaction (embedded PGlite: one connection).
+   * For a consultation whose doctor announces a delay: mints the table's join tokens again, for
+   * the room the caller finds under its row lock, living until the window moved by `minutes`.
+   * Null when the table holds no tokens (the setting off). The appointment and the sides are
+   * read now, before the caller's transaction (embedded PGlite: one connection); the minting
+   * reads nothing.
    */
-  async legacyTokensAfterDelay(consultation: ConsultationRecord, minutes: number): Promise<LegacyTokens | null> {
-    if (!consultation.roomId || !this.deps.policy.legacyTokenColumns) return null;
+  async legacyTokenMinter(consultation: ConsultationRecord): Promise<((roomId: string, minutes: number) => Promise<LegacyTokens | null>) | null> {
+    if (!this.deps.policy.legacyTokenColumns) return null;
     const appointment = await this.#appointmentOf(consultation);
     const sides = await this.#sideUserIds(appointment);
-    return this.#legacyTokens(consultation, { ...appointment, delayMinutes: minutes }, consultation.roomId, sides);
-  }
-
-  async #delayOfAppointment(appointment: AppointmentRecord): Promise<number | undefined> {
-    const [consultation] = await this.deps.reads.byAppointmentIds([appointment.id]);
-    return consultation ? (await this.deps.frontDesk.delayOf(consultation.id))?.minutes : undefined;
+    return (roomId, minutes) => this.#legacyTokens(consultation, { ...appointment, delayMinutes: minutes }, roomId, sides);
   }
 
   /** Older app versions read join tokens from the table: same window-bounded expiry (moved by a delay). */

@@ -22,8 +22,8 @@ export class RunningLate {
   constructor(
     private readonly deps: {
       transaction: UnitOfWork;
-      /** The table's join tokens for older app versions, minted again for the moved window (ConsultationCommands). */
-      legacyTokensAfterDelay?: (consultation: ConsultationRecord, minutes: number) => Promise<LegacyTokens | null>;
+      /** Mints the table's join tokens for older app versions again, for the moved window (ConsultationCommands). */
+      legacyTokenMinter?: (consultation: ConsultationRecord) => Promise<((roomId: string, minutes: number) => Promise<LegacyTokens | null>) | null>;
       now?: () => Date;
     },
   ) {
@@ -36,8 +36,8 @@ export class RunningLate {
     }
     const consultation = await visible.get(consultationId);
     if (!mayAnnounceDelay(visible.viewer, consultation)) throw new AppError("FORBIDDEN", "Only the consultation's doctor or an admin can announce a delay");
-    // Minted before the transaction (embedded PGlite: one connection); written with the delay.
-    const tokens = (await this.deps.legacyTokensAfterDelay?.(consultation, minutes)) ?? null;
+    // What the tokens need is read before the transaction (embedded PGlite: one connection).
+    const mint = (await this.deps.legacyTokenMinter?.(consultation)) ?? null;
     return this.deps.transaction(async ({ consultationWrites, frontDesk, eventLog, audit }) => {
       // Under the row lock: no status change slips between the check and the write.
       const [locked] = await consultationWrites.lockByIds([consultation.id]);
@@ -51,6 +51,8 @@ export class RunningLate {
       }
       const now = this.#now();
       const row = await frontDesk.announceDelay(consultation.id, minutes, actor.userId, now);
+      // For the room found under the lock: one provisioned meanwhile gets tokens for the moved window too.
+      const tokens = mint && locked.roomId ? await mint(locked.roomId, minutes) : null;
       if (tokens && locked.roomId) await consultationWrites.setRoom(consultation.id, locked.roomId, tokens);
       await eventLog.append([{ consultationId: consultation.id, type: "RUNNING_LATE", occurredAt: now, status: "pending", delayMinutes: minutes, dedupeKey: `delay:${row.announcements}` }]);
       await audit.insert([entry(actor, "consultation.delay", locked)]);

@@ -25,6 +25,8 @@ export async function holdingLock<T>(client: postgres.Sql, key: number, wait: bo
   const held = guardedTransaction(
     (callback) => client.begin(callback),
     async (tx) => {
+      // The transaction idles while the work runs: a server-wide idle-in-transaction timeout must not end it.
+      await (tx as postgres.Sql).unsafe("set local idle_in_transaction_session_timeout = 0");
       const [row] = await (tx as postgres.Sql).unsafe<{ locked: boolean }[]>(statement, [key]);
       if (!row?.locked) return;
       work = fn();

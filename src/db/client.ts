@@ -16,7 +16,7 @@ import { postgresListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
 import { cancelStatement, fetchTypesOnce, guardedTransaction } from "./driver-workarounds.js";
 import { holdingLock } from "./advisory-lock.js";
-import { SocketWatchdog } from "./socket-watchdog.js";
+import { SocketWatchdog, usesTls } from "./socket-watchdog.js";
 import type { Logger } from "../kit/logger.js";
 import { withTimeout } from "../kit/timeout.js";
 import { tracedStatement } from "../kit/tracing.js";
@@ -32,7 +32,7 @@ export interface Database {
   /** Runs one raw SQL statement and returns its rows, normalised across drivers. */
   rows<T = Record<string, unknown>>(query: ReturnType<typeof sql>): Promise<T[]>;
   /**
-   * Runs `fn` while holding a session-level advisory lock, so that only one process at a
+   * Runs `fn` while holding an advisory lock (advisory-lock.ts), so that only one process at a
    * time runs it. Embedded PGlite has a single session, so there `fn` simply runs.
    */
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
@@ -88,8 +88,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 async function openPostgres(url: string, options: OpenDatabaseOptions, logger: DrizzleLogger | undefined): Promise<Database> {
   const { poolMax = 10, queryTimeoutMs = 0, asyncCommit = false } = options;
-  // A statement past its bound and its cancel: twice the bound, at least a second.
-  const watchdog = queryTimeoutMs > 0 ? new SocketWatchdog({ deadAfterMs: Math.max(2 * queryTimeoutMs, 1_000) }) : null;
+  // A statement past its bound and its cancel: twice the bound, at least a second. Plain TCP only (socket-watchdog.ts).
+  const watchdog = queryTimeoutMs > 0 && !usesTls(url) ? new SocketWatchdog({ deadAfterMs: Math.max(2 * queryTimeoutMs, 1_000) }) : null;
   const client = postgres(url, {
     max: poolMax,
     ...(asyncCommit ? { connection: { synchronous_commit: "off" } } : {}),

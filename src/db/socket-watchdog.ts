@@ -12,25 +12,20 @@
  * opens a new connection for the next statement. Work with no bound (migrations, waiting for
  * the migration lock) may wait on its socket that long: while any runs, nothing is closed.
  *
- * Over TLS, postgres.js wraps the socket after the handshake request and writes through the
- * wrapper, so the socket's own `write` no longer sees the traffic; its byte counters still do.
- * Such a socket is sampled every quarter of `deadAfterMs` instead: bytes written since the
- * last sample with none read means waiting (a sample that saw both is taken as answered, so an
- * answered connection is never closed; a request sent right after an answer is seen at its
- * next write).
+ * Plain TCP only (client.ts leaves TLS connections to postgres.js): over TLS postgres.js wraps
+ * the socket after the handshake request, strips its listeners and writes through the wrapper,
+ * and destroying the socket under the wrapper fails a later write out of every caller's reach.
  *
  * Our own code, not a library's: postgres.js has no statement timeout, and Node exposes no
  * TCP_USER_TIMEOUT; its `socket` option is where a pool's sockets can be seen.
  */
 import net from "node:net";
 
-interface Tracked {
-  /** When bytes were written with none read since; null when nothing is awaited. */
-  waitingSince: number | null;
-  /** Bytes our `write` saw, and the socket's counters at the last sample (TLS: see above). */
-  seen: number;
-  read: number;
-  written: number;
+/** Whether postgres.js will speak TLS on `url`'s connections (its `sslmode`/`ssl` parameters): no watchdog then. */
+export function usesTls(url: string): boolean {
+  const query = new URL(url).searchParams;
+  const mode = query.get("sslmode") ?? query.get("ssl");
+  return (mode !== null && mode !== "disable" && mode !== "false") || query.get("sslrootcert") === "system";
 }
 
 /** What postgres.js passes its `socket` option: the parsed URL's hosts, ports and unix path. */
@@ -47,12 +42,13 @@ export interface SocketWatchdogOptions {
 }
 
 export class SocketWatchdog {
-  readonly #sockets = new Map<net.Socket, Tracked>();
+  /** Each socket, and since when it has waited for an answer (null: nothing asked). */
+  readonly #sockets = new Map<net.Socket, { waitingSince: number | null }>();
   readonly #deadAfterMs: number;
   readonly #now: () => number;
   #unbounded = 0;
   #timer: NodeJS.Timeout | null = null;
-  #sampler: NodeJS.Timeout | null = null;
+  #stopped = false;
   #nextHost = 0;
 
   constructor(options: SocketWatchdogOptions) {
@@ -63,57 +59,54 @@ export class SocketWatchdog {
   /** postgres.js's `socket` option: connects as postgres.js would (its hosts in turn), watched. */
   readonly open = (options: SocketOptions): net.Socket => {
     const index = this.#nextHost++ % options.host.length;
-    const socket = options.path ? net.connect(options.path) : net.connect(options.port[index] ?? 5432, options.host[index]);
-    return this.track(socket);
+    const [host, port] = [options.host[index], options.port[index] ?? 5432];
+    const socket = options.path ? net.connect(options.path) : net.connect(port, host);
+    // What postgres.js sets on its own sockets (its error messages name them).
+    return this.track(Object.assign(socket, { host, port }));
   };
 
   track(socket: net.Socket): net.Socket {
-    const tracked: Tracked = { waitingSince: null, seen: 0, read: 0, written: 0 };
+    const tracked = { waitingSince: null as number | null };
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = ((...args: unknown[]) => {
       tracked.waitingSince ??= this.#now();
-      const [data] = args;
-      tracked.seen += typeof data === "string" ? Buffer.byteLength(data) : ((data as Uint8Array | undefined)?.byteLength ?? 0);
       return write(...args);
     }) as typeof socket.write;
     socket.on("data", () => (tracked.waitingSince = null));
     socket.once("close", () => this.#sockets.delete(socket));
     this.#sockets.set(socket, tracked);
-    this.#sampler ??= setInterval(() => this.sample(), Math.max(this.#deadAfterMs / 4, 250)).unref();
     return socket;
-  }
-
-  /** For sockets whose traffic our `write` does not see (TLS): waiting, from their byte counters. */
-  sample(): void {
-    const now = this.#now();
-    for (const [socket, tracked] of this.#sockets) {
-      const { bytesRead: read, bytesWritten: written } = socket;
-      const unseen = written - tracked.seen > 0;
-      if (unseen && read !== tracked.read) tracked.waitingSince = null;
-      else if (unseen && written !== tracked.written) tracked.waitingSince ??= now;
-      tracked.read = read;
-      tracked.written = written;
-    }
   }
 
   /** A statement got no answer within its bound: a socket still waiting `deadAfterMs` from now is closed then. */
   suspect(): void {
+    if (this.#stopped) return;
     this.#timer ??= setTimeout(() => {
       this.#timer = null;
-      this.sweep();
+      void this.sweep().then(() => {
+        // One that has waited past half the wait may be dead too: look again rather than wait for another timeout.
+        if (this.#oldest() >= this.#deadAfterMs / 2) this.suspect();
+      });
     }, this.#deadAfterMs).unref();
   }
 
-  /** Destroys the sockets that have waited longer than `deadAfterMs`; how many. */
-  sweep(): number {
+  /**
+   * Destroys the sockets that have waited longer than `deadAfterMs`; resolves how many. Those
+   * are picked now and closed after one turn of the event loop's I/O (the sweep runs from a
+   * timer, and the loop polls for I/O before its next `setImmediate`): an answer already in the
+   * kernel (a loop stalled past the wait) is read first, and keeps its connection.
+   */
+  async sweep(): Promise<number> {
     if (this.#unbounded > 0) return 0;
     const cutoff = this.#now() - this.#deadAfterMs;
+    const picked = [...this.#sockets].filter(([, { waitingSince }]) => waitingSince !== null && waitingSince <= cutoff);
+    if (picked.length === 0) return 0;
+    await new Promise((resolve) => setImmediate(resolve));
     let closed = 0;
-    for (const [socket, { waitingSince }] of this.#sockets) {
-      if (waitingSince === null || waitingSince > cutoff || socket.destroyed) continue;
+    for (const [socket, tracked] of picked) {
+      if (socket.destroyed || tracked.waitingSince === null || tracked.waitingSince > cutoff || this.#unbounded > 0) continue;
       this.#sockets.delete(socket);
-      const error = Object.assign(new Error(`no answer from the database for ${this.#deadAfterMs} ms: connection closed`), { code: "CONNECTION_DESTROYED" });
-      socket.destroy(error);
+      socket.destroy(Object.assign(new Error(`no answer from the database for ${this.#deadAfterMs} ms: connection closed`), { code: "CONNECTION_DESTROYED" }));
       closed++;
     }
     return closed;
@@ -130,8 +123,16 @@ export class SocketWatchdog {
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    if (this.#sampler) clearInterval(this.#sampler);
-    this.#timer = this.#sampler = null;
+    this.#timer = null;
+  }
+
+  /** How long the socket waiting longest has waited (0: none). */
+  #oldest(): number {
+    const now = this.#now();
+    let oldest = 0;
+    for (const { waitingSince } of this.#sockets.values()) if (waitingSince !== null) oldest = Math.max(oldest, now - waitingSince);
+    return oldest;
   }
 }

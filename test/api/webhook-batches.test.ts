@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { eq, inArray, sql } from "drizzle-orm";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { consultationEvents, consultationLive, hmsPeerConnections, hmsWebhookEvents } from "../../src/db/schema.js";
 import { createLogger } from "../../src/kit/logger.js";
 import { DatabaseTimeoutError } from "../../src/db/client.js";
@@ -156,11 +156,11 @@ describe("the webhook queue", () => {
       logger: createLogger("silent"),
       processor: { processBatch: (batch: readonly Envelope[]) => (sizes.push(batch.length), real.processBatch(batch)) } as unknown as WebhookProcessor,
     });
+    onTestFinished(() => queue.stop());
     for (const event of events) queue.enqueue(event);
     await queue.idle();
     expect(sizes).toEqual([events.length]);
     expect((await stateOf(c.id)).events).toHaveLength(5);
-    await queue.stop();
   });
 
   it("retries a failed batch one event at a time: the bad event is marked failed, the rest applied", async () => {
@@ -179,6 +179,9 @@ describe("the webhook queue", () => {
         },
       } as unknown as WebhookProcessor,
     });
+    // Stopped however the test ends, or its retry pass (a real timer, 1 s after the failure) reads the inbox during a
+    // later test and applies that test's failing event with the real processor: the dead-letter test once saw a pass add no attempt.
+    onTestFinished(() => failing.stop());
     expect(real.size).toBe(0);
     expect(await failing.apply([open!, patientJoin!, doctorJoin!])).toBe(2);
     const rows = await test.database.db
@@ -194,9 +197,6 @@ describe("the webhook queue", () => {
     const [retried] = await test.database.db.select().from(hmsWebhookEvents).where(eq(hmsWebhookEvents.id, patientJoin!.id));
     expect(retried).toMatchObject({ outcome: "applied", attempts: 2 });
     expect((await stateOf(c.id)).status).toBe("ACTIVE");
-    // Stopped, or its retry pass (a real timer, 1 s after the failure) reads the inbox during a later test and applies
-    // that test's failing event with the real processor: the dead-letter test once saw a pass add no attempt.
-    await failing.stop();
   });
 
   it("applies a failed event again by itself, with the reconciler off, once the fault passes", async () => {
@@ -327,13 +327,13 @@ describe("the webhook queue", () => {
     const events = scriptedCall(c.parties, new Date(Date.now() - 400_000)) as unknown as Envelope[];
     await new InboxRepo(test.database.db).storeMany(events);
     const small = new WebhookQueue({ db: test.database.db, logger: createLogger("silent"), processor: realProcessor(), maxQueued: 2, batchSize: 2 });
+    onTestFinished(() => small.stop());
     for (const event of events) small.enqueue(event);
     expect(small.size).toBeLessThanOrEqual(2);
     await small.idle();
     const rows = await test.database.db.select().from(hmsWebhookEvents).where(inArray(hmsWebhookEvents.id, events.map((e) => e.id)));
     expect(rows.map((r) => r.outcome)).toEqual(Array(events.length).fill("applied"));
     expect((await stateOf(c.id)).events).toHaveLength(5);
-    await small.stop();
   });
 
   it("applies each event once when two appliers (two instances) race on the same events", async () => {

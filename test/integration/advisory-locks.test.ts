@@ -49,7 +49,32 @@ describe.runIf(Boolean(serverUrl()))(`advisory locks${NEEDS_POSTGRES}`, () => {
     await expect(one.tryWithAdvisoryLock(KEY, () => Promise.reject(new Error("pass failed")))).rejects.toThrow("pass failed");
     expect(await other.tryWithAdvisoryLock(KEY, async () => "free")).toEqual({ ran: true, value: "free" });
   });
+
+  it("keeps the lock while the work runs past a server's idle-in-transaction timeout", async () => {
+    const [{ name } = { name: "" }] = await test.database.rows<{ name: string }>(sql`select current_database() as name`);
+    await test.database.rows(sql.raw(`alter database "${name}" set idle_in_transaction_session_timeout = '200ms'`));
+    const strict = await openDatabase({ url: test.url!, poolMax: 2, queryTimeoutMs: 5_000 }); // new sessions: the setting applies
+    try {
+      const held = await strict.withAdvisoryLock(KEY, async () => {
+        // The lock's transaction idles well past the server's 200 ms, still in its transaction.
+        await expect.poll(() => idleInTransactionMs(), { timeout: 10_000, interval: 50 }).toBeGreaterThan(600);
+        return other.tryWithAdvisoryLock(KEY, async () => "taken");
+      });
+      expect(held).toEqual({ ran: false });
+    } finally {
+      await test.database.rows(sql.raw(`alter database "${name}" reset idle_in_transaction_session_timeout`));
+      await strict.close();
+    }
+  });
 });
+
+async function idleInTransactionMs(): Promise<number> {
+  const rows = await test.database.rows<{ ms: number }>(
+    sql`select coalesce(max(extract(epoch from clock_timestamp() - state_change) * 1000), 0)::float8 as ms from pg_stat_activity
+        where state = 'idle in transaction' and datname = current_database()`,
+  );
+  return rows[0]?.ms ?? 0;
+}
 
 async function waitingForLock(): Promise<number> {
   const rows = await test.database.rows<{ n: number }>(sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${KEY} and not granted and database = (select oid from pg_database where datname = current_database())`);
