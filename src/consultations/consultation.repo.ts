@@ -6,10 +6,11 @@
  * reached through a parent the viewer could already see. Business rules live in the services.
  */
 import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import type { SelectedFields } from "drizzle-orm/pg-core";
 import { listScope, ownedBy } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns, doctorColumns, doctorUsers, patientColumns, patientUsers } from "../clinic/clinic.repo.js";
-import { anyOf, arrayLiteral, packed } from "../db/batch-sql.js";
+import { anyOf, arrayLiteral, packedRows, packedValue, packing, type Packing } from "../db/batch-sql.js";
 import type { Db } from "../db/client.js";
 import { exactTime } from "../db/exact-time.js";
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
@@ -105,7 +106,7 @@ export class ConsultationRepo {
     let prepared = this.#lists.get(key);
     if (!prepared) this.#lists.set(key, (prepared = prepareList(this.db, shape)));
     // Placeholder values skip drizzle's column mapping: times go as ISO text.
-    return prepared.execute({
+    const [page] = await prepared.execute({
       owner,
       statuses: statuses ? arrayLiteral(statuses) : null,
       from: from?.toISOString() ?? null,
@@ -114,6 +115,7 @@ export class ConsultationRepo {
       afterId: after?.id ?? null,
       limit,
     });
+    return page?.rows ?? [];
   }
 
 
@@ -150,7 +152,7 @@ export class ConsultationRepo {
    * records reached through something the caller was authorized for (live events).
    */
   rowsByIds(ids: readonly string[]): Promise<ConsultationListRow[]> {
-    return listRows(this.db).where(anyOf(vc.id, ids));
+    return listRows(this.db).where(anyOf(vc.id, ids)) as unknown as Promise<ConsultationListRow[]>;
   }
 }
 
@@ -170,7 +172,7 @@ function prepareFind(db: Db, owner: ListShape["owner"], timeline: boolean) {
     .prepare("find_consultation") as unknown as { execute(values: Record<string, unknown>): Promise<ConsultationFound[]> };
 }
 
-/** The list statement for one shape, with placeholders for the values. */
+/** The list statement for one shape, with placeholders for the values: its page as one value (`packedRows`). */
 function prepareList(db: Db, shape: ListShape) {
   const p = (name: string) => sql.placeholder(name);
   const order = [asc(appointments.scheduledAt), asc(vc.id)];
@@ -194,24 +196,42 @@ function prepareList(db: Db, shape: ListShape) {
     )
     .orderBy(...order)
     .limit(p("limit"));
-  return listRows(db).where(inArray(vc.id, page)).orderBy(...order).prepare("list_consultations");
+  return fromListTables(db, { rows: packedRows<ConsultationListRow>(LIST_ROW, order) })
+    .where(inArray(vc.id, page))
+    .prepare("list_consultations") as unknown as { execute(values: Record<string, unknown>): Promise<Array<{ rows: ConsultationListRow[] | null }>> };
 }
+
+/** The records of a list row, each read as one value: the consultation, its appointment, both sides, the presence projection. */
+const LIST_RECORDS = {
+  consultation: packing<ConsultationRecord>(consultationColumns),
+  appointment: packing<AppointmentRecord>(appointmentColumns),
+  doctor: packing<DoctorRecord>(doctorColumns),
+  patient: packing<PatientRecord>(patientColumns),
+  live: packing<LiveRow | null>(getTableColumns(consultationLive), consultationLive.consultationId),
+};
+const LIST_ROW = { ...LIST_RECORDS, scheduledAtExact: exactTime(appointments.scheduledAt) };
 
 /**
  * A list row's columns and joins: the consultation with its appointment, people and live state,
  * in one statement (and `extra` values of the same row).
  */
 function listRows(db: Db, extra: Record<string, SQL> = {}) {
+  const records = LIST_RECORDS;
+  return fromListTables(db, {
+    consultation: packedValue(records.consultation),
+    appointment: packedValue(records.appointment),
+    doctor: packedValue(records.doctor),
+    patient: packedValue(records.patient),
+    live: packedValue(records.live),
+    scheduledAtExact: LIST_ROW.scheduledAtExact,
+    ...extra,
+  });
+}
+
+/** `fields` of a consultation joined with its appointment, both sides (with their users) and the presence projection. */
+function fromListTables(db: Db, fields: SelectedFields) {
   return db
-    .select({
-      consultation: packed<ConsultationRecord>(consultationColumns),
-      appointment: packed<AppointmentRecord>(appointmentColumns),
-      doctor: packed<DoctorRecord>(doctorColumns),
-      patient: packed<PatientRecord>(patientColumns),
-      live: packed<LiveRow | null>(getTableColumns(consultationLive), consultationLive.consultationId),
-      scheduledAtExact: exactTime(appointments.scheduledAt),
-      ...extra,
-    })
+    .select(fields)
     .from(vc)
     .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
     .innerJoin(doctors, eq(doctors.id, vc.doctorId))

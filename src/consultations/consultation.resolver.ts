@@ -60,14 +60,15 @@ export class ConsultationResolver {
       after,
     });
     const edges = page.items.map((row) => {
-      const { consultation, cursor } = row;
+      const { consultation } = row;
       // Read with the page: the node's fields resolve without further statements.
       ctx.loaders.primeRow(row);
       recordRead(ctx, consultation);
-      return Object.assign(new ConsultationEdge(), { cursor, node: Consultation.from(consultation) });
+      return ConsultationEdge.of(Consultation.from(consultation), { scheduledAt: row.scheduledAtExact, id: consultation.id });
     });
+    // Only the last cursor is encoded here (`endCursor`); the others when a query selects them.
     const pageInfo = PageInfo.of(
-      edges.map((e) => e.cursor),
+      edges.slice(-1).map((e) => e.cursor),
       page.hasNextPage,
     );
     return Object.assign(new ConsultationConnection(), { edges, pageInfo, liveCursor: encodeEventId(ctx.logPosition) });

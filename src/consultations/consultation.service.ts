@@ -7,7 +7,7 @@ import { checkPageSize } from "../kit/paging.js";
 import type { Viewer } from "../auth/viewer.js";
 import { AppError, badInput } from "../kit/errors.js";
 import { parseId } from "../kit/ids.js";
-import { decodeConsultationCursor, encodeConsultationCursor } from "./consultation.cursor.js";
+import { decodeConsultationCursor } from "./consultation.cursor.js";
 import type { ConsultationFound, ConsultationListRow, ConsultationRecord, ConsultationStatus, TimelineRequest } from "./consultation.model.js";
 import type { TimelineEventRow } from "./timeline-rows.js";
 import type { ConsultationRepo } from "./consultation.repo.js";
@@ -29,7 +29,8 @@ export interface TimelineArgs {
 }
 
 export interface ConsultationPage {
-  items: Array<ConsultationListRow & { cursor: string }>;
+  /** Each row's cursor is `ConsultationEdge.of`'s to encode, when a query asks for it. */
+  items: ConsultationListRow[];
   hasNextPage: boolean;
 }
 
@@ -86,10 +87,7 @@ export class ConsultationService {
       after: args.after != null ? decodeConsultationCursor(args.after) : undefined,
       limit: first + 1,
     });
-    const items = rows.slice(0, first).map((row) => ({
-      ...row,
-      cursor: encodeConsultationCursor({ scheduledAt: row.scheduledAtExact, id: row.consultation.id }),
-    }));
+    const items = rows.length > first ? rows.slice(0, first) : rows;
     return { items, hasNextPage: rows.length > first };
   }
 }

@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node, PageInfo } from "../graphql/relay.types.js";
-import type { ConsultationRecord } from "./consultation.model.js";
+import type { ConsultationCursor, ConsultationRecord } from "./consultation.model.js";
+import { encodeConsultationCursor } from "./consultation.cursor.js";
 import { LeaveReason } from "./departure.type.js";
 
 /** Keys are the GraphQL names; values are the database's. */
@@ -121,11 +122,27 @@ export class Consultation extends Node {
 
 @ObjectType({ simpleResolvers: true, description: "A consultation in a page of consultations." })
 export class ConsultationEdge {
+  // Plain properties, not #private ones: compiled for the decorators, those are a WeakMap each
+  // (3% of a dashboard page's CPU for its 50 edges).
+  private key!: ConsultationCursor;
+  private encoded: string | undefined;
+
+  /** Encoded when first read: a dashboard's page of 50 rarely asks for more than the last. */
   @Field(() => String, { description: "Opaque; pass as `after` to continue after this consultation." })
-  cursor!: string;
+  get cursor(): string {
+    return (this.encoded ??= encodeConsultationCursor(this.key));
+  }
 
   @Field(() => Consultation)
   node!: Consultation;
+
+  /** The edge of `node`, at `key` in the list's order. */
+  static of(node: Consultation, key: ConsultationCursor): ConsultationEdge {
+    const edge = new ConsultationEdge();
+    edge.node = node;
+    edge.key = key;
+    return edge;
+  }
 }
 
 @ObjectType({ simpleResolvers: true, description: "A page of consultations." })

@@ -5,7 +5,7 @@
  * or a JSON array read with `jsonb_populate_recordset` against the table's own row type.
  * Values must be storable text (no NUL, no lone surrogates), as everything we store is.
  */
-import { Column, getTableColumns, type SQL, sql } from "drizzle-orm";
+import { Column, getTableColumns, SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 
 /** `column = any($1::type[])` with one array parameter. */
@@ -50,6 +50,13 @@ export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
 
+/** One record as a `json_build_array` of its columns, and the decoding of that value back to an object. */
+export interface Packing<T> {
+  readonly array: SQL;
+  /** The record from its array as read (null stays null). */
+  decode(list: unknown[] | null): T;
+}
+
 /**
  * A whole record as one selected value: `json_build_array` of its columns, mapped back to an
  * object with each column's own decoding. drizzle maps every selected column of every row with
@@ -58,12 +65,12 @@ export function rowsOf<T>(result: unknown): T[] {
  * record is null when that column is (a left join found nothing).
  */
 export function packed<T>(columns: Record<string, PgColumn>, nullWhen?: PgColumn): SQL<T> {
-  const { array, decode } = packing(columns);
-  const value = nullWhen ? sql`case when ${nullWhen} is null then null else ${array} end` : array;
-  return value.mapWith((raw: unknown) => {
-    const list = fromJson<unknown[] | null>(raw);
-    return list === null ? null : decode(list);
-  }) as SQL<T>;
+  return packedValue(packing<T>(columns, nullWhen));
+}
+
+/** A packing as one selected value (`packed`). */
+export function packedValue<T>({ array, decode }: Packing<T>): SQL<T> {
+  return array.mapWith((raw: unknown) => decode(fromJson<unknown[] | null>(raw))) as SQL<T>;
 }
 
 /**
@@ -72,27 +79,64 @@ export function packed<T>(columns: Record<string, PgColumn>, nullWhen?: PgColumn
  * reads as none). A row and the page of rows under it then come back in one statement.
  */
 export function packedList<T>(columns: Record<string, PgColumn>, aggregate: (record: SQL) => SQL): SQL<T[]> {
-  const { array, decode } = packing(columns);
+  const { array, decode } = packing<T>(columns);
   return aggregate(array).mapWith((raw: unknown) => (fromJson<unknown[][] | null>(raw) ?? []).map(decode)) as SQL<T[]>;
 }
 
-/** One record's `json_build_array`, and the decoding of its value back to an object. */
-function packing(columns: Record<string, PgColumn>): { array: SQL; decode: (list: unknown[]) => Record<string, unknown> } {
-  const entries = Object.entries(columns);
-  const array = sql`json_build_array(${sql.join(entries.map(([, column]) => sql`${column}`), sql`, `)})`;
+/**
+ * The rows of a whole statement as one selected value (one row, one column, one JSON text to
+ * parse): `json_agg` of one `json_build_array` per row of `parts` (packed records, decoded as
+ * `packing` does, or plain values, kept as read), in `order`. A 50-row page of five records
+ * is then one value for the driver to parse and one for drizzle to map, not 300 of each.
+ * Aggregates: select it alone, without `group by`.
+ */
+export function packedRows<T extends object>(parts: { [K in keyof T]: Packing<T[K]> | SQL<T[K]> }, order: SQL[]): SQL<T[]> {
+  const entries = Object.entries(parts) as Array<[string, Packing<unknown> | SQL]>;
   const keys = entries.map(([key]) => key);
-  // Text, uuids, booleans and numbers come out of JSON as they are: only the others (times) are mapped.
-  const maps = entries.map(([, column]) => (column.mapFromDriverValue === Column.prototype.mapFromDriverValue ? null : (v: unknown) => column.mapFromDriverValue(v)));
-  const decode = (list: unknown[]) => {
+  const decoders = entries.map(([, part]) => (part instanceof SQL ? null : part.decode));
+  const values = entries.map(([, part]) => (part instanceof SQL ? part : part.array));
+  const rows = sql`json_agg(json_build_array(${sql.join(values, sql`, `)}) order by ${sql.join(order, sql`, `)})`;
+  return rows.mapWith((raw: unknown) =>
+    (fromJson<unknown[][] | null>(raw) ?? []).map((list) => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) row[keys[i]!] = decoders[i] ? decoders[i]!(list[i] as unknown[] | null) : list[i];
+      return row;
+    }),
+  ) as SQL<T[]>;
+}
+
+/**
+ * One record's `json_build_array` (null when `nullWhen` is), and its decoding. Times travel as
+ * milliseconds since the epoch (truncated to the millisecond, as a Date parsed from PostgreSQL's
+ * text would be) and become Dates without parsing any text. Text, uuids, booleans and numbers
+ * come out of JSON as they are; other columns are mapped by their own decoding.
+ */
+export function packing<T>(columns: Record<string, PgColumn>, nullWhen?: PgColumn): Packing<T> {
+  const entries = Object.entries(columns);
+  const values = entries.map(([, column]) => (isDateTimestamp(column) ? sql`round(extract(epoch from date_trunc('milliseconds', ${column})) * 1000)` : sql`${column}`));
+  const built = sql`json_build_array(${sql.join(values, sql`, `)})`;
+  const array = nullWhen ? sql`case when ${nullWhen} is null then null else ${built} end` : built;
+  const keys = entries.map(([key]) => key);
+  const maps = entries.map(([, column]) => {
+    if (isDateTimestamp(column)) return (v: unknown) => new Date(v as number);
+    return column.mapFromDriverValue === Column.prototype.mapFromDriverValue ? null : (v: unknown) => column.mapFromDriverValue(v);
+  });
+  const decode = (list: unknown[] | null) => {
+    if (list === null) return null as T;
     const record: Record<string, unknown> = {};
     for (let i = 0; i < keys.length; i++) {
       const value = list[i];
       const map = maps[i];
       record[keys[i]!] = value === null || value === undefined ? null : map ? map(value) : value;
     }
-    return record;
+    return record as T;
   };
   return { array, decode };
+}
+
+/** A `timestamp` column read as a Date (drizzle's `mode: "date"`). */
+function isDateTimestamp(column: PgColumn): boolean {
+  return column.columnType === "PgTimestamp";
 }
 
 /** postgres.js hands json already parsed; PGlite as text. */

@@ -3,7 +3,6 @@
  * (`DATABASE_URL`), or embedded PGlite in a data directory. Code above this file sees one
  * drizzle type, `Db`, whatever the driver.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { sql } from "drizzle-orm";
 import type { Logger as DrizzleLogger } from "drizzle-orm/logger";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -13,6 +12,7 @@ import postgres from "postgres";
 import * as schema from "./schema.js";
 import { openPGlite } from "./pglite.js";
 import { postgresListenConnection } from "./listen-connection.js";
+import { unboundedScope } from "./unbounded-scope.js";
 import { Listener } from "./listener.js";
 import { cancelStatement, fetchTypesOnce, guardedTransaction } from "./driver-workarounds.js";
 import { holdingLock } from "./advisory-lock.js";
@@ -100,10 +100,10 @@ async function openPostgres(url: string, options: OpenDatabaseOptions, logger: D
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
   });
   await fetchTypesOnce(client, 2_000);
-  const unbounded = new AsyncLocalStorage<true>();
+  const unbounded = unboundedScope();
   const suspect = () => watchdog?.suspect();
-  const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: () => unbounded.getStore() === true, suspect } : null;
-  const withoutBound = <T>(fn: () => Promise<T>) => (watchdog ? watchdog.unbounded(() => unbounded.run(true, fn)) : unbounded.run(true, fn));
+  const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: unbounded.active, suspect } : null;
+  const withoutBound = <T>(fn: () => Promise<T>) => (watchdog ? watchdog.unbounded(() => unbounded.run(fn)) : unbounded.run(fn));
   const db: Db = drizzlePostgres(preparing(client, bound), { schema, logger });
   const warn = options.logger && ((fields: object, message: string) => options.logger?.warn(fields, message));
   const listener = new Listener({ open: postgresListenConnection(url), heartbeatMs: options.listenHeartbeatMs, warn });

@@ -26,7 +26,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from "graphql";
-import { measureCost } from "./query-cost.js";
+import { measureCost, type CostWeights } from "./query-cost.js";
 import { coerceVariables } from "./variable-values.js";
 
 export interface QueryLimits {
@@ -95,11 +95,39 @@ export function checkOperation(
   // Every selection is at least one token: a document within the token limit never reaches this cap.
   const weights = { defaultListSize: limits.defaultListSize, maxPageSize: limits.maxPageSize, maxNodes: limits.maxTokens };
   for (const operation of operations) {
-    const coerced = coerceVariables(schema, operation, variables);
-    const { cost } = measureCost(schema, document, operation, coerced.coerced ?? null, weights);
+    const cost = costOf(schema, document, operation, variables, weights);
     if (cost > limits.maxCost) return limitError("Query is too complex", `cost ${cost} > ${limits.maxCost}`, isProduction);
   }
   return null;
+}
+
+/**
+ * `measureCost` with the variables as execution will coerce them. An operation that declares
+ * no variables weighs the same whatever is sent: weighed once per parsed document (Apollo keeps
+ * one per distinct query text, so a dashboard's refreshes weigh it once) and remembered with it.
+ */
+function costOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | null | undefined, weights: CostWeights): number {
+  const fixed = !operation.variableDefinitions?.length;
+  const known = fixed ? fixedCosts.get(document)?.get(operation) : undefined;
+  if (known && known.schema === schema && sameCostWeights(known.weights, weights)) return known.cost;
+  const { cost } = measureCost(schema, document, operation, coerceVariables(schema, operation, variables).coerced ?? null, weights);
+  if (fixed) {
+    const byOperation = fixedCosts.get(document) ?? new Map<OperationDefinitionNode, FixedCost>();
+    fixedCosts.set(document, byOperation.set(operation, { schema, weights, cost }));
+  }
+  return cost;
+}
+
+interface FixedCost {
+  schema: GraphQLSchema;
+  weights: CostWeights;
+  cost: number;
+}
+
+const fixedCosts = new WeakMap<DocumentNode, Map<OperationDefinitionNode, FixedCost>>();
+
+function sameCostWeights(a: CostWeights, b: CostWeights): boolean {
+  return a.defaultListSize === b.defaultListSize && a.maxPageSize === b.maxPageSize && a.maxNodes === b.maxNodes;
 }
 
 /**
