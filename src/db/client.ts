@@ -88,8 +88,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 async function openPostgres(url: string, options: OpenDatabaseOptions, logger: DrizzleLogger | undefined): Promise<Database> {
   const { poolMax = 10, queryTimeoutMs = 0, asyncCommit = false } = options;
+  const unbounded = unboundedScope();
   // A statement past its bound and its cancel: twice the bound, at least a second. Plain TCP only (socket-watchdog.ts).
-  const watchdog = queryTimeoutMs > 0 && !usesTls(url) ? new SocketWatchdog({ deadAfterMs: Math.max(2 * queryTimeoutMs, 1_000) }) : null;
+  const watchdog = queryTimeoutMs > 0 && !usesTls(url) ? new SocketWatchdog({ deadAfterMs: Math.max(2 * queryTimeoutMs, 1_000), unboundedRunning: unbounded.running }) : null;
   const client = postgres(url, {
     max: poolMax,
     ...(asyncCommit ? { connection: { synchronous_commit: "off" } } : {}),
@@ -100,10 +101,8 @@ async function openPostgres(url: string, options: OpenDatabaseOptions, logger: D
     backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
   });
   await fetchTypesOnce(client, 2_000);
-  const unbounded = unboundedScope();
   const suspect = () => watchdog?.suspect();
   const bound = queryTimeoutMs > 0 ? { ms: queryTimeoutMs, off: unbounded.active, suspect } : null;
-  const withoutBound = <T>(fn: () => Promise<T>) => (watchdog ? watchdog.unbounded(() => unbounded.run(fn)) : unbounded.run(fn));
   const db: Db = drizzlePostgres(preparing(client, bound), { schema, logger });
   const warn = options.logger && ((fields: object, message: string) => options.logger?.warn(fields, message));
   const listener = new Listener({ open: postgresListenConnection(url), heartbeatMs: options.listenHeartbeatMs, warn });
@@ -118,13 +117,13 @@ async function openPostgres(url: string, options: OpenDatabaseOptions, logger: D
     rows: async <T>(query: ReturnType<typeof sql>) => (await db.execute(query)) as unknown as T[],
     // Waiting for the lock may take as long as another instance's migration: no bound.
     withAdvisoryLock: async (key, fn) => {
-      const locked = await withoutBound(() => holdingLock(client, key, true, fn));
+      const locked = await unbounded.run(() => holdingLock(client, key, true, fn));
       if (!locked.ran) throw new Error("unreachable: a waiting advisory lock always runs");
       return locked.value;
     },
     tryWithAdvisoryLock: (key, fn) => holdingLock(client, key, false, fn),
     listen: (channel, onNotify, onListen) => listener.listen(channel, onNotify, onListen),
-    unbounded: withoutBound,
+    unbounded: unbounded.run,
     close: async () => {
       watchdog?.stop();
       await Promise.all([listener.close(), client.end({ timeout: 5 })]);

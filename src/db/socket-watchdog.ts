@@ -38,6 +38,8 @@ interface SocketOptions {
 export interface SocketWatchdogOptions {
   /** How long a socket may wait for an answer before a timed-out statement gets it closed. */
   deadAfterMs: number;
+  /** Whether work with no bound is running (`Database.unbounded`, unbounded-scope.ts): nothing is closed then. */
+  unboundedRunning: () => boolean;
   now?: () => number;
 }
 
@@ -46,13 +48,14 @@ export class SocketWatchdog {
   readonly #sockets = new Map<net.Socket, { waitingSince: number | null }>();
   readonly #deadAfterMs: number;
   readonly #now: () => number;
-  #unbounded = 0;
+  readonly #unboundedRunning: () => boolean;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
   #nextHost = 0;
 
   constructor(options: SocketWatchdogOptions) {
     this.#deadAfterMs = options.deadAfterMs;
+    this.#unboundedRunning = options.unboundedRunning;
     this.#now = options.now ?? performance.now.bind(performance);
   }
 
@@ -97,29 +100,19 @@ export class SocketWatchdog {
    * kernel (a loop stalled past the wait) is read first, and keeps its connection.
    */
   async sweep(): Promise<number> {
-    if (this.#unbounded > 0) return 0;
+    if (this.#unboundedRunning()) return 0;
     const cutoff = this.#now() - this.#deadAfterMs;
     const picked = [...this.#sockets].filter(([, { waitingSince }]) => waitingSince !== null && waitingSince <= cutoff);
     if (picked.length === 0) return 0;
     await new Promise((resolve) => setImmediate(resolve));
     let closed = 0;
     for (const [socket, tracked] of picked) {
-      if (socket.destroyed || tracked.waitingSince === null || tracked.waitingSince > cutoff || this.#unbounded > 0) continue;
+      if (socket.destroyed || tracked.waitingSince === null || tracked.waitingSince > cutoff || this.#unboundedRunning()) continue;
       this.#sockets.delete(socket);
       socket.destroy(Object.assign(new Error(`no answer from the database for ${this.#deadAfterMs} ms: connection closed`), { code: "CONNECTION_DESTROYED" }));
       closed++;
     }
     return closed;
-  }
-
-  /** Runs `fn`, work with no bound, while no socket is closed for waiting. */
-  async unbounded<T>(fn: () => Promise<T>): Promise<T> {
-    this.#unbounded++;
-    try {
-      return await fn();
-    } finally {
-      this.#unbounded--;
-    }
   }
 
   stop(): void {

@@ -9,6 +9,7 @@
 import net from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SocketWatchdog, usesTls } from "../../src/db/socket-watchdog.js";
+import { unboundedScope } from "../../src/db/unbounded-scope.js";
 
 let server: net.Server;
 let port: number;
@@ -29,7 +30,7 @@ afterEach(async () => {
 
 describe("the pool's socket watchdog", () => {
   it("destroys a socket waiting longer than the bound, and keeps the rest", async () => {
-    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000, now: () => clock });
+    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000, unboundedRunning: () => false, now: () => clock });
     const [silent, answered, idle, young] = [await connected(watchdog), await connected(watchdog), await connected(watchdog), await connected(watchdog)];
     const destroyed = closedWith(silent!);
     silent!.write("Q");
@@ -47,12 +48,13 @@ describe("the pool's socket watchdog", () => {
   });
 
   it("closes nothing while work with no bound runs, and again once it is over", async () => {
-    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000, now: () => clock });
+    const scope = unboundedScope(); // Database.unbounded's, as client.ts wires it
+    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000, unboundedRunning: scope.running, now: () => clock });
     const socket = await connected(watchdog);
     socket.write("Q");
     clock = 5_000;
     let release!: () => void;
-    const migration = watchdog.unbounded(() => new Promise<void>((resolve) => (release = resolve)));
+    const migration = scope.run(() => new Promise<void>((resolve) => (release = resolve)));
     expect(await watchdog.sweep()).toBe(0);
     release();
     await migration;
@@ -60,7 +62,7 @@ describe("the pool's socket watchdog", () => {
   });
 
   it("sets the host and port on the sockets it opens, as postgres.js does (its messages name them)", () => {
-    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000 });
+    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000, unboundedRunning: () => false });
     const socket = watchdog.open({ host: ["127.0.0.1"], port: [port] }).on("error", () => undefined);
     expect(socket).toMatchObject({ host: "127.0.0.1", port });
     socket.destroy();
@@ -73,7 +75,7 @@ describe("the pool's socket watchdog", () => {
   });
 
   it("connects to the hosts it is given in turn", async () => {
-    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000 });
+    const watchdog = new SocketWatchdog({ deadAfterMs: 1_000, unboundedRunning: () => false });
     const socket = watchdog.open({ host: ["127.0.0.1"], port: [port] });
     await new Promise((resolve) => socket.once("connect", resolve));
     expect(socket.remotePort).toBe(port);
