@@ -180,6 +180,23 @@ const ROWS: Row[] = [
     over: { http: { codes: ["BAD_REQUEST"], audit: [] } },
   },
   {
+    name: "the call ended by its patient (the consultation's doctor only)",
+    who: "patient",
+    operation: { query: "mutation ($id: ID!) { endConsultation(consultationId: $id) { id } }", variables: { id: "<c3>" } },
+    codes: ["FORBIDDEN"],
+    audit: ["consultation.end denied <c3>"],
+  },
+  {
+    name: "a prescription written by the consultation's patient (its doctor only)",
+    who: "patient",
+    operation: {
+      query: "mutation ($input: CreatePrescriptionInput!) { createPrescription(input: $input) { id } }",
+      variables: { input: { consultationId: "<c3>", medications: [{ name: "Amoxicillin", dosage: "500 mg", frequency: "3x daily", durationDays: 7 }] } },
+    },
+    codes: ["FORBIDDEN"],
+    audit: ["prescription.create denied <c3>"],
+  },
+  {
     name: "running late, announced by the consultation's doctor",
     who: "doctor",
     operation: { query: "mutation ($id: ID!) { announceDelay(consultationId: $id, minutes: 10) { id runningLate { minutes } } }", variables: { id: "<c3>" } },
