@@ -9,14 +9,25 @@ import { startTestApi, type TestApi } from "../support/api.js";
 import { startHms } from "../support/hms-env.js";
 import type { HmsStandIn } from "../support/hms-stand-in.js";
 import { frontDeskScene } from "../support/frontdesk-scene.js";
-import { createCareTeamWithRoom } from "../support/builders.js";
+import { createCareTeamWithRoom, createConsultation } from "../support/builders.js";
 import { scriptedCall } from "../support/call-script.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { eq } from "drizzle-orm";
+import { appointments } from "../../src/db/schema.js";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 let test: TestDatabase;
 let api: TestApi;
 let hms: HmsStandIn;
+
+/**
+ * A browser context whose local time is `hour` o'clock now, whatever the hour the test runs at
+ * (a whole-hour Etc/GMT zone): "today" on the page is then the same for every run.
+ */
+function zoneAt(hour: number): string {
+  const offset = ((hour - new Date().getUTCHours() + 36) % 24) - 12; // -12..+11, local = UTC + offset
+  return offset === 0 ? "Etc/GMT" : offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`; // Etc/GMT signs are inverted
+}
 
 describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no chromium; .ci/run installs Debian's chromium)"}`, () => {
   let browser: import("playwright-core").Browser;
@@ -112,7 +123,8 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
 
   it("shows a doctor the front desk: who waits (longest first), running late, no-shows, call quality, why a side left; readable at 800 px", async () => {
     const scene = await frontDeskScene(test, api);
-    const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    // Midday on the page, so the scene (booked up to 20 min ago) is today's at any hour the test runs.
+    const page = await (await browser.newContext({ viewport: { width: 800, height: 900 }, timezoneId: zoneAt(12) })).newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.clock.install(); // the page's clock, moved by hand below (the waiting minutes tick)
@@ -145,6 +157,20 @@ describe.skipIf(!CHROMIUM)(`the live dashboard${CHROMIUM ? "" : " (skipped: no c
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
     await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT ?? `${process.env.TMPDIR ?? "/tmp"}/dashboard-frontdesk.png`, fullPage: true });
     expect(errors).toEqual([]);
+  }, 60_000);
+
+  it("keeps a call booked before midnight on the page after it, and not one from before the shift", async () => {
+    const running = await createCareTeamWithRoom(test.database.db);
+    await test.database.db.update(appointments).set({ scheduledAt: new Date(Date.now() - 3 * 3_600_000) }).where(eq(appointments.id, running.appointment.id));
+    const earlier = await createConsultation(test.database.db, { doctorId: running.doctor.doctor.id, patientId: running.patient.patient.id, scheduledAt: new Date(Date.now() - 7 * 3_600_000) });
+    // 01:xx on the page: the first was booked at 22:xx yesterday (within the six-hour shift), the other at 18:xx.
+    const page = await (await browser.newContext({ timezoneId: zoneAt(1) })).newPage();
+    await page.goto(`${api.url}/dashboard`);
+    await page.fill("#token", await api.tokenFor(running.doctor.user.id));
+    await page.click("button[type=submit]");
+    await page.locator(`tr[data-id="${running.consultation.id}"]`).waitFor({ timeout: 10_000 });
+    // Both come from the same page query: the first shown means the answer is in.
+    expect(await page.locator(`tr[data-id="${earlier.consultation.id}"]`).count()).toBe(0);
   }, 60_000);
 
   it("is off in production unless DASHBOARD_ENABLED", async () => {

@@ -1,4 +1,4 @@
-// The live dashboard: today's consultations over HTTP, then every change over graphql-ws
+// The live dashboard: the shift's consultations (today, and at least the last six hours) over HTTP, then every change over graphql-ws
 // (myConsultationEvents) from the page's liveCursor, resuming after the last event seen when
 // the connection drops. Where WebSockets never connect (proxies that strip Upgrade), it
 // falls back to Server-Sent Events (/graphql/stream). No framework.
@@ -16,6 +16,7 @@
   const DESK = `endedAt endReason waiting { role fullName since seconds } runningLate { minutes expectedStartAt }
     noShow { absent waitedSeconds }
     desk: participants { role leftReason leftReasonDetail quality { latest lowest poorShare } }`;
+  const SHIFT_MS = 6 * 3_600_000;
   const state = { token: null, rows: new Map(), lastEventId: null, client: null, fetchedAt: new Map(), overSse: false, wsConnected: false, wsFailures: 0 };
   const $ = (id) => document.getElementById(id);
 
@@ -31,8 +32,11 @@
   }
 
   async function loadToday() {
-    const from = new Date(); from.setHours(0, 0, 0, 0);
-    const to = new Date(from.getTime() + 86_400_000);
+    // A desk's shift crosses midnight (telehealth runs at night): today, and at least the last
+    // six hours, so a patient who came at 23:58 is still on the page at 00:03.
+    const dayStart = new Date(); dayStart.setHours(0, 0, 0, 0);
+    const from = new Date(Math.min(dayStart.getTime(), Date.now() - SHIFT_MS));
+    const to = new Date(dayStart.getTime() + 86_400_000);
     const filter = { from: from.toISOString(), to: to.toISOString() };
     const data = await gql(`query Today($filter: ConsultationFilter) { consultations(filter: $filter, first: 100) { edges { node { ${CARD} } } liveCursor } }`, { filter });
     for (const { node } of data.consultations.edges) remember(node);
