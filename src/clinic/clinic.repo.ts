@@ -5,6 +5,7 @@
 import { eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { anyOf } from "../db/batch-sql.js";
+import { builtOnce } from "../db/built-once.js";
 import type { Db } from "../db/client.js";
 import { appointments, doctors, patients, users } from "../db/schema.js";
 import type { AppointmentRecord, DoctorRecord, PatientRecord, UserRecord } from "./clinic.model.js";
@@ -19,22 +20,10 @@ export const doctorColumns = { id: doctors.id, userId: doctors.userId, fullName:
 export const patientColumns = { id: patients.id, userId: patients.userId, fullName: patientUsers.fullName };
 
 export class ClinicRepo {
-  /** Built once: every authenticated request runs it. */
-  readonly #findUser;
-
-  constructor(private readonly db: Db) {
-    this.#findUser = db
-      .select({ id: users.id, fullName: users.fullName, role: users.role, doctorId: doctors.id, patientId: patients.id })
-      .from(users)
-      .leftJoin(doctors, eq(doctors.userId, users.id))
-      .leftJoin(patients, eq(patients.userId, users.id))
-      .where(eq(users.id, sql.placeholder("userId")))
-      .limit(1)
-      .prepare("find_user");
-  }
+  constructor(private readonly db: Db) {}
 
   async findUser(userId: string): Promise<UserRecord | null> {
-    const [row] = await this.#findUser.execute({ userId });
+    const [row] = await findUserStatement(this.db).execute({ userId });
     return row ?? null;
   }
 
@@ -70,3 +59,12 @@ export const appointmentColumns = {
   status: appointments.status,
   reason: appointments.reason,
 };
+
+/** Built once (db/built-once.ts): every authenticated request runs it, and every unit of work makes a ClinicRepo. */
+const findUserStatement = builtOnce("find_user", (db) => db
+  .select({ id: users.id, fullName: users.fullName, role: users.role, doctorId: doctors.id, patientId: patients.id })
+  .from(users)
+  .leftJoin(doctors, eq(doctors.userId, users.id))
+  .leftJoin(patients, eq(patients.userId, users.id))
+  .where(eq(users.id, sql.placeholder("userId")))
+  .limit(1));

@@ -9,7 +9,8 @@ import { ownedBy } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AppointmentRecord, AppointmentStatus } from "../clinic/clinic.model.js";
 import { appointmentColumns } from "../clinic/clinic.repo.js";
-import { anyOf } from "../db/batch-sql.js";
+import { anyOfPlaceholder, arrayLiteral } from "../db/batch-sql.js";
+import { builtOnce } from "../db/built-once.js";
 import type { Db } from "../db/client.js";
 import { appointments, consultationClosures, videoConsultations as vc } from "../db/schema.js";
 import type { ConsultationRecord, ConsultationStatus } from "./consultation.model.js";
@@ -79,17 +80,7 @@ export class ConsultationWriteRepo {
    * when called (statements sent after it on the transaction run with the rows locked).
    */
   async lockByIds(ids: readonly string[]): Promise<Array<ConsultationRecord & { endedByCall: boolean; closureCause: string | null }>> {
-    return await this.db
-      .select({
-        ...consultationColumns,
-        endedByCall: sql<boolean>`coalesce(${consultationClosures.outcome} = 'completed' and ${consultationClosures.closedByUserId} is null, false)`,
-        closureCause: consultationClosures.cause,
-      })
-      .from(vc)
-      .leftJoin(consultationClosures, eq(consultationClosures.consultationId, vc.id))
-      .where(anyOf(vc.id, ids))
-      .orderBy(asc(vc.id))
-      .for("update", { of: vc });
+    return await lockStatement(this.db).execute({ ids: arrayLiteral(ids) });
   }
 
   /** New times for a call that started, as its facts say (CAS on the status: times never move it). */
@@ -166,3 +157,16 @@ export function consultationIdFor(appointmentId: string): string {
   const hex = hash.subarray(0, 16).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** The apply's lock on a batch's consultations, built once (db/built-once.ts): every batch of webhooks takes it. */
+const lockStatement = builtOnce("lock_consultations", (db) => db
+  .select({
+    ...consultationColumns,
+    endedByCall: sql<boolean>`coalesce(${consultationClosures.outcome} = 'completed' and ${consultationClosures.closedByUserId} is null, false)`,
+    closureCause: consultationClosures.cause,
+  })
+  .from(vc)
+  .leftJoin(consultationClosures, eq(consultationClosures.consultationId, vc.id))
+  .where(anyOfPlaceholder(vc.id, "ids"))
+  .orderBy(asc(vc.id))
+  .for("update", { of: vc }));

@@ -10,7 +10,8 @@ import type { SelectedFields } from "drizzle-orm/pg-core";
 import { listScope, ownedBy } from "../access/access-policy.js";
 import type { Viewer } from "../auth/viewer.js";
 import { appointmentColumns, doctorColumns, doctorUsers, patientColumns, patientUsers } from "../clinic/clinic.repo.js";
-import { anyOf, arrayLiteral, packedRows, packedValue, packing, type Packing } from "../db/batch-sql.js";
+import { anyOf, anyOfPlaceholder, arrayLiteral, packedRows, packedValue, packing, type Packing } from "../db/batch-sql.js";
+import { builtOnce } from "../db/built-once.js";
 import type { Db } from "../db/client.js";
 import { exactTime } from "../db/exact-time.js";
 import type { AppointmentRecord, DoctorRecord, PatientRecord } from "../clinic/clinic.model.js";
@@ -152,9 +153,12 @@ export class ConsultationRepo {
    * records reached through something the caller was authorized for (live events).
    */
   rowsByIds(ids: readonly string[]): Promise<ConsultationListRow[]> {
-    return listRows(this.db).where(anyOf(vc.id, ids)) as unknown as Promise<ConsultationListRow[]>;
+    return rowsByIdsStatement(this.db).execute({ ids: arrayLiteral(ids) }) as unknown as Promise<ConsultationListRow[]>;
   }
 }
+
+/** Built once (db/built-once.ts): every read of the event hub's that carries events prepares them with it. */
+const rowsByIdsStatement = builtOnce("list_rows_by_ids", (db) => listRows(db).where(anyOfPlaceholder(vc.id, "ids")));
 
 /** Whose rows a prepared statement reads: the `owner` placeholder is the doctor's or patient's id. */
 function ownerCondition(owner: ListShape["owner"]): SQL | undefined {

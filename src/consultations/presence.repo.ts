@@ -11,7 +11,8 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { groupBy, mergeBy } from "../kit/collections.js";
-import { anyOf, arrayLiteral, insertRows, setExcluded } from "../db/batch-sql.js";
+import { anyOf, anyOfPlaceholder, arrayLiteral, insertRows, setExcluded } from "../db/batch-sql.js";
+import { builtOnce } from "../db/built-once.js";
 import type { Db } from "../db/client.js";
 import { consultationLive as live, hmsPeerConnections as peers, hmsSessions as sessions, hmsWebhookEvents as inbox } from "../db/schema.js";
 import type { ConnectionFact, Side, Timeline } from "./presence.js";
@@ -119,26 +120,13 @@ export class PeerFactsRepo {
   }
 
   async connectionsOfMany(consultationIds: readonly string[]): Promise<Map<string, Connection[]>> {
-    const rows = await this.db
-      .select({
-        consultationId: peers.consultationId, peerId: peers.peerId, side: peers.side, userId: peers.userId, sessionId: peers.sessionId,
-        joinedAt: peers.joinedAt, joinedInferred: peers.joinedInferred,
-        leftAt: peers.leftAt, leftInferred: peers.leftInferred, leftReason: peers.leftReason,
-      })
-      .from(peers)
-      .where(anyOf(peers.consultationId, consultationIds));
+    const rows = await connectionsStatement(this.db).execute({ ids: arrayLiteral(consultationIds) });
     return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...connection }) => connection);
   }
 
   /** Session stops and room ends, per consultation (moments after which nobody of that session was in the room), the room ends also apart. */
   async sessionEndsOfMany(consultationIds: readonly string[]): Promise<Map<string, SessionEnds>> {
-    const rows = await this.db
-      .select({
-        consultationId: sessions.consultationId, stoppedAt: sessions.stoppedAt, roomEndedAt: sessions.roomEndedAt,
-        roomEndReason: sessions.roomEndReason, roomEndedBy: sessions.roomEndedBy,
-      })
-      .from(sessions)
-      .where(anyOf(sessions.consultationId, consultationIds));
+    const rows = await sessionEndsStatement(this.db).execute({ ids: arrayLiteral(consultationIds) });
     const grouped = groupBy(rows, (r) => r.consultationId, (r) => r);
     return new Map([...grouped].map(([id, list]) => [id, {
       closes: list.flatMap((r) => [r.stoppedAt, r.roomEndedAt].filter((d): d is Date => d !== null)),
@@ -154,12 +142,7 @@ export class PeerFactsRepo {
    */
   async lastDeliveriesOfMany(roomIds: readonly string[]): Promise<Map<string, Date>> {
     if (roomIds.length === 0) return new Map();
-    const rows = await this.db
-      .select({
-        roomId: sql<string>`r.room_id`,
-        at: sql<Date | null>`(select max(${inbox.receivedAt}) from ${inbox} where ${inbox.roomId} = r.room_id)`.mapWith(inbox.receivedAt),
-      })
-      .from(sql`unnest(${arrayLiteral(roomIds)}::text[]) as r(room_id)`);
+    const rows = await lastDeliveriesStatement(this.db).execute({ roomIds: arrayLiteral(roomIds) });
     return new Map(rows.flatMap((r) => (r.at ? [[r.roomId, r.at] as const] : [])));
   }
 }
@@ -247,3 +230,18 @@ export class LiveStateRepo {
     return this.db.select().from(live).where(anyOf(live.consultationId, ids));
   }
 }
+
+// The apply's reads, built once (db/built-once.ts): every batch of webhooks runs each of them.
+const connectionsStatement = builtOnce("peer_connections_of", (db) => db
+  .select({ consultationId: peers.consultationId, peerId: peers.peerId, side: peers.side, userId: peers.userId, sessionId: peers.sessionId, joinedAt: peers.joinedAt,
+    joinedInferred: peers.joinedInferred, leftAt: peers.leftAt, leftInferred: peers.leftInferred, leftReason: peers.leftReason })
+  .from(peers).where(anyOfPlaceholder(peers.consultationId, "ids")));
+const sessionEndsStatement = builtOnce("session_ends_of", (db) => db
+  .select({ consultationId: sessions.consultationId, stoppedAt: sessions.stoppedAt, roomEndedAt: sessions.roomEndedAt, roomEndReason: sessions.roomEndReason, roomEndedBy: sessions.roomEndedBy })
+  .from(sessions).where(anyOfPlaceholder(sessions.consultationId, "ids")));
+const lastDeliveriesStatement = builtOnce("last_deliveries_of", (db) => db
+  .select({
+    roomId: sql<string>`r.room_id`,
+    at: sql<Date | null>`(select max(${inbox.receivedAt}) from ${inbox} where ${inbox.roomId} = r.room_id)`.mapWith(inbox.receivedAt),
+  })
+  .from(sql`unnest(${sql.placeholder("roomIds")}::text[]) as r(room_id)`));

@@ -13,6 +13,11 @@ export function anyOf(column: PgColumn, values: readonly string[]): SQL {
   return sql`${column} = any(${arrayLiteral(values)}::${sql.raw(column.getSQLType())}[])`;
 }
 
+/** `anyOf` for a statement built once (built-once.ts): the list is the placeholder `name`, given as `arrayLiteral(values)`. */
+export function anyOfPlaceholder(column: PgColumn, name: string): SQL {
+  return sql`${column} = any(${sql.placeholder(name)}::${sql.raw(column.getSQLType())}[])`;
+}
+
 /** A PostgreSQL array literal of quoted elements (`{"a","b"}`). */
 export function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;

@@ -8,7 +8,8 @@
  */
 import { and, asc, eq, getTableColumns, gt, type SQL, sql } from "drizzle-orm";
 import { onTimeline, retraction, timelineOrder } from "../consultations/timeline-rows.js";
-import { anyOf, insertRows, packed } from "../db/batch-sql.js";
+import { anyOfPlaceholder, arrayLiteral, insertRows, packed } from "../db/batch-sql.js";
+import { builtOnce } from "../db/built-once.js";
 import { groupBy } from "../kit/collections.js";
 import { appendSpan } from "./event-tracing.js";
 import type { Db } from "../db/client.js";
@@ -73,22 +74,14 @@ export class EventLogRepo {
 
   /** What is logged per consultation, as the live projection compares it with the facts. */
   async loggedOfMany(consultationIds: readonly string[]): Promise<Map<string, LoggedEvent[]>> {
-    const rows = await this.db
-      .select({ consultationId: events.consultationId, id: events.id, type: events.type, dedupeKey: events.dedupeKey, retractsId: events.retractsId, occurredAt: events.occurredAt, side: events.side, peerId: events.peerId, joinedAt: events.joinedAt, leftReason: events.leftReason, leaveCause: events.leaveCause })
-      .from(events)
-      .where(anyOf(events.consultationId, consultationIds));
+    const rows = await loggedStatement(this.db).execute({ ids: arrayLiteral(consultationIds) });
     return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...row }) => row);
   }
 
   /** Events after `afterId` in log order, within `scope`. */
   async after(scope: EventScope, afterId: number, limit: number): Promise<RoutedEvent[]> {
-    const rows = await this.db
-      .select({ event: routedEvent })
-      .from(events)
-      .innerJoin(vc, eq(vc.id, events.consultationId))
-      .where(and(gt(events.id, afterId), scopeCondition(scope)))
-      .orderBy(asc(events.id))
-      .limit(limit);
+    const [kind, scopeId] = scopeKind(scope);
+    const rows = await AFTER[kind](this.db).execute({ afterId, limit, scopeId });
     return rows.map((row) => row.event);
   }
 
@@ -141,4 +134,35 @@ function scopeCondition(scope: EventScope): SQL | undefined {
   if ("doctorId" in scope) return eq(vc.doctorId, scope.doctorId);
   if ("patientId" in scope) return eq(vc.patientId, scope.patientId);
   return undefined;
+}
+
+/** What the apply compares with the facts, built once (db/built-once.ts): every batch of webhooks reads it. */
+const loggedStatement = builtOnce("logged_of", (db) => db
+  .select({ consultationId: events.consultationId, id: events.id, type: events.type, dedupeKey: events.dedupeKey, retractsId: events.retractsId, occurredAt: events.occurredAt, side: events.side, peerId: events.peerId, joinedAt: events.joinedAt, leftReason: events.leftReason, leaveCause: events.leaveCause })
+  .from(events)
+  .where(anyOfPlaceholder(events.consultationId, "ids")));
+
+/** `after` per kind of scope, built once (db/built-once.ts): the hub reads with it on every wake-up, each replay page too. */
+const AFTER = {
+  all: afterStatement("events_after", undefined),
+  consultationId: afterStatement("events_after_of_consultation", eq(events.consultationId, sql.placeholder("scopeId"))),
+  doctorId: afterStatement("events_after_of_doctor", eq(vc.doctorId, sql.placeholder("scopeId"))),
+  patientId: afterStatement("events_after_of_patient", eq(vc.patientId, sql.placeholder("scopeId"))),
+};
+
+function scopeKind(scope: EventScope): [keyof typeof AFTER, string | null] {
+  if ("consultationId" in scope) return ["consultationId", scope.consultationId];
+  if ("doctorId" in scope) return ["doctorId", scope.doctorId];
+  if ("patientId" in scope) return ["patientId", scope.patientId];
+  return ["all", null];
+}
+
+function afterStatement(name: string, scope: SQL | undefined) {
+  return builtOnce(name, (db) => db
+    .select({ event: routedEvent })
+    .from(events)
+    .innerJoin(vc, eq(vc.id, events.consultationId))
+    .where(and(gt(events.id, sql.placeholder("afterId")), scope))
+    .orderBy(asc(events.id))
+    .limit(sql.placeholder("limit")));
 }
