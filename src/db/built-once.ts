@@ -6,8 +6,8 @@
  * query keeps the text but is tied to the handle it was built on, and the webhook path runs
  * on a new transaction every time. So the first handle's prepared query is a template, and
  * another handle's is an object inheriting everything from it (text, parameters, field
- * mapping) but the driver client it runs on: the `client` both drizzle's postgres-js and
- * PGlite prepared queries send through, which is the handle's `session.client`. One
+ * mapping) but the driver client it runs on and the query logger: the `client` and `logger`
+ * both drizzle's postgres-js and PGlite prepared queries use, the handle's session's. One
  * template per driver (tests run both in one process). drizzle has no public way to rebind
  * a prepared query; test/integration/built-once.test.ts pins this one against upgrades.
  */
@@ -15,7 +15,7 @@ import type { Db } from "./client.js";
 
 type Prepared = { execute(values?: Record<string, unknown>): Promise<unknown> };
 type Buildable = { prepare(name: string): Prepared };
-type Session = { client: object; constructor: Function };
+type Session = { client: object; logger: unknown; constructor: Function };
 type Rows<B extends Buildable> = Awaited<ReturnType<ReturnType<B["prepare"]>["execute"]>>;
 
 /**
@@ -40,7 +40,7 @@ export function builtOnce<B extends Buildable>(name: string, build: (db: Db) => 
     let statement = bound.get(session.client);
     if (statement) return statement;
     let prepared = templates.get(session.constructor);
-    if (prepared) prepared = Object.create(prepared, { client: { value: session.client } }) as Prepared;
+    if (prepared) prepared = Object.create(prepared, { client: { value: session.client }, logger: { value: session.logger } }) as Prepared;
     else templates.set(session.constructor, (prepared = build(db).prepare(name)));
     const run = prepared;
     statement = { execute: (values) => ({ then: (onValue, onError) => (run.execute(values) as Promise<Rows<B>>).then(onValue, onError) }) };

@@ -44,21 +44,37 @@ async function checkOn(test: TestDatabase): Promise<void> {
 describe("a statement built once", () => {
   let embedded: TestDatabase;
   let server: TestDatabase | undefined;
+  /** What each handle's own query logger saw. */
+  const logged = { embedded: [] as string[], other: [] as string[], server: [] as string[] };
+  const byEmailRuns = (list: string[]) => list.filter((q) => q.includes('"email" = $1')).length;
   beforeAll(async () => {
-    embedded = await createTestDatabase({ driver: "embedded" });
-    if (!NEEDS_POSTGRES) server = await createTestDatabase({ driver: "postgres" });
+    embedded = await createTestDatabase({ driver: "embedded", onQuery: (q) => logged.embedded.push(q) });
+    if (!NEEDS_POSTGRES) server = await createTestDatabase({ driver: "postgres", onQuery: (q) => logged.server.push(q) });
   });
   afterAll(async () => {
     await embedded?.close();
     await server?.close();
   });
 
-  it("runs on the handle it is given, on PGlite", async () => {
+  it("runs on the handle it is given, on PGlite, and logs to that handle's logger", async () => {
     await checkOn(embedded);
+    expect(byEmailRuns(logged.embedded)).toBe(3);
+    const other = await createTestDatabase({ driver: "embedded", onQuery: (q) => logged.other.push(q) });
+    try {
+      await checkOn(other); // a second database of the same driver: the template is the first's
+    } finally {
+      await other.close();
+    }
+    expect(byEmailRuns(logged.other)).toBe(3);
+    expect(byEmailRuns(logged.embedded)).toBe(3);
   });
 
   it.skipIf(NEEDS_POSTGRES)(`runs on the handle it is given, on PostgreSQL, beside PGlite${NEEDS_POSTGRES}`, async () => {
     await checkOn(server!);
+    const onServer = byEmailRuns(logged.server);
     await checkOn(embedded); // the other driver's template, still its own
+    // Each handle's queries reach its own logger, whichever handle built the template.
+    expect(onServer).toBe(4);
+    expect(byEmailRuns(logged.server)).toBe(4);
   });
 });
