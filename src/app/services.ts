@@ -105,7 +105,7 @@ export function createServices(database: Database, options: ServiceOptions) {
       denials,
       metrics: options.metrics,
       hub: live.hub,
-      findViewer: users.viewerOf,
+      findViewers: users.viewersOf,
       limits: options.streams,
     }),
     commands,

@@ -4,6 +4,8 @@ import { bearerToken, type TokenVerifier } from "./token-verifier.js";
 import type { Viewer } from "./viewer.js";
 
 export type FindViewer = (userId: string) => Promise<Viewer | null>;
+/** FindViewer for many users in one read: each id's Viewer (or null), in the ids' order. */
+export type FindViewers = (userIds: readonly string[]) => Promise<ReadonlyArray<Viewer | null>>;
 
 export type Authentication =
   | { viewer: Viewer; error: null; expiresAt: Date }

@@ -27,6 +27,16 @@ export class ClinicRepo {
     return row ?? null;
   }
 
+  /** `findUser` for many users in one statement (users.id is unique: at most one row each). */
+  findUsers(userIds: readonly string[]): Promise<UserRecord[]> {
+    return this.db
+      .select({ id: users.id, fullName: users.fullName, role: users.role, doctorId: doctors.id, patientId: patients.id })
+      .from(users)
+      .leftJoin(doctors, eq(doctors.userId, users.id))
+      .leftJoin(patients, eq(patients.userId, users.id))
+      .where(anyOf(users.id, userIds));
+  }
+
   doctorsByIds(ids: readonly string[]): Promise<DoctorRecord[]> {
     return this.db
       .select(doctorColumns)

@@ -6,8 +6,7 @@
  */
 import type { VisibleConsultations } from "../consultations/visible-consultations.js";
 import { eventScope, maySee, sameRights } from "../access/access-policy.js";
-import { LRUCache } from "lru-cache";
-import type { FindViewer } from "../auth/authenticate.js";
+import type { FindViewers } from "../auth/authenticate.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { AuditWriter } from "../audit/audit-writer.js";
 import { actorOf, entry } from "../audit/audit.model.js";
@@ -24,6 +23,7 @@ import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js"
 import { eventStream, type StreamOptions } from "./event-stream.js";
 import { preparedEvents, type Prepared } from "./prepared-events.js";
 import { ReplayGate, type ReplayTurns } from "./replay-gate.js";
+import { UserRights } from "./user-rights.js";
 
 /** Who opens a stream: the signed-in viewer, the request's ids (audit) and the token's expiry. */
 export interface StreamCaller {
@@ -48,7 +48,7 @@ export const replayHorizonError = () =>
 export class ConsultationEventsService {
   readonly #gate: ReplayGate;
   /** Each user's current rights as last read, trusted for `recheckMs`. */
-  readonly #rights: LRUCache<string, { viewer: Viewer | null }>;
+  readonly #rights: UserRights;
   readonly #prepare: (events: readonly RoutedEvent[]) => Promise<PreparedEvent[]>;
   readonly #shared: StreamShared;
 
@@ -60,16 +60,12 @@ export class ConsultationEventsService {
       denials: Denials;
       metrics: Metrics;
       hub: () => EventHub;
-      findViewer: FindViewer;
+      findViewers: FindViewers;
       limits: StreamLimits;
     },
   ) {
     this.#gate = new ReplayGate(deps.limits.replayMaxConcurrent, deps.limits.replayMaxConcurrentPerUser);
-    this.#rights = new LRUCache({
-      max: 10_000,
-      ttl: deps.limits.recheckMs,
-      fetchMethod: async (userId) => ({ viewer: await deps.findViewer(userId) }),
-    });
+    this.#rights = new UserRights(deps.findViewers, deps.limits.recheckMs);
     this.#prepare = preparedEvents({ loaders: () => createLoaders(deps.repos), rows: (ids) => deps.repos.consultations.rowsByIds(ids) });
     this.#shared = { audit: deps.audit, metrics: deps.metrics, gate: this.#gate, recheck: (viewer) => this.#recheck(viewer) };
   }
@@ -115,7 +111,7 @@ export class ConsultationEventsService {
     const { viewer, expiresAt } = caller;
     const { audit, metrics } = this.deps;
     const actor = actorOf(viewer, caller);
-    this.#rights.set(viewer.userId, { viewer });
+    this.#rights.remember(viewer);
     audit.enqueue(entry(actor, "subscription.start", subject));
     metrics.subscriptions.inc();
     return eventStream(
@@ -134,10 +130,11 @@ export class ConsultationEventsService {
   /**
    * Ends the stream when the user's row no longer grants what it did at the start: deleted
    * (UNAUTHENTICATED) or another role or doctor/patient link (FORBIDDEN). Read at most once
-   * per `recheckMs` per user, however many streams the user has open.
+   * per `recheckMs` per user, however many streams the user has open (users whose rights go
+   * stale together are re-read together: user-rights.ts).
    */
   async #recheck(started: Viewer): Promise<void> {
-    const current = (await this.#rights.fetch(started.userId))?.viewer ?? null;
+    const current = await this.#rights.current(started.userId);
     if (current === null) throw new AppError("UNAUTHENTICATED", "Unknown user");
     if (!sameRights(started, current)) throw new AppError("FORBIDDEN", "Your access changed: subscribe again");
   }

@@ -182,9 +182,11 @@ describe("statement texts", () => {
   it("do not grow with the number of ids a read or an audit batch carries", async () => {
     const repos = createRepos(test.database.db);
     const ids = rooms.map((t) => t.consultation.id);
+    const userIds = rooms.map((t) => t.doctor.user.id);
     const texts = [];
     for (const size of sizes) {
       const some = ids.slice(0, size);
+      expect((await repos.clinic.findUsers(userIds.slice(0, size))).map((u) => u.id).sort()).toEqual(userIds.slice(0, size).sort());
       texts.push(
         new Set(
           await statementsOf(async () => {
@@ -195,6 +197,7 @@ describe("statement texts", () => {
             await repos.live.byConsultationIds(some);
             await repos.prescriptions.byConsultationIds(some);
             await repos.eventLog.keysOfMany(some);
+            await repos.clinic.findUsers(userIds.slice(0, size));
           }),
         ),
       );
