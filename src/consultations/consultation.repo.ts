@@ -26,20 +26,9 @@ import type {
   TimelineRequest,
 } from "./consultation.model.js";
 import { timelineRows } from "./timeline-rows.js";
+import { consultationColumns, fromListTables, LIST_ROW, listRows } from "./list-rows.js";
 
-export const consultationColumns = {
-  id: vc.id,
-  appointmentId: vc.appointmentId,
-  doctorId: vc.doctorId,
-  patientId: vc.patientId,
-  roomId: vc.roomId,
-  status: vc.status,
-  startedAt: vc.startedAt,
-  endedAt: vc.endedAt,
-  durationSeconds: vc.durationSeconds,
-  createdAt: vc.createdAt,
-  updatedAt: vc.updatedAt,
-};
+export { consultationColumns };
 
 /** A room's consultation and the users behind its two sides. */
 export interface ConsultationMembers extends RoomMembers {
@@ -203,44 +192,4 @@ function prepareList(db: Db, shape: ListShape) {
   return fromListTables(db, { rows: packedRows<ConsultationListRow>(LIST_ROW, order) })
     .where(inArray(vc.id, page))
     .prepare("list_consultations") as unknown as { execute(values: Record<string, unknown>): Promise<Array<{ rows: ConsultationListRow[] | null }>> };
-}
-
-/** The records of a list row, each read as one value: the consultation, its appointment, both sides, the presence projection. */
-const LIST_RECORDS = {
-  consultation: packing<ConsultationRecord>(consultationColumns),
-  appointment: packing<AppointmentRecord>(appointmentColumns),
-  doctor: packing<DoctorRecord>(doctorColumns),
-  patient: packing<PatientRecord>(patientColumns),
-  live: packing<LiveRow | null>(getTableColumns(consultationLive), consultationLive.consultationId),
-};
-const LIST_ROW = { ...LIST_RECORDS, scheduledAtExact: exactTime(appointments.scheduledAt) };
-
-/**
- * A list row's columns and joins: the consultation with its appointment, people and live state,
- * in one statement (and `extra` values of the same row).
- */
-function listRows(db: Db, extra: Record<string, SQL> = {}) {
-  const records = LIST_RECORDS;
-  return fromListTables(db, {
-    consultation: packedValue(records.consultation),
-    appointment: packedValue(records.appointment),
-    doctor: packedValue(records.doctor),
-    patient: packedValue(records.patient),
-    live: packedValue(records.live),
-    scheduledAtExact: LIST_ROW.scheduledAtExact,
-    ...extra,
-  });
-}
-
-/** `fields` of a consultation joined with its appointment, both sides (with their users) and the presence projection. */
-function fromListTables(db: Db, fields: SelectedFields) {
-  return db
-    .select(fields)
-    .from(vc)
-    .innerJoin(appointments, eq(appointments.id, vc.appointmentId))
-    .innerJoin(doctors, eq(doctors.id, vc.doctorId))
-    .innerJoin(doctorUsers, eq(doctorUsers.id, doctors.userId))
-    .innerJoin(patients, eq(patients.id, vc.patientId))
-    .innerJoin(patientUsers, eq(patientUsers.id, patients.userId))
-    .leftJoin(consultationLive, eq(consultationLive.consultationId, vc.id));
 }

@@ -93,14 +93,15 @@ export function packedList<T>(columns: Record<string, PgColumn>, aggregate: (rec
  * parse): `json_agg` of one `json_build_array` per row of `parts` (packed records, decoded as
  * `packing` does, or plain values, kept as read), in `order`. A 50-row page of five records
  * is then one value for the driver to parse and one for drizzle to map, not 300 of each.
- * Aggregates: select it alone, without `group by`.
+ * Aggregates: select it alone, without `group by`; or `around` puts the aggregate in a
+ * statement of its own (a subquery), read as one value of another statement.
  */
-export function packedRows<T extends object>(parts: { [K in keyof T]: Packing<T[K]> | SQL<T[K]> }, order: SQL[]): SQL<T[]> {
+export function packedRows<T extends object>(parts: { [K in keyof T]: Packing<T[K]> | SQL<T[K]> }, order: SQL[], around: (rows: SQL) => SQL = (rows) => rows): SQL<T[]> {
   const entries = Object.entries(parts) as Array<[string, Packing<unknown> | SQL]>;
   const keys = entries.map(([key]) => key);
   const decoders = entries.map(([, part]) => (part instanceof SQL ? null : part.decode));
   const values = entries.map(([, part]) => (part instanceof SQL ? part : part.array));
-  const rows = sql`json_agg(json_build_array(${sql.join(values, sql`, `)}) order by ${sql.join(order, sql`, `)})`;
+  const rows = around(sql`json_agg(json_build_array(${sql.join(values, sql`, `)}) order by ${sql.join(order, sql`, `)})`);
   return rows.mapWith((raw: unknown) =>
     (fromJson<unknown[][] | null>(raw) ?? []).map((list) => {
       const row: Record<string, unknown> = {};

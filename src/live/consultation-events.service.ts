@@ -49,7 +49,7 @@ export class ConsultationEventsService {
   readonly #gate: ReplayGate;
   /** Each user's current rights as last read, trusted for `recheckMs`. */
   readonly #rights: UserRights;
-  readonly #prepare: (events: readonly RoutedEvent[]) => Promise<PreparedEvent[]>;
+  readonly #prepare: StreamOptions<PreparedEvent>["prepare"];
   readonly #shared: StreamShared;
 
   constructor(
@@ -166,7 +166,7 @@ interface StreamFacts {
 class SubscriptionStream implements StreamOptions<PreparedEvent> {
   readonly hub: EventHub;
   readonly log: EventLogRepo;
-  readonly prepare: (events: readonly RoutedEvent[]) => Promise<PreparedEvent[]>;
+  readonly prepare: StreamOptions<PreparedEvent>["prepare"];
   readonly scope: EventScope;
   readonly afterId: number | null;
 

@@ -11,14 +11,16 @@ import type { Database } from "../db/client.js";
 import type { Logger } from "../kit/logger.js";
 import { EVENTS_CHANNEL, EventLogRepo, type EventScope, type RoutedEvent } from "./event-log.repo.js";
 import { receiveSpans } from "./event-tracing.js";
+import type { ConsultationListRow } from "../consultations/consultation.model.js";
 
 /**
  * `events`: the read's events in the listener's scope. `read`: every event of the read that
  * some listener here gets, in log order, the same array for all of them: what a listener
  * loads for its events it can load for all of `read` in one batch, shared by every listener
- * (prepared-events.ts), instead of one batch per scope.
+ * (prepared-events.ts), instead of one batch per scope. `rows`: the list rows of the read's
+ * consultations, read in the same statement as the events (so that batch needs no query).
  */
-export type BatchListener = (events: readonly RoutedEvent[], read: readonly RoutedEvent[]) => void;
+export type BatchListener = (events: readonly RoutedEvent[], read: readonly RoutedEvent[], rows: readonly ConsultationListRow[]) => void;
 
 const BATCH = 500;
 
@@ -88,7 +90,7 @@ export class EventHub {
 
   async #drain(): Promise<void> {
     for (;;) {
-      const batch = await this.#repo.after({ all: true }, this.#lastId, BATCH);
+      const { events: batch, rows } = await this.#repo.afterWithRows(this.#lastId, BATCH);
       if (batch.length === 0) return;
       this.#lastId = batch.at(-1)!.id;
       const { routed, read } = this.#route(batch);
@@ -96,7 +98,7 @@ export class EventHub {
       for (const [key, events] of routed) {
         for (const listener of this.#listeners.get(key) ?? []) {
           try {
-            listener(events, read);
+            listener(events, read, rows);
           } catch (error) {
             this.logger.error({ errorClass: (error as Error).name }, "event listener failed");
           }

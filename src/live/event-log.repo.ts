@@ -8,8 +8,11 @@
  */
 import { and, asc, eq, getTableColumns, gt, type SQL, sql } from "drizzle-orm";
 import { onTimeline, retraction, timelineOrder } from "../consultations/timeline-rows.js";
-import { anyOfPlaceholder, arrayLiteral, insertRows, packed } from "../db/batch-sql.js";
+import { anyOfPlaceholder, arrayLiteral, insertRows, packed, packedList } from "../db/batch-sql.js";
+import { listRowsOf } from "../consultations/list-rows.js";
+import type { ConsultationListRow } from "../consultations/consultation.model.js";
 import { builtOnce } from "../db/built-once.js";
+import type { SelectedFields } from "drizzle-orm/pg-core";
 import { groupBy } from "../kit/collections.js";
 import { appendSpan } from "./event-tracing.js";
 import type { Db } from "../db/client.js";
@@ -42,7 +45,8 @@ const EVENT_KEYS = [
 ] as const satisfies ReadonlyArray<keyof NewEvent>;
 
 /** A routed event as one packed value per row: replays and the hub read thousands of rows at a time. */
-const routedEvent = packed<RoutedEvent>({ ...getTableColumns(events), doctorId: vc.doctorId, patientId: vc.patientId });
+const ROUTED_COLUMNS = { ...getTableColumns(events), doctorId: vc.doctorId, patientId: vc.patientId };
+const routedEvent = packed<RoutedEvent>(ROUTED_COLUMNS);
 
 export class EventLogRepo {
   constructor(private readonly db: Db) {}
@@ -76,6 +80,15 @@ export class EventLogRepo {
   async loggedOfMany(consultationIds: readonly string[]): Promise<Map<string, LoggedEvent[]>> {
     const rows = await loggedStatement(this.db).execute({ ids: arrayLiteral(consultationIds) });
     return groupBy(rows, (r) => r.consultationId, ({ consultationId: _, ...row }) => row);
+  }
+
+  /**
+   * The events after `afterId` in log order and the list rows of their consultations (what
+   * their fields resolve from), in one statement: the hub's read, one round trip per wake-up.
+   */
+  async afterWithRows(afterId: number, limit: number): Promise<{ events: RoutedEvent[]; rows: ConsultationListRow[] }> {
+    const [read] = await EVENTS_WITH_ROWS(this.db).execute({ afterId, limit });
+    return { events: read?.events ?? [], rows: read?.rows ?? [] };
   }
 
   /** Events after `afterId` in log order, within `scope`. */
@@ -166,3 +179,14 @@ function afterStatement(name: string, scope: SQL | undefined) {
     .orderBy(asc(events.id))
     .limit(sql.placeholder("limit")));
 }
+
+/** `afterWithRows`: the range once per use (the same text, one snapshot), the rows of its consultations beside it. */
+const EVENTS_WITH_ROWS = builtOnce("events_with_rows_after", (db) => {
+  const inRange = (fields: SelectedFields) =>
+    db.select(fields).from(events).innerJoin(vc, eq(vc.id, events.consultationId))
+      .where(gt(events.id, sql.placeholder("afterId"))).orderBy(asc(events.id)).limit(sql.placeholder("limit"));
+  const list = (record: SQL) => sql`(select json_agg(x.e order by x.id) from (${inRange({ id: events.id, e: record.as("e") })}) x)`;
+  return db
+    .select({ events: packedList<RoutedEvent>(ROUTED_COLUMNS, list), rows: listRowsOf(db, inRange({ id: events.consultationId })) })
+    .from(sql`(values (1)) as one (x)`);
+});

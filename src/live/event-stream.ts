@@ -14,6 +14,7 @@ import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/pr
 import type { EventHub } from "./event-hub.js";
 import type { EventLogRepo, EventScope, RoutedEvent } from "./event-log.repo.js";
 import { HandOver } from "./hand-over.js";
+import type { ConsultationListRow } from "../consultations/consultation.model.js";
 import { pushSpans } from "./event-tracing.js";
 import { nextReplayPage, type Admission, type ReplayTurns } from "./replay-gate.js";
 
@@ -32,7 +33,7 @@ export interface StreamOptions<T extends RoutedEvent> {
    * one batch loads it for every stream (see BatchListener); nothing of it is sent here
    * but this stream's own events.
    */
-  prepare: (events: readonly RoutedEvent[]) => Promise<T[]>;
+  prepare: (events: readonly RoutedEvent[], rows?: readonly ConsultationListRow[]) => Promise<T[]>;
   /**
    * Runs before each batch is sent; what it throws ends the stream with that error (for
    * example: the user's rights changed). Other failures end the stream quietly.
@@ -87,8 +88,8 @@ class StreamRun<T extends RoutedEvent> extends HandOver<T> {
 
   async run(): Promise<void> {
     // The live feed is joined before the replay reads, so nothing falls between them.
-    const unsubscribe = this.options.hub.subscribe(this.options.scope, (events, read) => {
-      this.options.prepare(read).catch(() => undefined); // a failure is retried by `#send`
+    const unsubscribe = this.options.hub.subscribe(this.options.scope, (events, read, rows) => {
+      this.options.prepare(read, rows).catch(() => undefined); // a failure is retried by `#send`
       this.#queued.push(...events);
       this.#wake?.();
     });

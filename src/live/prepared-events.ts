@@ -20,16 +20,16 @@ export interface PrepareSources {
 }
 
 /** A `prepare` function with its own shared cache (one per service, never module-wide). */
-export function preparedEvents(sources: PrepareSources): (events: readonly RoutedEvent[]) => Promise<Prepared[]> {
+export function preparedEvents(sources: PrepareSources): (events: readonly RoutedEvent[], rows?: readonly ConsultationListRow[]) => Promise<Prepared[]> {
   const batches = new WeakMap<readonly RoutedEvent[], Promise<Prepared[]>>();
   /** Each event's batch and place in it, for a subscriber handed the same events in another list. */
   const placed = new WeakMap<RoutedEvent, { batch: Promise<Prepared[]>; index: number }>();
-  return (events) => {
+  return (events, rows) => {
     const known = batches.get(events);
     if (known) return known;
     const places = events.map((e) => placed.get(e));
     if (places.every((p) => p !== undefined)) return Promise.all(places.map((p) => p!.batch.then((all) => all[p!.index]!)));
-    const loading = load(sources, events);
+    const loading = load(sources, events, rows);
     batches.set(events, loading);
     events.forEach((e, index) => placed.set(e, { batch: loading, index }));
     // A failed load (the database away) is forgotten, so the stream's retry loads afresh.
@@ -53,12 +53,15 @@ function distinct<T>(items: readonly T[], key: (item: T) => string | null): stri
 
 /**
  * One statement for the consultations and all their fields' records (the dashboard's list
- * row), primed into fresh loaders; a second only when the events carry prescriptions.
+ * row), primed into fresh loaders, none when `given` holds them all (the hub reads them with
+ * the events); a second only when the events carry prescriptions.
  */
-async function load(sources: PrepareSources, events: readonly RoutedEvent[]): Promise<Prepared[]> {
+async function load(sources: PrepareSources, events: readonly RoutedEvent[], given: readonly ConsultationListRow[] = []): Promise<Prepared[]> {
   const loaders = sources.loaders();
   const ids = distinct(events, (e) => e.consultationId);
-  const rows = await sources.rows(ids);
+  const held = new Set(given.map((r) => r.consultation.id));
+  const missing = ids.filter((id) => !held.has(id));
+  const rows = missing.length > 0 ? [...given, ...(await sources.rows(missing))] : given;
   for (const row of rows) loaders.primeRow(row);
   const found = new Set(rows.map((r) => r.consultation.id));
   for (const id of ids) if (!found.has(id)) loaders.consultation.prime(id, null);
