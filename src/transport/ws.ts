@@ -102,6 +102,10 @@ function refuse(ctx: SocketContext, error: GraphQLError): false {
   return false;
 }
 
+function closeExpired(socket: ServedSocket["socket"]): void {
+  socket.close(CLOSE_FORBIDDEN, "Token expired");
+}
+
 /**
  * Who may hold a socket: a valid token, one of the user's socket slots (held by the socket's
  * `connection` until it closes, released by socket-server.ts on the socket's own close
@@ -127,7 +131,7 @@ class SocketAdmission {
     }
     ctx.extra.requestId = randomUUID();
     const ms = auth.expiresAt.getTime() - Date.now();
-    ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, "Token expired"), Math.min(ms, 2 ** 31 - 1));
+    ctx.extra.expiryTimer = setTimeout(closeExpired, Math.min(ms, 2 ** 31 - 1), ctx.extra.socket);
     ctx.extra.expiryTimer.unref();
     return true;
   }
