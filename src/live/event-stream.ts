@@ -94,7 +94,17 @@ class StreamRun<T extends RoutedEvent> extends HandOver<T> {
     });
     try {
       if (this.options.afterId !== null) await this.#replay();
-      await this.#live();
+      // Live, in this frame rather than an async method's own: an idle stream waits here for
+      // as long as its socket is open, and a second suspended frame would be held all that time.
+      while (!this.stopped) {
+        if (this.#queued.length > 0) {
+          await this.#send(this.#queued.splice(0));
+          continue;
+        }
+        // Woken by new events or by stop (one waiter at a time, none left behind on `stop`).
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = null;
+      }
     } catch {
       this.stop(this.#endWith);
     } finally {
@@ -145,18 +155,6 @@ class StreamRun<T extends RoutedEvent> extends HandOver<T> {
     const page = await withRetry(() => log.after(scope, afterId, limit), () => this.stopped);
     if (page.length > 0) prepare(page).catch(() => undefined); // a failure is retried by `#send`
     return page;
-  }
-
-  async #live(): Promise<void> {
-    while (!this.stopped) {
-      if (this.#queued.length > 0) {
-        await this.#send(this.#queued.splice(0));
-        continue;
-      }
-      // Woken by new events or by stop (one waiter at a time, none left behind on `stop`).
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = null;
-    }
   }
 
   /** Sends events in order, skipping what was sent; stops the stream when one is refused. */
