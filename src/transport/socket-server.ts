@@ -11,9 +11,12 @@
  *
  * Keep-alive: every `pingIntervalMs` a ping (and the codec's keep-alive frame, if any); a socket
  * that has not answered the previous ping is terminated, as `useServer` does; 0 sends nothing.
+ * The connection-init timeout (4408) is graphql-ws's, timed here so its timer goes once the init
+ * is in (graphql-ws's stays referenced while the socket is open). An idle socket holds one record
+ * (ServedSocket) and no closure of its own: thousands stay open for hours.
  */
 import type { IncomingMessage } from "node:http";
-import { CloseCode, makeServer, type ServerOptions } from "graphql-ws";
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ServerOptions } from "graphql-ws";
 import type { RawData, WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../kit/logger.js";
 import type { Connection } from "./request-pipeline.js";
@@ -71,11 +74,22 @@ export function serveSockets<P extends Record<string, unknown>, E extends Socket
   wsServer: WebSocketServer,
   serving: SocketServerOptions,
 ): SocketServer {
-  const server = makeServer(options);
+  const { connectionInitWaitTimeout: initMs = 3_000, onConnect } = options;
+  const server = makeServer<P, E>({
+    ...options,
+    connectionInitWaitTimeout: 0,
+    onConnect: (ctx) => {
+      SERVED.get(ctx.extra.socket)?.initialised();
+      return onConnect?.(ctx);
+    },
+  });
   wsServer.on("connection", (socket: WebSocket, request: IncomingMessage) => {
     const connection = serving.connection();
     const served = new ServedSocket(socket, request.socket, serving.codec(socket), serving, connection);
     SERVED.set(socket, served);
+    if (served.protocol === GRAPHQL_TRANSPORT_WS_PROTOCOL && initMs > 0 && Number.isFinite(initMs)) {
+      served.initWait = setTimeout(initTimedOut, initMs, socket);
+    }
     served.closed = server.opened(served, { socket, clientIp: serving.clientIp(request), connection } as E);
     const intervalMs = serving.pingIntervalMs;
     if (intervalMs > 0 && Number.isFinite(intervalMs)) {
@@ -93,11 +107,7 @@ export function serveSockets<P extends Record<string, unknown>, E extends Socket
   };
 }
 
-/**
- * Each open socket's state. The listeners and the keep-alive tick are shared functions that
- * find it here, and it is itself the socket graphql-ws writes to (its methods on the
- * prototype): an idle socket holds this one object where it held a dozen closures.
- */
+/** Each open socket's record: the listeners and the keep-alive tick are shared functions that find it here. It is the socket graphql-ws writes to. */
 const SERVED = new WeakMap<WebSocket, ServedSocket>();
 
 class ServedSocket {
@@ -105,6 +115,8 @@ class ServedSocket {
   /** graphql-ws's clean-up, called once the socket has closed. */
   closed: ((code: number, reason: string) => Promise<void>) | null = null;
   keepAlive: NodeJS.Timeout | null = null;
+  /** Until `connection_init` comes in. */
+  initWait: NodeJS.Timeout | null = null;
   awaitingPong = false;
   /** A client that took nothing for STALLED_MS: sends no longer wait for it. */
   stalled = false;
@@ -129,6 +141,11 @@ class ServedSocket {
     await flushed;
   }
 
+  initialised(): void {
+    if (this.initWait) clearTimeout(this.initWait);
+    this.initWait = null;
+  }
+
   close(code?: number, reason?: string): void {
     this.socket.close(code, reason);
   }
@@ -138,11 +155,7 @@ class ServedSocket {
     this.socket.on("message", onMessage);
   }
 
-  /**
-   * Hands a message to graphql-ws. Not awaited here: a subscription's message stays pending
-   * for as long as the subscription runs, and an async listener would keep the message's raw
-   * bytes (and its own frame) alive all that time.
-   */
+  /** Not awaited: a subscribe message is pending while its subscription runs, and an async listener would keep its raw bytes all that time. */
   received(raw: RawData): void {
     let handled: Promise<void>;
     try {
@@ -200,7 +213,12 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   // the first that throws): the slot is free whatever happens there.
   served.connection.close();
   if (served.keepAlive) clearInterval(served.keepAlive);
+  served.initialised();
   void served.closed?.(code, String(reason));
+}
+
+function initTimedOut(socket: WebSocket): void {
+  socket.close(CloseCode.ConnectionInitialisationTimeout, "Connection initialisation timeout");
 }
 
 function onPong(this: WebSocket): void {
@@ -222,15 +240,7 @@ function keepAliveTick(served: ServedSocket): void {
   if (frame) served.write(frame);
 }
 
-/**
- * Past this many bytes unread (or a quarter of the cap, if less) a send waits for its frame to
- * reach the network, so a replay goes at the client's pace instead of piling up ahead of it
- * (and being cut at the cap).
- */
+/** Past this many bytes unread (or a quarter of the cap, if less) a send waits for its frame to reach the network, so a replay goes at the client's pace instead of piling up ahead of it (and being cut at the cap). */
 const BACKPRESSURE_BYTES = 64 * 1024;
-/**
- * A client that takes no frame at all for this long has stopped reading: sends stop waiting
- * for it, so what it leaves unread grows to the cap and it is closed (4413), instead of its
- * events queueing in the stream where no cap sees them.
- */
+/** A client that takes no frame at all for this long has stopped reading: sends stop waiting for it, so what it leaves unread grows to the cap and it is closed (4413), instead of its events queueing in the stream where no cap sees them. */
 const STALLED_MS = 5_000;
