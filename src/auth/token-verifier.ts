@@ -5,6 +5,7 @@
  * refused (an `at+jwt`, `dpop+jwt` or logout token is not ours to accept), and no token may
  * live longer than `maxLifetimeSeconds`.
  */
+import { webcrypto } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
 import { LRUCache } from "lru-cache";
 import { unauthenticated } from "../kit/errors.js";
@@ -41,8 +42,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
   let verify: (token: string) => ReturnType<typeof jwtVerify>;
   if (options.jwtSecret) {
-    const key = new TextEncoder().encode(options.jwtSecret);
-    verify = (token) => jwtVerify(token, key, { ...verifyOptions, algorithms: ["HS256"] });
+    const key = hmacKey(options.jwtSecret); // once: given the bytes, jose imports a key per token
+    verify = async (token) => jwtVerify(token, await key, { ...verifyOptions, algorithms: ["HS256"] });
   } else if (options.jwksUrl) {
     const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl));
     verify = (token) => jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
@@ -90,6 +91,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (payload.exp! - issuedAt > options.maxLifetimeSeconds) throw unauthenticated("Token lifetime too long");
     return { subject: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
   }
+}
+
+/** The HS256 verification key, as jose would import it from the secret's bytes for each token. */
+function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
+  const key = webcrypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  key.catch(() => undefined); // a key that cannot be imported fails each verification, as jose's import would
+  return key;
 }
 
 /** jose's JWKS fetch timed out or failed (its errors carry a code; a network failure is a TypeError). */

@@ -41,21 +41,52 @@ export function createContext(input: {
   services: Services;
   lastEventId?: string | null;
 }): GraphQLContext {
-  // Loaders are made on first use: a subscription's context never uses its own (each event
-  // brings loaders holding its data), and 5,000 idle sockets would hold 5,000 sets of them.
-  let loaders: Loaders | undefined;
-  return {
-    ...input,
-    get loaders() {
-      return (loaders ??= input.services.loaders());
-    },
-    set loaders(value) {
-      loaders = value;
-    },
-    visible: input.auth.viewer ? input.services.visibleTo(input.auth.viewer) : null,
-    reads: new Map(),
-    logPosition: input.services.consultationEvents.logPosition(),
-  };
+  return new RequestContext(input);
+}
+
+/**
+ * The context as a class: its accessors live once on the prototype, where an object literal's
+ * getter and setter were two closures (and the input they closed over) per context, which a
+ * subscription keeps for as long as its socket is open. Its fields are plain properties, so a
+ * copy (Apollo's `Object.assign(Object.create(prototype), context)`) behaves the same.
+ */
+class RequestContext implements GraphQLContext {
+  readonly requestId: string;
+  readonly clientIp: string | null;
+  readonly auth: Authentication;
+  readonly services: Services;
+  readonly visible: VisibleConsultations | null;
+  readonly lastEventId: string | null;
+  readonly logPosition: number;
+  /**
+   * Loaders are made on first use: a subscription's context never uses its own (each event
+   * brings loaders holding its data), and 5,000 idle sockets would hold 5,000 sets of them.
+   */
+  private ownLoaders: Loaders | undefined = undefined;
+  /** Made on the first read recorded: a subscription records none. */
+  private ownReads: Map<string, string> | undefined = undefined;
+
+  constructor(input: Parameters<typeof createContext>[0]) {
+    this.requestId = input.requestId;
+    this.clientIp = input.clientIp;
+    this.auth = input.auth;
+    this.services = input.services;
+    this.visible = input.auth.viewer ? input.services.visibleTo(input.auth.viewer) : null;
+    this.lastEventId = input.lastEventId ?? null;
+    this.logPosition = input.services.consultationEvents.logPosition();
+  }
+
+  get loaders(): Loaders {
+    return (this.ownLoaders ??= this.services.loaders());
+  }
+
+  set loaders(value: Loaders) {
+    this.ownLoaders = value;
+  }
+
+  get reads(): Map<string, string> {
+    return (this.ownReads ??= new Map());
+  }
 }
 
 /**

@@ -64,10 +64,15 @@ const UNGATED: ReplayTurns = { run: (work) => work({ contended: false }), close:
 
 /** One subscriber's run: the replay, then the live feed, one sender for both. */
 class StreamRun<T extends RoutedEvent> extends HandOver<T> {
-  #wake: (() => void) | null = null;
   #cursor: number;
   readonly #queued: RoutedEvent[] = [];
   #endWith: Error | undefined;
+  /** Leaves the hub's live feed; null once the stream has ended. */
+  #unsubscribe: (() => void) | null = null;
+  /** The replay is over: live events are sent as they come. */
+  #live = false;
+  /** A live sender is running. */
+  #sending = false;
 
   constructor(private readonly options: StreamOptions<T>) {
     super();
@@ -83,25 +88,57 @@ class StreamRun<T extends RoutedEvent> extends HandOver<T> {
   }
 
   protected onStop(): void {
-    this.#wake?.();
+    this.#pump();
   }
 
   async run(): Promise<void> {
     // The live feed is joined before the replay reads, so nothing falls between them.
-    const unsubscribe = this.options.hub.subscribe(this.options.scope, (events, read, rows) => {
+    this.#unsubscribe = this.options.hub.subscribe(this.options.scope, (events, read, rows) => {
       this.options.prepare(read, rows).catch(() => undefined); // a failure is retried by `#send`
       this.#queued.push(...events);
-      this.#wake?.();
+      this.#pump();
     });
     try {
       if (this.options.afterId !== null) await this.#replay();
-      await this.#live();
+    } catch {
+      this.stop(this.#endWith);
+    }
+    this.#live = true;
+    this.#pump();
+  }
+
+  /**
+   * Live: starts a sender when events are queued and none is running, and ends the stream once
+   * it is stopped and no sender runs. Between events nothing of the stream is suspended: an
+   * idle stream, waiting as long as its socket stays open, holds no frame or promise of its own.
+   */
+  #pump(): void {
+    if (!this.#live || this.#sending) return;
+    if (this.stopped) return this.#end();
+    if (this.#queued.length > 0) void this.#sendQueued();
+  }
+
+  /** Sends what is queued, and what is queued meanwhile, in order. */
+  async #sendQueued(): Promise<void> {
+    this.#sending = true;
+    try {
+      // Resumed a turn later, as a waiting sender is: every listener of a hub read queues first.
+      await undefined;
+      while (!this.stopped && this.#queued.length > 0) await this.#send(this.#queued.splice(0));
     } catch {
       this.stop(this.#endWith);
     } finally {
-      unsubscribe();
-      this.options.onEnd?.();
+      this.#sending = false;
     }
+    this.#pump();
+  }
+
+  #end(): void {
+    const unsubscribe = this.#unsubscribe;
+    if (!unsubscribe) return;
+    this.#unsubscribe = null;
+    unsubscribe();
+    this.options.onEnd?.();
   }
 
   /** Replays the log in admitted turns until a page comes back short. */
@@ -146,18 +183,6 @@ class StreamRun<T extends RoutedEvent> extends HandOver<T> {
     const page = await withRetry(() => log.after(scope, afterId, limit), () => this.stopped);
     if (page.length > 0) prepare(page).catch(() => undefined); // a failure is retried by `#send`
     return page;
-  }
-
-  async #live(): Promise<void> {
-    while (!this.stopped) {
-      if (this.#queued.length > 0) {
-        await this.#send(this.#queued.splice(0));
-        continue;
-      }
-      // Woken by new events or by stop (one waiter at a time, none left behind on `stop`).
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = null;
-    }
   }
 
   /** Sends events in order, skipping what was sent; stops the stream when one is refused. */

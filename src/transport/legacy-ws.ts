@@ -57,19 +57,25 @@ const KA = JSON.stringify({ type: "ka" });
  */
 function forwarder(socket: WebSocket, handle: (data: string) => Promise<void>): (raw: string) => Promise<void> {
   let initAnswered: Promise<unknown> = Promise.resolve();
-  return async (raw) => {
+  return (raw) => {
     const twin = fromLegacy(parseFrame(raw));
-    if (twin === "terminate") return socket.close(1000, "Normal Closure");
-    if (!twin) return socket.close(CloseCode.BadRequest, "Invalid message received");
+    if (twin === "terminate") return closing(socket, 1000, "Normal Closure");
+    if (!twin) return closing(socket, CloseCode.BadRequest, "Invalid message received");
     const data = encode(twin);
     if (twin.type === "connection_init") {
       const answering = handle(data);
       initAnswered = answering.catch(() => {});
       return answering;
     }
-    await initAnswered;
-    if (socket.readyState === socket.OPEN) await handle(data);
+    // Chained, not awaited: a subscription's frame stays pending while it runs, and an
+    // async function would hold this frame's text and its twin all that time.
+    return initAnswered.then(() => (socket.readyState === socket.OPEN ? handle(data) : undefined));
   };
+}
+
+function closing(socket: WebSocket, code: number, reason: string): Promise<void> {
+  socket.close(code, reason);
+  return Promise.resolve();
 }
 
 /**

@@ -49,70 +49,107 @@ export function sharedSubscribe(resolutionKey: (contextValue: unknown) => string
     if (!isAsyncIterable(stream)) return stream;
     const documentId = documentIdOf(args.document);
     const key = JSON.stringify([documentId, args.operationName ?? null, args.variableValues ?? null, resolutionKey(args.contextValue)]);
-    const executeEvent = eventExecutor(args, `${documentId} ${args.operationName ?? ""}`, execution);
-    return mapEvents(stream, (event: unknown) => {
-      if (typeof event !== "object" || event === null) return executeEvent(event);
-      let byKey = results.get(event);
-      if (!byKey) results.set(event, (byKey = new Map()));
-      let result = byKey.get(key);
-      if (!result) byKey.set(key, (result = executeEvent(event)));
-      return result;
-    });
+    return new SharedEvents(stream[Symbol.asyncIterator](), { args, key, compiledKey: `${documentId} ${args.operationName ?? ""}`, results, execution });
   };
 }
 
-/**
- * What graphql's `subscribe()` does with each event (execute the operation with the event as
- * root value), by the compiled query once there is one: `compiledKey` names the document and
- * operation in the compiled queries, which count each execution (compiled on the second).
- */
-function eventExecutor(args: ExecutionArgs, compiledKey: string, { compiled, onExecute }: EventExecution): (rootValue: unknown) => Result {
-  return (rootValue) => {
-    const query = compiled?.lookup(compiledKey, args.document, args.operationName);
-    const result = query ? executeCompiled(query, rootValue, args.contextValue, args.variableValues) : null;
-    onExecute?.(result ? "compiled" : "graphql-js");
-    return result ?? execute({ ...args, rootValue });
-  };
+/** What one subscription's events are executed with. */
+interface EventSource {
+  args: ExecutionArgs;
+  /** The subscription's execution key: subscriptions with equal keys share an event's result. */
+  key: string;
+  /** Names the document and operation in the compiled queries, which count each execution (compiled on the second). */
+  compiledKey: string;
+  /** Per event: its results by execution key (one map for every subscription). */
+  results: WeakMap<object, Map<string, Result>>;
+  execution: EventExecution;
 }
 
 /**
- * graphql's own `mapAsyncIterator` (what its `subscribe()` returns) with fewer promise hops per
- * event: it awaits even a synchronous result and returns a promise from an async function (two
- * more turns), where this waits only for the source and for a result still pending. Like it,
- * and unlike an async generator, `return()` reaches the source at once, even while it waits
- * for the next event. Kept here because graphql's is internal and takes the hops.
+ * One subscription's events mapped to results: graphql's own `mapAsyncIterator` (what its
+ * `subscribe()` returns) with fewer promise hops per event: it awaits even a synchronous
+ * result and returns a promise from an async function (two more turns), where this waits only
+ * for the source and for a result still pending. Like it, and unlike an async generator,
+ * `return()` reaches the source at once, even while it waits for the next event. Kept here
+ * because graphql's is internal and takes the hops.
+ *
+ * A class with its methods on the prototype, and `next` a promise chain rather than an async
+ * function: an idle subscription waits in `next` for as long as its socket is open, and holds
+ * this one object and a pending reaction there, not a set of closures and a suspended frame.
  */
-function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Result): AsyncGenerator<ExecutionResult, void, void> {
-  const iterator = source[Symbol.asyncIterator]();
-  const close = async () => {
-    await iterator.return?.()?.catch(() => {});
-  };
-  const mapped = {
-    async next(): Promise<IteratorResult<ExecutionResult, void>> {
-      const step = await iterator.next();
-      if (step.done) return { value: undefined, done: true };
-      try {
-        const result = map(step.value);
-        return { value: isPromiseLike(result) ? await result : result, done: false };
-      } catch (error) {
-        await close();
-        throw error;
-      }
-    },
-    async return(): Promise<IteratorResult<ExecutionResult, void>> {
-      await iterator.return?.();
-      return { value: undefined, done: true };
-    },
-    async throw(error: unknown): Promise<IteratorResult<ExecutionResult, void>> {
-      await close();
+class SharedEvents {
+  constructor(
+    private readonly iterator: AsyncIterator<unknown>,
+    private readonly source: EventSource,
+  ) {}
+
+  next(): Promise<IteratorResult<ExecutionResult, void>> {
+    return this.iterator.next().then((step) => (step.done ? DONE : this.#result(step.value)));
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult, void>> {
+    await this.iterator.return?.();
+    return DONE;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult, void>> {
+    await this.#close();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The event's result, or the promise of it while pending; a failure closes the source first. */
+  #result(event: unknown): IteratorResult<ExecutionResult, void> | Promise<IteratorResult<ExecutionResult, void>> {
+    let result: Result;
+    try {
+      result = this.#map(event);
+    } catch (error) {
+      return this.#close().then(() => Promise.reject(error));
+    }
+    return isPromiseLike(result) ? this.#settle(result) : { value: result, done: false };
+  }
+
+  async #settle(result: Promise<ExecutionResult>): Promise<IteratorResult<ExecutionResult, void>> {
+    try {
+      return { value: await result, done: false };
+    } catch (error) {
+      await this.#close();
       throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return mapped;
-    },
-  };
-  return mapped as AsyncGenerator<ExecutionResult, void, void>;
+    }
+  }
+
+  async #close(): Promise<void> {
+    await this.iterator.return?.()?.catch(() => {});
+  }
+
+  /** The event's result for this subscription, shared with every subscription of the same key. */
+  #map(event: unknown): Result {
+    const { results, key } = this.source;
+    if (typeof event !== "object" || event === null) return this.#execute(event);
+    let byKey = results.get(event);
+    if (!byKey) results.set(event, (byKey = new Map()));
+    let result = byKey.get(key);
+    if (!result) byKey.set(key, (result = this.#execute(event)));
+    return result;
+  }
+
+  /**
+   * What graphql's `subscribe()` does with each event (execute the operation with the event as
+   * root value), by the compiled query once there is one.
+   */
+  #execute(rootValue: unknown): Result {
+    const { args, compiledKey, execution } = this.source;
+    const query = execution.compiled?.lookup(compiledKey, args.document, args.operationName);
+    const result = query ? executeCompiled(query, rootValue, args.contextValue, args.variableValues) : null;
+    execution.onExecute?.(result ? "compiled" : "graphql-js");
+    return result ?? execute({ ...args, rootValue });
+  }
 }
+
+const DONE: IteratorReturnResult<void> = { value: undefined, done: true };
 
 /** Formats each result once however many subscriptions send it (results are shared, see above). */
 export function formatOnce<R>(format: (result: ExecutionResult) => R): (result: ExecutionResult) => R {

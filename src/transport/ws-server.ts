@@ -54,8 +54,12 @@ export function attachGraphqlWs(
     serveSockets(serverOptions, legacy, { ...serving, transport: "legacy", codec: legacyCodec }),
   ];
   // Registered after each server's own listener, so it runs once that one has attached its handlers.
+  const onError = frameRefused(options.logger);
   for (const wsServer of [current, legacy]) {
-    wsServer.on("connection", (socket) => replaceErrorHandler(socket, options.logger));
+    wsServer.on("connection", (socket: WebSocket) => {
+      socket.removeAllListeners("error");
+      socket.on("error", onError);
+    });
   }
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = speaksLegacy(request) ? legacy : current;
@@ -71,9 +75,12 @@ export function attachGraphqlWs(
   };
 }
 
-/** graphql-transport-ws as it is: graphql-ws refuses (4406) a socket that negotiated no protocol it speaks. */
+/** graphql-transport-ws as it is: one codec for every socket that negotiated it. */
+const CURRENT: SocketCodec = { protocol: GRAPHQL_TRANSPORT_WS_PROTOCOL, incoming: (handle) => handle, outgoing: (data) => [data], keepAliveFrame: () => null };
+
+/** graphql-ws refuses (4406) a socket that negotiated no protocol it speaks. */
 function currentCodec(socket: WebSocket): SocketCodec {
-  return { protocol: socket.protocol, incoming: (handle) => handle, outgoing: (data) => [data], keepAliveFrame: () => null };
+  return socket.protocol === CURRENT.protocol ? CURRENT : { ...CURRENT, protocol: socket.protocol };
 }
 
 /** `graphql-transport-ws` wins when offered with others; no sub-protocol at all is legacy. */
@@ -90,10 +97,10 @@ function speaksLegacy(request: IncomingMessage): boolean {
  * 1007). graphql-ws answers that event with console.error and a stack trace, which lets
  * anyone write unstructured lines to our logs at will; it becomes one JSON line instead.
  */
-function replaceErrorHandler(socket: WebSocket, logger: Logger): void {
-  socket.removeAllListeners("error");
-  socket.on("error", (error: Error & { code?: string }) => {
+function frameRefused(logger: Logger): (this: WebSocket, error: Error & { code?: string }) => void {
+  // One listener for every socket (it is called on the socket), not a closure per socket.
+  return function (this: WebSocket, error) {
     logger.warn({ errorCode: error.code ?? error.name, reason: error.message }, "WebSocket frame refused");
-    if (socket.readyState === socket.OPEN) socket.close(1011, "Internal server error");
-  });
+    if (this.readyState === this.OPEN) this.close(1011, "Internal server error");
+  };
 }

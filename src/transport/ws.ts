@@ -5,13 +5,14 @@
  * `connection_init` (`connectionParams: { authorization: "Bearer …" }`, or the other spellings
  * `authorizationFromPayload` reads). What this file owns is how a refusal closes the socket
  * (`refusalCloseCode`: 4403 no valid token, 4429 over a budget or slot cap, 4500 our fault), the
- * per-socket subscription cap and the token-expiry close (4403). Every operation (queries and
+ * per-socket subscription cap, the token-expiry close (4403), and one copy of each query text
+ * however many subscriptions keep it. Every operation (queries and
  * mutations too, which Apollo Client may send here) passes the pipeline's `prepare`, and a
  * query's or mutation's reads are audited by its `finish`, as over HTTP.
  */
 import { randomUUID } from "node:crypto";
 import { GraphQLError, type GraphQLSchema } from "graphql";
-import type { Context, ServerOptions } from "graphql-ws";
+import type { Context, ServerOptions, SubscribePayload } from "graphql-ws";
 import { authorizationFromPayload } from "../auth/connection-params.js";
 import type { Logger } from "../kit/logger.js";
 import type { Services } from "../app/services.js";
@@ -60,6 +61,7 @@ export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads):
   const { pipeline } = options;
   const admission = new SocketAdmission(options);
   const shared = payloads ?? new SharedPayloads((result) => formatExecutionResult(result, options.isProduction));
+  const shareQueryText = sharedQueryTexts();
   return {
     schema: options.schema,
     subscribe: options.subscriptions.subscribe,
@@ -73,6 +75,7 @@ export function graphqlWsOptions(options: WsOptions, payloads?: SharedPayloads):
       if (Object.keys(ctx.subscriptions).length - 1 >= options.ws.maxSubscriptionsPerSocket) {
         return [new GraphQLError("Too many subscriptions on this connection", { extensions: { code: "BAD_REQUEST" } })];
       }
+      shareQueryText(payload);
       try {
         return await pipeline.prepare(factsOf(ctx), payload);
       } catch (error) {
@@ -102,6 +105,10 @@ function refuse(ctx: SocketContext, error: GraphQLError): false {
   return false;
 }
 
+function closeExpired(socket: ServedSocket["socket"]): void {
+  socket.close(CLOSE_FORBIDDEN, "Token expired");
+}
+
 /**
  * Who may hold a socket: a valid token, one of the user's socket slots (held by the socket's
  * `connection` until it closes, released by socket-server.ts on the socket's own close
@@ -127,7 +134,7 @@ class SocketAdmission {
     }
     ctx.extra.requestId = randomUUID();
     const ms = auth.expiresAt.getTime() - Date.now();
-    ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, "Token expired"), Math.min(ms, 2 ** 31 - 1));
+    ctx.extra.expiryTimer = setTimeout(closeExpired, Math.min(ms, 2 ** 31 - 1), ctx.extra.socket);
     ctx.extra.expiryTimer.unref();
     return true;
   }
@@ -137,4 +144,28 @@ class SocketAdmission {
     // A socket closed before connection_init (timed out, garbage, gone) was an anonymous attempt too.
     if (!ctx.connectionInitReceived) await this.options.pipeline.anonymousAttempt(ctx.extra.clientIp).catch(() => undefined);
   }
+}
+
+/** Distinct query texts held at once, and the longest one shared (a longer one keeps its own copy). */
+const SHARED_QUERIES = 256;
+const SHARED_QUERY_CHARS = 8 * 1024;
+
+/**
+ * graphql-ws keeps each subscription's message, its query text among it, for as long as the
+ * subscription runs: the message's text is swapped for an equal one already held, so 5,000
+ * dashboards keep one copy of their query instead of 5,000. Bounded: a full table starts over.
+ */
+function sharedQueryTexts(): (payload: SubscribePayload) => void {
+  const texts = new Map<string, string>();
+  return (payload) => {
+    const query = payload.query;
+    if (typeof query !== "string" || query.length > SHARED_QUERY_CHARS) return;
+    const known = texts.get(query);
+    if (known !== undefined) {
+      (payload as { query: string }).query = known;
+      return;
+    }
+    if (texts.size >= SHARED_QUERIES) texts.clear();
+    texts.set(query, query);
+  };
 }

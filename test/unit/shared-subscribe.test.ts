@@ -110,4 +110,20 @@ describe("sharedSubscribe", () => {
     expect(received[0]![0]).not.toBe(received[1]![0]);
     expect((received[2]![0] as ExecutionResult<{ event: { seenBy: string } }>).data!.event.seenBy).toBe("admin:-:8");
   });
+
+  it("holds no function of its own per subscription: what an idle subscription keeps is data, its methods shared", async () => {
+    const hub = broadcaster();
+    const schema = schemaOver(hub.source, { count: 0 });
+    const subscribe = sharedSubscribe((c) => resolutionKey(c as GraphQLContext));
+    const document = parse("subscription { event { id } }");
+    const [a, b] = (await Promise.all([1, 2].map(() => subscribe({ schema, document, contextValue: contextOf(viewer("admin", null)) })))) as AsyncGenerator<ExecutionResult>[];
+    const waiting = a!.next();
+    const own = (stream: object) => Object.values(stream).filter((value) => typeof value === "function");
+    expect(own(a!)).toEqual([]);
+    expect(a!.next).toBe(b!.next);
+    expect(a!.return).toBe(b!.return);
+    await a!.return(undefined);
+    await b!.return(undefined);
+    await expect(waiting).resolves.toEqual({ value: undefined, done: true });
+  });
 });
