@@ -141,8 +141,8 @@ export class ConsultationRepo {
    * Consultations by id as list rows (with what a dashboard shows of each), unscoped: for
    * records reached through something the caller was authorized for (live events).
    */
-  rowsByIds(ids: readonly string[]): Promise<ConsultationListRow[]> {
-    return rowsByIdsStatement(this.db).execute({ ids: arrayLiteral(ids) }) as unknown as Promise<ConsultationListRow[]>;
+  async rowsByIds(ids: readonly string[]): Promise<ConsultationListRow[]> {
+    return (await rowsByIdsStatement(this.db).execute({ ids: arrayLiteral(ids) })) as unknown as ConsultationListRow[];
   }
 }
 

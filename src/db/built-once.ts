@@ -39,10 +39,14 @@ export function builtOnce<B extends Buildable>(name: string, build: (db: Db) => 
     const session = (db as unknown as { session: Session }).session;
     let statement = bound.get(session.client);
     if (statement) return statement;
-    let prepared = templates.get(session.constructor);
-    if (prepared) prepared = Object.create(prepared, { client: { value: session.client }, logger: { value: session.logger } }) as Prepared;
-    else templates.set(session.constructor, (prepared = build(db).prepare(name)));
-    const run = prepared;
+    let template = templates.get(session.constructor);
+    if (!template) {
+      template = build(db).prepare(name);
+      // Never run itself: every handle, the first too, runs through its own object, and the template keeps no handle alive.
+      Object.assign(template, { client: null, logger: null });
+      templates.set(session.constructor, template);
+    }
+    const run = Object.create(template, { client: { value: session.client }, logger: { value: session.logger } }) as Prepared;
     statement = { execute: (values) => ({ then: (onValue, onError) => (run.execute(values) as Promise<Rows<B>>).then(onValue, onError) }) };
     bound.set(session.client, statement);
     return statement;

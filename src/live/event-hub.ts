@@ -90,7 +90,10 @@ export class EventHub {
 
   async #drain(): Promise<void> {
     for (;;) {
-      const { events: batch, rows } = await this.#repo.afterWithRows(this.#lastId, BATCH);
+      // The events' list rows only where someone listens (an instance without subscribers reads events alone).
+      const { events: batch, rows } = this.#listeners.size > 0
+        ? await this.#repo.afterWithRows(this.#lastId, BATCH)
+        : { events: await this.#repo.after({ all: true }, this.#lastId, BATCH), rows: [] };
       if (batch.length === 0) return;
       this.#lastId = batch.at(-1)!.id;
       const { routed, read } = this.#route(batch);
