@@ -143,10 +143,8 @@ export class EventLogRepo {
 }
 
 function scopeCondition(scope: EventScope): SQL | undefined {
-  if ("consultationId" in scope) return eq(events.consultationId, scope.consultationId);
-  if ("doctorId" in scope) return eq(vc.doctorId, scope.doctorId);
-  if ("patientId" in scope) return eq(vc.patientId, scope.patientId);
-  return undefined;
+  const [kind, id] = scopeKind(scope);
+  return kind === "all" ? undefined : eq(SCOPE_COLUMNS[kind], id);
 }
 
 /** What the apply compares with the facts, built once (db/built-once.ts): every batch of webhooks reads it. */
@@ -156,14 +154,17 @@ const loggedStatement = builtOnce("logged_of", (db) => db
   .where(anyOfPlaceholder(events.consultationId, "ids")));
 
 /** `after` per kind of scope, built once (db/built-once.ts): the hub reads with it on every wake-up, each replay page too. */
+/** The column each kind of scope selects by: one place for `scopeCondition` and the statements built once. */
+const SCOPE_COLUMNS = { consultationId: events.consultationId, doctorId: vc.doctorId, patientId: vc.patientId };
+
 const AFTER = {
   all: afterStatement("events_after", undefined),
-  consultationId: afterStatement("events_after_of_consultation", eq(events.consultationId, sql.placeholder("scopeId"))),
-  doctorId: afterStatement("events_after_of_doctor", eq(vc.doctorId, sql.placeholder("scopeId"))),
-  patientId: afterStatement("events_after_of_patient", eq(vc.patientId, sql.placeholder("scopeId"))),
+  consultationId: afterStatement("events_after_of_consultation", eq(SCOPE_COLUMNS.consultationId, sql.placeholder("scopeId"))),
+  doctorId: afterStatement("events_after_of_doctor", eq(SCOPE_COLUMNS.doctorId, sql.placeholder("scopeId"))),
+  patientId: afterStatement("events_after_of_patient", eq(SCOPE_COLUMNS.patientId, sql.placeholder("scopeId"))),
 };
 
-function scopeKind(scope: EventScope): [keyof typeof AFTER, string | null] {
+function scopeKind(scope: EventScope): ["all", null] | [keyof typeof SCOPE_COLUMNS, string] {
   if ("consultationId" in scope) return ["consultationId", scope.consultationId];
   if ("doctorId" in scope) return ["doctorId", scope.doctorId];
   if ("patientId" in scope) return ["patientId", scope.patientId];
